@@ -1,0 +1,1 @@
+//! samrs: a fast, drop-in `sam deploy` with managed ECR companion stacks.
