@@ -1,1 +1,56 @@
 //! samrs: a fast, drop-in `sam deploy` with managed ECR companion stacks.
+//!
+//! The module map, from the outside in:
+//! - [`cli`]: clap types (flags only); [`settings`]: flags + samconfig → resolved settings.
+//! - [`config`]: samconfig.toml/.yaml read and edit models.
+//! - [`template`]: SAM/CloudFormation templates (short tags, JSON), image-function discovery.
+//! - [`artifacts`] (pure) and [`package`] (uploads): `sam package` for local code.
+//! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
+//! - [`aws`], [`cloudformation`], [`s3`], [`managed_bucket`]: the thin AWS shell.
+//! - [`deploy`]: walks a deploy's steps; [`output`]: everything printed.
+
+pub mod aws;
+pub mod cli;
+pub mod config;
+pub mod template;
+pub mod package;
+pub mod cloudformation;
+pub mod deploy;
+pub mod managed_bucket;
+pub mod output;
+pub mod s3;
+pub mod settings;
+
+use std::process::ExitCode;
+
+use cli::{Cli, Command};
+
+/// Runs a parsed command line and maps the result to sam's exit statuses: 0 done, 1 failed,
+/// 2 a usage mistake.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Deploy(args) => run_deploy(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: {err:#}");
+            if err.downcast_ref::<settings::UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {
+    let cwd = std::env::current_dir()?;
+    let settings = settings::resolve(args, &cwd)?;
+    let ui = output::Ui::new(settings.output);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(deploy::run(&settings, &ui))?;
+    Ok(())
+}

@@ -1,0 +1,555 @@
+//! Thin CloudFormation calls: describe, change sets, execution with event streaming, deletion.
+//!
+//! No decisions are made here beyond "is it finished yet": what to do with a stack lives in
+//! [`state`], the poll schedule in [`poll`]. Every wait polls with our own schedule instead of the
+//! SDK's waiters (30 s minimum between polls) and reports the events as they arrive.
+
+pub mod poll;
+pub mod state;
+
+use std::collections::HashSet;
+
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetType, Parameter, StackEvent, Tag, TemplateStage,
+};
+use aws_sdk_cloudformation::Client;
+use serde::Serialize;
+
+use crate::aws::{AwsError, AwsResultExt};
+use poll::Poller;
+
+/// What samrs needs to know of a deployed stack.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StackInfo {
+    pub stack_id: String,
+    pub status: String,
+    pub outputs: Vec<StackOutput>,
+    pub tags: Vec<(String, String)>,
+    pub parameter_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct StackOutput {
+    pub key: String,
+    pub value: String,
+    pub description: Option<String>,
+}
+
+/// The stack, or None when CloudFormation says it does not exist.
+pub async fn describe_stack(cfn: &Client, name: &str) -> Result<Option<StackInfo>, AwsError> {
+    let result = cfn
+        .describe_stacks()
+        .stack_name(name)
+        .send()
+        .await
+        .aws("CloudFormation DescribeStacks");
+    let output = match result {
+        Ok(output) => output,
+        Err(e) if e.is_stack_missing() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(stack) = output.stacks().first() else {
+        return Ok(None);
+    };
+    Ok(Some(StackInfo {
+        stack_id: stack.stack_id().unwrap_or_default().to_string(),
+        status: stack
+            .stack_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        outputs: stack
+            .outputs()
+            .iter()
+            .map(|o| StackOutput {
+                key: o.output_key().unwrap_or_default().to_string(),
+                value: o.output_value().unwrap_or_default().to_string(),
+                description: o.description().map(str::to_string),
+            })
+            .collect(),
+        tags: stack
+            .tags()
+            .iter()
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+        parameter_keys: stack
+            .parameters()
+            .iter()
+            .filter_map(|p| p.parameter_key().map(str::to_string))
+            .collect(),
+    }))
+}
+
+/// How the template reaches CloudFormation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateSource {
+    Body(String),
+    Url(String),
+}
+
+/// A parameter of a change set: a value, or "keep what the stack has" on updates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ParameterValue {
+    Value(String, String),
+    UsePrevious(String),
+}
+
+/// Everything a change set is created from.
+#[derive(Debug, Clone)]
+pub struct ChangeSetRequest {
+    pub stack_name: String,
+    pub change_set_name: String,
+    pub create: bool,
+    pub template: TemplateSource,
+    pub parameters: Vec<ParameterValue>,
+    pub capabilities: Vec<String>,
+    pub tags: Vec<(String, String)>,
+    pub role_arn: Option<String>,
+    pub notification_arns: Vec<String>,
+    pub description: String,
+}
+
+/// Creates the change set and returns its ARN.
+pub async fn create_change_set(cfn: &Client, req: &ChangeSetRequest) -> Result<String, AwsError> {
+    let mut call = cfn
+        .create_change_set()
+        .stack_name(&req.stack_name)
+        .change_set_name(&req.change_set_name)
+        .change_set_type(if req.create {
+            ChangeSetType::Create
+        } else {
+            ChangeSetType::Update
+        })
+        .description(&req.description)
+        .set_parameters(Some(req.parameters.iter().map(to_sdk_parameter).collect()))
+        .set_role_arn(req.role_arn.clone());
+    call = match &req.template {
+        TemplateSource::Body(body) => call.template_body(body),
+        TemplateSource::Url(url) => call.template_url(url),
+    };
+    if !req.capabilities.is_empty() {
+        call = call.set_capabilities(Some(
+            req.capabilities
+                .iter()
+                .map(|c| Capability::from(c.as_str()))
+                .collect(),
+        ));
+    }
+    if !req.tags.is_empty() {
+        call = call.set_tags(Some(
+            req.tags
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ));
+    }
+    if !req.notification_arns.is_empty() {
+        call = call.set_notification_arns(Some(req.notification_arns.clone()));
+    }
+    let output = call.send().await.aws("CloudFormation CreateChangeSet")?;
+    Ok(output.id().unwrap_or(&req.change_set_name).to_string())
+}
+
+fn to_sdk_parameter(p: &ParameterValue) -> Parameter {
+    match p {
+        ParameterValue::Value(k, v) => Parameter::builder()
+            .parameter_key(k)
+            .parameter_value(v)
+            .build(),
+        ParameterValue::UsePrevious(k) => Parameter::builder()
+            .parameter_key(k)
+            .use_previous_value(true)
+            .build(),
+    }
+}
+
+/// One row of the change set table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeRow {
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub replacement: Option<String>,
+}
+
+/// How a change set ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeSetOutcome {
+    Ready(Vec<ChangeRow>),
+    /// CloudFormation found nothing to change.
+    Empty,
+    Failed(String),
+}
+
+/// Polls the change set until it is created (or failed) and reads all its changes.
+pub async fn wait_for_change_set(
+    cfn: &Client,
+    stack_name: &str,
+    change_set_id: &str,
+    poller: &Poller,
+) -> Result<ChangeSetOutcome, AwsError> {
+    let mut poller = poller.restart();
+    loop {
+        poller.wait().await;
+        let first = cfn
+            .describe_change_set()
+            .change_set_name(change_set_id)
+            .stack_name(stack_name)
+            .send()
+            .await
+            .aws("CloudFormation DescribeChangeSet")?;
+        let status = first.status().map(|s| s.as_str()).unwrap_or_default();
+        match status {
+            "CREATE_COMPLETE" => {
+                let mut changes = change_rows(first.changes());
+                let mut token = first.next_token().map(str::to_string);
+                while let Some(next) = token {
+                    let page = cfn
+                        .describe_change_set()
+                        .change_set_name(change_set_id)
+                        .stack_name(stack_name)
+                        .next_token(next)
+                        .send()
+                        .await
+                        .aws("CloudFormation DescribeChangeSet")?;
+                    changes.extend(change_rows(page.changes()));
+                    token = page.next_token().map(str::to_string);
+                }
+                return Ok(ChangeSetOutcome::Ready(changes));
+            }
+            "FAILED" => {
+                let reason = first.status_reason().unwrap_or_default().to_string();
+                return Ok(if is_empty_change_set_reason(&reason) {
+                    ChangeSetOutcome::Empty
+                } else {
+                    ChangeSetOutcome::Failed(reason)
+                });
+            }
+            _ => continue,
+        }
+    }
+}
+
+/// CloudFormation's two wordings for "nothing to change" (the second with a Transform).
+pub fn is_empty_change_set_reason(reason: &str) -> bool {
+    reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
+}
+
+fn change_rows(changes: &[aws_sdk_cloudformation::types::Change]) -> Vec<ChangeRow> {
+    changes
+        .iter()
+        .filter_map(|c| c.resource_change())
+        .map(|rc| ChangeRow {
+            action: rc
+                .action()
+                .map(|a| a.as_str().to_string())
+                .unwrap_or_default(),
+            logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+            resource_type: rc.resource_type().unwrap_or_default().to_string(),
+            replacement: rc.replacement().map(|r| r.as_str().to_string()),
+        })
+        .collect()
+}
+
+pub async fn execute_change_set(
+    cfn: &Client,
+    stack_name: &str,
+    change_set_id: &str,
+    disable_rollback: bool,
+) -> Result<(), AwsError> {
+    cfn.execute_change_set()
+        .change_set_name(change_set_id)
+        .stack_name(stack_name)
+        .disable_rollback(disable_rollback)
+        .send()
+        .await
+        .aws("CloudFormation ExecuteChangeSet")?;
+    Ok(())
+}
+
+pub async fn delete_change_set(
+    cfn: &Client,
+    stack_name: &str,
+    change_set_id: &str,
+) -> Result<(), AwsError> {
+    cfn.delete_change_set()
+        .change_set_name(change_set_id)
+        .stack_name(stack_name)
+        .send()
+        .await
+        .aws("CloudFormation DeleteChangeSet")?;
+    Ok(())
+}
+
+/// One stack event, as the events table shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventRow {
+    pub id: String,
+    pub status: String,
+    pub resource_type: String,
+    pub logical_id: String,
+    pub reason: Option<String>,
+}
+
+impl EventRow {
+    fn from_sdk(e: &StackEvent) -> Self {
+        let status = e
+            .resource_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        EventRow {
+            id: e.event_id().unwrap_or_default().to_string(),
+            status: match e.detailed_status() {
+                Some(detail) => format!("{status} - {}", detail.as_str()),
+                None => status,
+            },
+            resource_type: e.resource_type().unwrap_or_default().to_string(),
+            logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+            reason: e.resource_status_reason().map(str::to_string),
+        }
+    }
+
+    pub fn is_failure(&self) -> bool {
+        self.status.contains("FAILED")
+    }
+}
+
+/// Reads a stack's events newer than the one it last saw, oldest first.
+#[derive(Debug)]
+pub struct EventCursor {
+    stack_name: String,
+    seen: HashSet<String>,
+}
+
+/// At most this many pages are read per poll: a stack with a long history and no known event
+/// must not make one poll read all of it.
+const MAX_EVENT_PAGES: usize = 10;
+
+impl EventCursor {
+    /// A cursor that skips every event that exists now.
+    pub async fn after_current(cfn: &Client, stack_name: &str) -> Result<Self, AwsError> {
+        let mut cursor = EventCursor {
+            stack_name: stack_name.to_string(),
+            seen: HashSet::new(),
+        };
+        cursor.poll(cfn).await?;
+        Ok(cursor)
+    }
+
+    /// A cursor for a stack that does not exist yet.
+    pub fn empty(stack_name: &str) -> Self {
+        EventCursor {
+            stack_name: stack_name.to_string(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// The events that appeared since the last poll, oldest first.
+    pub async fn poll(&mut self, cfn: &Client) -> Result<Vec<EventRow>, AwsError> {
+        let mut fresh = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_EVENT_PAGES {
+            let result = cfn
+                .describe_stack_events()
+                .stack_name(&self.stack_name)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .aws("CloudFormation DescribeStackEvents");
+            let page = match result {
+                Ok(page) => page,
+                Err(e) if e.is_stack_missing() => break,
+                Err(e) => return Err(e),
+            };
+            let mut reached_seen = false;
+            for event in page.stack_events() {
+                let row = EventRow::from_sdk(event);
+                if self.seen.contains(&row.id) {
+                    reached_seen = true;
+                    break;
+                }
+                fresh.push(row);
+            }
+            token = page.next_token().map(str::to_string);
+            if reached_seen || token.is_none() {
+                break;
+            }
+        }
+        for row in &fresh {
+            self.seen.insert(row.id.clone());
+        }
+        fresh.reverse();
+        Ok(fresh)
+    }
+
+    /// Whether an event is the stack's own, ending the operation.
+    pub fn ends_operation(&self, row: &EventRow) -> bool {
+        row.resource_type == "AWS::CloudFormation::Stack"
+            && row.logical_id == self.stack_name
+            && state::is_terminal(row.status.split(" - ").next().unwrap_or_default())
+    }
+}
+
+/// How a wait for a stack operation ended.
+#[derive(Debug, Clone)]
+pub struct StackOutcome {
+    /// The stack afterwards; None when it no longer exists (deleted).
+    pub stack: Option<StackInfo>,
+    /// The failure events seen during the wait, with their reasons.
+    pub failures: Vec<EventRow>,
+}
+
+/// Polls a stack operation to its end, handing every new event to `on_event`.
+/// Each poll reads only the events; the stack itself is read when its own terminal event
+/// arrives (and every few polls, in case events lag).
+pub async fn wait_for_stack(
+    cfn: &Client,
+    cursor: &mut EventCursor,
+    poller: &Poller,
+    mut on_event: impl FnMut(&EventRow),
+) -> Result<StackOutcome, AwsError> {
+    let mut poller = poller.restart();
+    let mut failures = Vec::new();
+    let mut polls: u32 = 0;
+    loop {
+        poller.wait().await;
+        polls += 1;
+        let events = cursor.poll(cfn).await?;
+        let mut finished = false;
+        for event in &events {
+            on_event(event);
+            if event.is_failure() {
+                failures.push(event.clone());
+            }
+            finished |= cursor.ends_operation(event);
+        }
+        if finished || polls % 8 == 0 {
+            let stack = describe_stack(cfn, &cursor.stack_name).await?;
+            match &stack {
+                Some(info) if !state::is_terminal(&info.status) => continue,
+                Some(info) if info.status == "DELETE_COMPLETE" => {
+                    return Ok(StackOutcome {
+                        stack: None,
+                        failures,
+                    })
+                }
+                _ => {
+                    // Events that arrived after the terminal one (slow event delivery).
+                    for event in cursor.poll(cfn).await? {
+                        on_event(&event);
+                        if event.is_failure() {
+                            failures.push(event);
+                        }
+                    }
+                    return Ok(StackOutcome { stack, failures });
+                }
+            }
+        }
+    }
+}
+
+/// Starts deleting a stack (its resources listed in `retain` are kept).
+pub async fn delete_stack(cfn: &Client, name: &str, retain: &[String]) -> Result<(), AwsError> {
+    cfn.delete_stack()
+        .stack_name(name)
+        .set_retain_resources((!retain.is_empty()).then(|| retain.to_vec()))
+        .send()
+        .await
+        .aws("CloudFormation DeleteStack")?;
+    Ok(())
+}
+
+/// A resource of a stack, as ListStackResources gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackResource {
+    pub logical_id: String,
+    pub physical_id: String,
+    pub resource_type: String,
+    pub status: String,
+}
+
+pub async fn list_stack_resources(
+    cfn: &Client,
+    name: &str,
+) -> Result<Vec<StackResource>, AwsError> {
+    let mut resources = Vec::new();
+    let mut token = None;
+    loop {
+        let page = cfn
+            .list_stack_resources()
+            .stack_name(name)
+            .set_next_token(token)
+            .send()
+            .await
+            .aws("CloudFormation ListStackResources")?;
+        resources.extend(page.stack_resource_summaries().iter().map(|r| StackResource {
+            logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+            physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
+            resource_type: r.resource_type().unwrap_or_default().to_string(),
+            status: r
+                .resource_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+        }));
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(resources);
+        }
+    }
+}
+
+/// The template a stack was deployed with, as submitted.
+pub async fn original_template(cfn: &Client, name: &str) -> Result<String, AwsError> {
+    let output = cfn
+        .get_template()
+        .stack_name(name)
+        .template_stage(TemplateStage::Original)
+        .send()
+        .await
+        .aws("CloudFormation GetTemplate")?;
+    Ok(output.template_body().unwrap_or_default().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_empty_change_set_wordings_are_recognised() {
+        assert!(is_empty_change_set_reason(
+            "The submitted information didn't contain changes. Submit different information to create a change set."
+        ));
+        assert!(is_empty_change_set_reason(
+            "No updates are to be performed."
+        ));
+        assert!(!is_empty_change_set_reason(
+            "Template format error: Unresolved resource dependencies [Foo]"
+        ));
+    }
+
+    #[test]
+    fn only_the_stacks_own_terminal_event_ends_the_wait() {
+        let cursor = EventCursor::empty("app");
+        let event = |status: &str, rtype: &str, id: &str| EventRow {
+            id: "1".into(),
+            status: status.into(),
+            resource_type: rtype.into(),
+            logical_id: id.into(),
+            reason: None,
+        };
+        assert!(cursor.ends_operation(&event("UPDATE_COMPLETE", "AWS::CloudFormation::Stack", "app")));
+        assert!(cursor.ends_operation(&event("ROLLBACK_COMPLETE", "AWS::CloudFormation::Stack", "app")));
+        assert!(!cursor.ends_operation(&event(
+            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+            "AWS::CloudFormation::Stack",
+            "app"
+        )));
+        assert!(!cursor.ends_operation(&event("CREATE_COMPLETE", "AWS::CloudFormation::Stack", "Nested")));
+        assert!(!cursor.ends_operation(&event("CREATE_COMPLETE", "AWS::Lambda::Function", "app")));
+    }
+}

@@ -1,0 +1,351 @@
+//! `samrs deploy`: walks the steps of a deploy in order (managed bucket, packaging, the main
+//! stack's change set, execution) calling the thin AWS layer, and reports through [`Ui`].
+//!
+//! Decisions are made by pure functions (settings, template discovery, stack states, the
+//! parameter list); this file sequences them.
+
+mod report;
+
+use anyhow::{bail, Context};
+use serde::Serialize;
+
+use crate::aws::{self, Aws};
+use crate::cloudformation::{
+    self as cfn, poll::Poller, state::StackAction, ChangeSetOutcome, ChangeSetRequest, EventRow,
+    ParameterValue, StackInfo, TemplateSource,
+};
+use crate::output::Ui;
+use crate::s3::{self, Destination};
+use crate::settings::{DeploySettings, UsageError};
+use crate::template::{self, ImageFunction, Template};
+use crate::{managed_bucket, package};
+
+pub use report::failure_summary;
+
+/// CloudFormation's limit for templates sent inline (TemplateBody).
+pub const TEMPLATE_BODY_LIMIT: usize = 51_200;
+
+/// How a deploy ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    Deployed,
+    /// The change set was empty and `--no-fail-on-empty-changeset` was given.
+    NothingToDeploy,
+    /// `--no-execute-changeset`, `--dry-run`, or "no" at the confirmation prompt.
+    Stopped,
+}
+
+/// The main stack deploy failed or found nothing to do; the message is already one line.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error("No changes to deploy. Stack {0} is up to date")]
+    NoChanges(String),
+    #[error("Failed to create/update the stack: {stack}, {detail}")]
+    StackFailed { stack: String, detail: String },
+}
+
+/// What `--output json` prints at the end of a deploy.
+#[derive(Debug, Serialize)]
+struct DeployReport<'a> {
+    stack_name: &'a str,
+    region: &'a str,
+    change_set: Option<&'a str>,
+    changes: &'a [cfn::ChangeRow],
+    status: Option<&'a str>,
+    outputs: &'a [cfn::StackOutput],
+    dry_run: bool,
+}
+
+pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
+    let template = template::load(&settings.template_file)?;
+    let functions = template::image_functions(&template)?;
+    check_image_options(settings, &functions)?;
+
+    let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
+    let poller = Poller::from_env();
+
+    let bucket = if settings.resolve_s3 {
+        let bucket = managed_bucket::ensure(&aws, &poller, ui).await?;
+        report::managed_bucket_info(ui, &bucket);
+        Some(bucket)
+    } else {
+        settings.s3_bucket.clone()
+    };
+    let destination = bucket.map(|bucket| Destination {
+        bucket,
+        prefix: settings.s3_prefix.clone(),
+        kms_key_id: settings.kms_key_id.clone(),
+        force_upload: settings.force_upload,
+    });
+
+    let packaged = package::package_template(&aws, &template, destination.as_ref(), ui).await?;
+    report::deploy_args(ui, settings, &aws.region, destination.as_ref());
+    let body = template::to_yaml(&packaged);
+    let source = template_source(&aws, destination.as_ref(), body, ui).await?;
+    deploy_stack(&aws, settings, &template, source, &poller, ui).await
+}
+
+/// sam's image-repository rules that need the template (§4.6 rules 2 and 3), for the functions
+/// whose image is not already in ECR.
+fn check_image_options(settings: &DeploySettings, functions: &[ImageFunction]) -> Result<(), UsageError> {
+    let needing_repo: Vec<&ImageFunction> = functions
+        .iter()
+        .filter(|f| !f.image_uri.as_deref().is_some_and(template::is_ecr_url))
+        .collect();
+    if needing_repo.is_empty() {
+        return Ok(());
+    }
+    if settings.image_repository.is_none() && settings.image_repositories.is_empty() && !settings.resolve_image_repos {
+        return Err(UsageError("Missing option '--image-repositories', '--image-repository', '--resolve-image-repos'".into()));
+    }
+    let names: Vec<&str> = needing_repo.iter().map(|f| f.full_path.as_str()).collect();
+    Err(UsageError(format!(
+        "Pushing local images is not supported yet: the images of {} must already be in ECR (set their ImageUri to an ECR image URI)",
+        names.join(", ")
+    )))
+}
+
+/// The main template goes to S3 when a bucket is set (as sam does), else inline when it fits.
+async fn template_source(
+    aws: &Aws,
+    destination: Option<&Destination>,
+    body: String,
+    ui: &Ui,
+) -> anyhow::Result<TemplateSource> {
+    let Some(dest) = destination else {
+        if body.len() > TEMPLATE_BODY_LIMIT {
+            bail!(
+                "Templates with a size greater than 51,200 bytes must be deployed via an S3 Bucket (this one is {} bytes): add --s3-bucket or --resolve-s3",
+                body.len()
+            );
+        }
+        return Ok(TemplateSource::Body(body));
+    };
+    let key = dest.key(&format!("{}.template", crate::package::md5_hex(body.as_bytes())));
+    let size = body.len();
+    match s3::upload_with_dedup(&aws.s3, dest, &key, body.into_bytes()).await? {
+        s3::Upload::Sent => ui.line(&format!("\tUploading to {key}  {size} / {size}  (100.00%)")),
+        s3::Upload::AlreadyPresent => ui.line(&format!(
+            "\tFile with same data already exists at {key}, skipping upload"
+        )),
+    }
+    Ok(TemplateSource::Url(s3::object_url(&aws.s3_url_base, &dest.bucket, &key)))
+}
+
+/// Brings the stack into a state a change set can be made on, then creates, shows and executes it.
+async fn deploy_stack(
+    aws: &Aws,
+    settings: &DeploySettings,
+    template: &Template,
+    source: TemplateSource,
+    poller: &Poller,
+    ui: &Ui,
+) -> anyhow::Result<Finish> {
+    let stack_name = settings.stack_name.as_str();
+    let existing = ready_stack(aws, stack_name, poller, ui).await?;
+    let create = existing
+        .as_ref()
+        .is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
+    let request = ChangeSetRequest {
+        stack_name: stack_name.to_string(),
+        change_set_name: format!("samrs-deploy{}", chrono::Utc::now().timestamp()),
+        create,
+        template: source,
+        parameters: parameter_values(template, settings, existing.as_ref().filter(|_| !create)),
+        capabilities: settings.capabilities.clone(),
+        tags: settings.tags.clone(),
+        role_arn: settings.role_arn.clone(),
+        notification_arns: settings.notification_arns.clone(),
+        description: format!(
+            "Created by samrs at {} UTC",
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
+        ),
+    };
+    ui.line("\n\nWaiting for changeset to be created..\n");
+    let change_set = cfn::create_change_set(&aws.cfn, &request).await?;
+    let changes = match cfn::wait_for_change_set(&aws.cfn, stack_name, &change_set, poller).await? {
+        ChangeSetOutcome::Ready(changes) => changes,
+        ChangeSetOutcome::Empty => {
+            // An empty change set is of no use to anyone; leave no clutter behind.
+            cfn::delete_change_set(&aws.cfn, stack_name, &change_set).await?;
+            if settings.fail_on_empty_changeset && !settings.dry_run {
+                return Err(DeployError::NoChanges(stack_name.to_string()).into());
+            }
+            ui.line(&format!("\nNo changes to deploy. Stack {stack_name} is up to date"));
+            return Ok(Finish::NothingToDeploy);
+        }
+        ChangeSetOutcome::Failed(reason) => {
+            bail!("Failed to create the changeset for stack {stack_name}: {reason}")
+        }
+    };
+    report::changes(ui, &changes);
+    ui.line(&format!("\nChangeset created successfully. {change_set}\n"));
+
+    if settings.dry_run {
+        discard_dry_run(aws, stack_name, &change_set, create).await?;
+        ui.line("Dry run: the change set was deleted and nothing was deployed.");
+        report_json(ui, settings, &aws.region, Some(&change_set), &changes, None)?;
+        return Ok(Finish::Stopped);
+    }
+    if settings.no_execute_changeset {
+        report_json(ui, settings, &aws.region, Some(&change_set), &changes, None)?;
+        return Ok(Finish::Stopped);
+    }
+    if settings.confirm_changeset && !confirm(ui)? {
+        return Ok(Finish::Stopped);
+    }
+
+    let mut cursor = cfn::EventCursor::after_current(&aws.cfn, stack_name).await?;
+    cfn::execute_change_set(&aws.cfn, stack_name, &change_set, settings.disable_rollback).await?;
+    ui.line(&format!(
+        "\n{} - Waiting for stack create/update to complete\n",
+        chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
+    ));
+    let mut events = report::EventStream::new(ui, poller);
+    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |e| events.row(e)).await?;
+    events.finish();
+    let stack = finished_stack(stack_name, outcome.stack, &outcome.failures)?;
+    report::outputs(ui, &stack.outputs);
+    ui.line(&format!(
+        "\nSuccessfully created/updated stack - {stack_name} in {}\n",
+        aws.region
+    ));
+    report_json(ui, settings, &aws.region, Some(&change_set), &changes, Some(&stack))?;
+    Ok(Finish::Deployed)
+}
+
+/// Waits out running operations and clears a never-created stack; returns the stack to update,
+/// None to create one.
+async fn ready_stack(
+    aws: &Aws,
+    stack_name: &str,
+    poller: &Poller,
+    ui: &Ui,
+) -> anyhow::Result<Option<StackInfo>> {
+    loop {
+        let stack = cfn::describe_stack(&aws.cfn, stack_name).await?;
+        match cfn::state::stack_action(stack_name, stack.as_ref().map(|s| s.status.as_str())) {
+            StackAction::Create => return Ok(None),
+            StackAction::CreateInReview | StackAction::Update => return Ok(stack),
+            StackAction::Wait => {
+                let status = stack.map(|s| s.status).unwrap_or_default();
+                ui.line(&format!(
+                    "\tStack {stack_name} is in {status}: waiting for that operation to finish"
+                ));
+                let mut cursor = cfn::EventCursor::after_current(&aws.cfn, stack_name).await?;
+                cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
+            }
+            StackAction::DeleteThenCreate => {
+                let status = stack.map(|s| s.status).unwrap_or_default();
+                ui.line(&format!(
+                    "\tStack {stack_name} is in {status} (it was never created successfully): deleting it before creating it again"
+                ));
+                delete_and_wait(aws, stack_name, poller).await?;
+            }
+            StackAction::Blocked(message) => bail!(message),
+        }
+    }
+}
+
+/// Deletes a stack and waits until it is gone.
+pub async fn delete_and_wait(aws: &Aws, stack_name: &str, poller: &Poller) -> anyhow::Result<()> {
+    let mut cursor = cfn::EventCursor::after_current(&aws.cfn, stack_name).await?;
+    cfn::delete_stack(&aws.cfn, stack_name, &[]).await?;
+    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
+    match outcome.stack {
+        None => Ok(()),
+        Some(stack) if stack.status == "DELETE_COMPLETE" => Ok(()),
+        Some(stack) => bail!(
+            "Deleting stack {stack_name} ended in {}{}",
+            stack.status,
+            failure_summary(&outcome.failures)
+        ),
+    }
+}
+
+/// A dry run leaves nothing: the change set goes, and so does the empty REVIEW_IN_PROGRESS stack
+/// that a CREATE change set makes.
+async fn discard_dry_run(aws: &Aws, stack_name: &str, change_set: &str, created: bool) -> anyhow::Result<()> {
+    cfn::delete_change_set(&aws.cfn, stack_name, change_set).await?;
+    if created {
+        if let Some(stack) = cfn::describe_stack(&aws.cfn, stack_name).await? {
+            if stack.status == "REVIEW_IN_PROGRESS" {
+                cfn::delete_stack(&aws.cfn, stack_name, &[]).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn finished_stack(stack_name: &str, stack: Option<StackInfo>, failures: &[EventRow]) -> anyhow::Result<StackInfo> {
+    match stack {
+        Some(stack) if cfn::state::is_success(&stack.status) => Ok(stack),
+        other => {
+            let status = other.map_or_else(|| "DELETE_COMPLETE".to_string(), |s| s.status);
+            let mut detail = format!("it ended in {status}{}", failure_summary(failures));
+            if status == "ROLLBACK_COMPLETE" {
+                detail.push_str(" (fix the template and deploy again: samrs deletes and recreates a stack that was never created)");
+            }
+            Err(DeployError::StackFailed {
+                stack: stack_name.to_string(),
+                detail,
+            }
+            .into())
+        }
+    }
+}
+
+fn confirm(ui: &Ui) -> anyhow::Result<bool> {
+    if !ui.can_prompt() {
+        bail!("--confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI");
+    }
+    ui.say("\nPreviewing CloudFormation changeset before deployment\n======================================================", crate::output::Tone::Warn);
+    dialoguer::Confirm::new()
+        .with_prompt("Deploy this changeset?")
+        .default(false)
+        .interact()
+        .context("Could not read the answer to 'Deploy this changeset?'")
+}
+
+/// sam's `merge_parameters`: overrides for the template's parameters; on updates the others keep
+/// the stack's previous values, when the stack has them.
+pub fn parameter_values(
+    template: &Template,
+    settings: &DeploySettings,
+    existing: Option<&StackInfo>,
+) -> Vec<ParameterValue> {
+    template::parameters(&template.value)
+        .into_iter()
+        .filter_map(|(name, _)| {
+            if let Some((_, value)) = settings.parameter_overrides.iter().find(|(k, _)| *k == name) {
+                Some(ParameterValue::Value(name, value.clone()))
+            } else if existing.is_some_and(|s| s.parameter_keys.contains(&name)) {
+                Some(ParameterValue::UsePrevious(name))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+fn report_json(
+    ui: &Ui,
+    settings: &DeploySettings,
+    region: &str,
+    change_set: Option<&str>,
+    changes: &[cfn::ChangeRow],
+    stack: Option<&StackInfo>,
+) -> anyhow::Result<()> {
+    if ui.format() != crate::cli::OutputFormat::Json {
+        return Ok(());
+    }
+    ui.json(&DeployReport {
+        stack_name: &settings.stack_name,
+        region,
+        change_set,
+        changes,
+        status: stack.map(|s| s.status.as_str()),
+        outputs: stack.map_or(&[], |s| s.outputs.as_slice()),
+        dry_run: settings.dry_run,
+    })
+}

@@ -1,0 +1,188 @@
+//! The managed artifacts bucket of `--resolve-s3`: the SAM CLI's own stack
+//! `aws-sam-cli-managed-default`, so a bucket made by sam is reused by samrs and the other way round.
+//!
+//! Like sam, the stack is created when missing and never updated; a stack of that name that sam
+//! did not make is refused with sam's messages.
+
+use anyhow::{bail, Context};
+
+use crate::aws::Aws;
+use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetOutcome, ChangeSetRequest};
+use crate::output::Ui;
+
+pub const STACK_NAME: &str = "aws-sam-cli-managed-default";
+const SOURCE_TAG: (&str, &str) = ("ManagedStackSource", "AwsSamCli");
+
+/// The bucket of the managed stack, creating the stack when it does not exist.
+pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui) -> anyhow::Result<String> {
+    if let Some(stack) = cfn::describe_stack(&aws.cfn, STACK_NAME).await? {
+        if stack.status != "REVIEW_IN_PROGRESS" {
+            return bucket_of(&stack);
+        }
+    }
+    ui.line("\tCreating the required resources...");
+    create(aws, poller)
+        .await
+        .context("Failed to create managed resources")?;
+    let stack = cfn::describe_stack(&aws.cfn, STACK_NAME)
+        .await?
+        .with_context(|| format!("Stack {STACK_NAME} disappeared right after it was created"))?;
+    ui.line("\tSuccessfully created!");
+    bucket_of(&stack)
+}
+
+/// sam's sanity checks on an existing managed stack, then its `SourceBucket` output.
+fn bucket_of(stack: &cfn::StackInfo) -> anyhow::Result<String> {
+    if stack.tags.is_empty() || stack.outputs.is_empty() {
+        bail!(
+            "Stack {STACK_NAME} is missing Tags and/or Outputs information and therefore not in a healthy state (Current state:{}). Failing as the stack was likely not created by the AWS SAM CLI",
+            stack.status
+        );
+    }
+    let tagged = stack
+        .tags
+        .iter()
+        .any(|(k, v)| k == SOURCE_TAG.0 && v == SOURCE_TAG.1);
+    if !tagged {
+        bail!("Stack {STACK_NAME} ManagedStackSource tag shows {:?} which does not match the AWS SAM CLI generated tag AwsSamCli. Failing as the stack was likely not created by the AWS SAM CLI.",
+            stack.tags.iter().find(|(k, _)| k == SOURCE_TAG.0).map(|(_, v)| v.as_str()));
+    }
+    stack
+        .outputs
+        .iter()
+        .find(|o| o.key == "SourceBucket")
+        .map(|o| o.value.clone())
+        .with_context(|| format!("Stack {STACK_NAME} exists, but is missing the managed source bucket key. Failing as this stack was likely not created by the AWS SAM CLI."))
+}
+
+async fn create(aws: &Aws, poller: &Poller) -> anyhow::Result<()> {
+    let request = ChangeSetRequest {
+        stack_name: STACK_NAME.into(),
+        change_set_name: "InitialCreation".into(),
+        create: true,
+        template: cfn::TemplateSource::Body(template()),
+        parameters: Vec::new(),
+        capabilities: vec!["CAPABILITY_IAM".into()],
+        tags: vec![(SOURCE_TAG.0.into(), SOURCE_TAG.1.into())],
+        role_arn: None,
+        notification_arns: Vec::new(),
+        description: "Managed Stack for AWS SAM CLI".into(),
+    };
+    let id = cfn::create_change_set(&aws.cfn, &request).await?;
+    match cfn::wait_for_change_set(&aws.cfn, STACK_NAME, &id, poller).await? {
+        ChangeSetOutcome::Ready(_) => {}
+        ChangeSetOutcome::Empty => bail!("the change set for {STACK_NAME} was empty"),
+        ChangeSetOutcome::Failed(reason) => bail!("{reason}"),
+    }
+    let mut cursor = cfn::EventCursor::after_current(&aws.cfn, STACK_NAME).await?;
+    cfn::execute_change_set(&aws.cfn, STACK_NAME, &id, false).await?;
+    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
+    match outcome.stack {
+        Some(stack) if stack.status == "CREATE_COMPLETE" => Ok(()),
+        other => bail!(
+            "stack {STACK_NAME} ended in {}{}",
+            other.map_or("DELETE_COMPLETE".to_string(), |s| s.status),
+            crate::deploy::failure_summary(&outcome.failures)
+        ),
+    }
+}
+
+/// sam's managed stack template (samcli/lib/bootstrap/bootstrap.py), with samrs's version.
+fn template() -> String {
+    format!(
+        r#"AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Description: Managed Stack for AWS SAM CLI
+Metadata:
+  SamCliInfo:
+    version: samrs-{version}
+    installationId: unknown
+Resources:
+  SamCliSourceBucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      PublicAccessBlockConfiguration:
+        BlockPublicPolicy: true
+        BlockPublicAcls: true
+        IgnorePublicAcls: true
+        RestrictPublicBuckets: true
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault:
+              SSEAlgorithm: aws:kms
+      VersioningConfiguration:
+        Status: Enabled
+      Tags:
+        - Key: ManagedStackSource
+          Value: AwsSamCli
+  SamCliSourceBucketBucketPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref SamCliSourceBucket
+      PolicyDocument:
+        Statement:
+          - Action:
+              - s3:GetObject
+            Effect: Allow
+            Resource: !Join ['', ['arn:', !Ref AWS::Partition, ':s3:::', !Ref SamCliSourceBucket, '/*']]
+            Principal:
+              Service: serverlessrepo.amazonaws.com
+            Condition:
+              StringEquals:
+                aws:SourceAccount: !Ref AWS::AccountId
+          - Action: s3:*
+            Effect: Deny
+            Resource:
+              - !Join ['', ['arn:', !Ref AWS::Partition, ':s3:::', !Ref SamCliSourceBucket]]
+              - !Join ['', ['arn:', !Ref AWS::Partition, ':s3:::', !Ref SamCliSourceBucket, '/*']]
+            Principal: '*'
+            Condition:
+              Bool:
+                aws:SecureTransport: false
+Outputs:
+  SourceBucket:
+    Value: !Ref SamCliSourceBucket
+"#,
+        version = env!("CARGO_PKG_VERSION")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudformation::{StackInfo, StackOutput};
+
+    fn stack(tags: &[(&str, &str)], outputs: &[(&str, &str)]) -> StackInfo {
+        StackInfo {
+            status: "CREATE_COMPLETE".into(),
+            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            outputs: outputs
+                .iter()
+                .map(|(k, v)| StackOutput {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                    description: None,
+                })
+                .collect(),
+            ..StackInfo::default()
+        }
+    }
+
+    #[test]
+    fn a_stack_made_by_sam_gives_its_bucket() {
+        let s = stack(&[SOURCE_TAG], &[("SourceBucket", "aws-sam-cli-managed-default-samclisourcebucket-abc")]);
+        assert_eq!(bucket_of(&s).unwrap(), "aws-sam-cli-managed-default-samclisourcebucket-abc");
+    }
+
+    #[test]
+    fn stacks_not_made_by_sam_are_refused_with_sams_messages() {
+        let no_tags = bucket_of(&stack(&[], &[("SourceBucket", "b")])).unwrap_err().to_string();
+        assert!(no_tags.contains("is missing Tags and/or Outputs information"), "{no_tags}");
+        let wrong = bucket_of(&stack(&[("ManagedStackSource", "Other")], &[("SourceBucket", "b")]))
+            .unwrap_err()
+            .to_string();
+        assert!(wrong.contains("does not match the AWS SAM CLI generated tag"), "{wrong}");
+        let no_output = bucket_of(&stack(&[SOURCE_TAG], &[("Other", "b")])).unwrap_err().to_string();
+        assert!(no_output.contains("missing the managed source bucket key"), "{no_output}");
+    }
+}

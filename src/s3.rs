@@ -1,0 +1,116 @@
+//! S3 uploads with the SAM CLI's de-duplication (a key that exists is not sent again), and the
+//! object URLs CloudFormation reads templates from.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ServerSideEncryption;
+use serde::Serialize;
+
+use crate::aws::{AwsError, AwsResultExt};
+
+/// Where artifacts go: the bucket, the key prefix, and how objects are encrypted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Destination {
+    pub bucket: String,
+    pub prefix: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub force_upload: bool,
+}
+
+impl Destination {
+    /// `[prefix/]name`, as sam builds artifact keys.
+    pub fn key(&self, name: &str) -> String {
+        match self.prefix.as_deref().filter(|p| !p.is_empty()) {
+            Some(prefix) => format!("{prefix}/{name}"),
+            None => name.to_string(),
+        }
+    }
+}
+
+/// What an upload did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Upload {
+    Sent,
+    AlreadyPresent,
+}
+
+/// Uploads `body` under `key` unless an object with that key exists (keys are content hashes, so
+/// an existing key holds the same bytes). `force_upload` sends it anyway.
+pub async fn upload_with_dedup(
+    s3: &aws_sdk_s3::Client,
+    dest: &Destination,
+    key: &str,
+    body: Vec<u8>,
+) -> Result<Upload, AwsError> {
+    if !dest.force_upload && object_exists(s3, &dest.bucket, key).await? {
+        return Ok(Upload::AlreadyPresent);
+    }
+    let mut put = s3
+        .put_object()
+        .bucket(&dest.bucket)
+        .key(key)
+        .body(ByteStream::from(body));
+    put = match &dest.kms_key_id {
+        Some(kms) => put
+            .server_side_encryption(ServerSideEncryption::AwsKms)
+            .ssekms_key_id(kms),
+        None => put.server_side_encryption(ServerSideEncryption::Aes256),
+    };
+    put.send().await.aws("S3 PutObject")?;
+    Ok(Upload::Sent)
+}
+
+async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<bool, AwsError> {
+    match s3.head_object().bucket(bucket).key(key).send().await {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            let not_found = e
+                .as_service_error()
+                .is_some_and(|se| se.is_not_found())
+                || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
+            if not_found {
+                Ok(false)
+            } else {
+                Err(crate::aws::classify("S3 HeadObject", &e))
+            }
+        }
+    }
+}
+
+/// The path-style URL CloudFormation reads an object from (as the SAM CLI builds it).
+pub fn object_url(url_base: &str, bucket: &str, key: &str) -> String {
+    format!("{}/{bucket}/{key}", url_base.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dest(prefix: Option<&str>) -> Destination {
+        Destination {
+            bucket: "b".into(),
+            prefix: prefix.map(str::to_string),
+            kms_key_id: None,
+            force_upload: false,
+        }
+    }
+
+    #[test]
+    fn keys_join_prefix_like_sam() {
+        assert_eq!(dest(Some("app")).key("abc.template"), "app/abc.template");
+        assert_eq!(dest(None).key("abc.template"), "abc.template");
+        assert_eq!(dest(Some("")).key("abc"), "abc");
+    }
+
+    #[test]
+    fn object_urls_are_path_style() {
+        assert_eq!(
+            object_url("http://127.0.0.1:5101/", "bucket", "p/k.template"),
+            "http://127.0.0.1:5101/bucket/p/k.template"
+        );
+        assert_eq!(
+            object_url("https://s3.us-west-2.amazonaws.com", "b", "k"),
+            "https://s3.us-west-2.amazonaws.com/b/k"
+        );
+    }
+}

@@ -1,0 +1,201 @@
+//! Flags + samconfig + environment → [`DeploySettings`], with the SAM CLI's precedence (a flag
+//! given on the command line wins over samconfig, which wins over the default) and its
+//! validation messages. Resolved once, so nothing after this sees clap types or config files.
+
+pub mod values;
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::cli::{DeployArgs, OutputFormat};
+use crate::config::{self, ConfigValue};
+
+/// A mistake in how samrs was called: printed as one line, exit status 2 (as click does).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Everything `samrs deploy` needs to know, resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploySettings {
+    pub template_file: PathBuf,
+    pub stack_name: String,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_prefix: Option<String>,
+    pub resolve_s3: bool,
+    pub image_repository: Option<String>,
+    pub image_repositories: IndexMap<String, String>,
+    pub resolve_image_repos: bool,
+    pub kms_key_id: Option<String>,
+    pub role_arn: Option<String>,
+    pub notification_arns: Vec<String>,
+    pub tags: Vec<(String, String)>,
+    pub parameter_overrides: Vec<(String, String)>,
+    pub capabilities: Vec<String>,
+    pub no_execute_changeset: bool,
+    pub fail_on_empty_changeset: bool,
+    pub confirm_changeset: bool,
+    pub disable_rollback: bool,
+    pub force_upload: bool,
+    pub dry_run: bool,
+    #[serde(skip)]
+    pub output: OutputFormat,
+    /// The samconfig file the values came from, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+/// The template the SAM CLI would pick: the flag, else the build output, else template.yaml/.yml.
+pub fn default_template(dir: &Path) -> PathBuf {
+    let built = dir.join(".aws-sam/build/template.yaml");
+    if built.is_file() {
+        return built;
+    }
+    let yml = dir.join("template.yml");
+    if !dir.join("template.yaml").is_file() && yml.is_file() {
+        return yml;
+    }
+    dir.join("template.yaml")
+}
+
+/// Reads samconfig (where sam looks for it) and merges it under the flags.
+pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> {
+    // sam looks for samconfig beside the template the user named (not the build output).
+    let config_dir = args
+        .template_file
+        .as_deref()
+        .and_then(Path::parent)
+        .map(|p| cwd.join(p))
+        .unwrap_or_else(|| cwd.to_path_buf());
+    let explicit = args.config_file.as_deref();
+    let config_file = config::find_config_file(&config_dir, explicit);
+    if let (Some(path), None) = (explicit, &config_file) {
+        return Err(UsageError(format!(
+            "Config file {} does not exist or could not be read!",
+            path.display()
+        ))
+        .into());
+    }
+    let env = args.config_env.as_deref().unwrap_or("default");
+    let values = match &config_file {
+        Some(path) => config::load(path)?.parameters(env, "deploy"),
+        None => IndexMap::new(),
+    };
+    merge(args, &values, cwd, config_file).map_err(Into::into)
+}
+
+/// The pure merge of flags over config values.
+pub fn merge(
+    args: &DeployArgs,
+    cfg: &IndexMap<String, ConfigValue>,
+    cwd: &Path,
+    config_file: Option<PathBuf>,
+) -> Result<DeploySettings, UsageError> {
+    let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg_string(cfg, key));
+    let switch = |on: bool, off: bool, key: &str, default: bool| {
+        if on {
+            true
+        } else if off {
+            false
+        } else {
+            cfg_bool(cfg, key).unwrap_or(default)
+        }
+    };
+    let list = |flag: &[String], key: &str| {
+        if flag.is_empty() {
+            cfg_list(cfg, key)
+        } else {
+            flag.to_vec()
+        }
+    };
+
+    let template_file = match args.template_file.clone().or_else(|| cfg_string(cfg, "template_file").map(PathBuf::from)) {
+        Some(path) => cwd.join(path),
+        None => default_template(cwd),
+    };
+    let stack_name = string(&args.stack_name, "stack_name").ok_or_else(|| {
+        UsageError("Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys.".into())
+    })?;
+    let s3_bucket = string(&args.s3_bucket, "s3_bucket");
+    let resolve_s3 = switch(args.resolve_s3, args.no_resolve_s3, "resolve_s3", false);
+    if resolve_s3 && s3_bucket.is_some() && !args.guided {
+        return Err(UsageError("Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment.".into()));
+    }
+    let image_repository = string(&args.image_repository, "image_repository");
+    let image_repositories = parse_image_repositories(&list(&args.image_repositories, "image_repositories"))?;
+    let resolve_image_repos = args.resolve_image_repos || cfg_bool(cfg, "resolve_image_repos").unwrap_or(false);
+    // sam forbids any two of these; samrs allows --resolve-image-repos with a partial
+    // --image-repositories (sam issue #3503): the named functions keep their repositories.
+    if image_repository.is_some() && (!image_repositories.is_empty() || resolve_image_repos) {
+        return Err(UsageError("Only one of the following can be provided: '--image-repositories', '--image-repository', '--resolve-image-repos'. Do you have multiple specified in the command or in a configuration file?".into()));
+    }
+    if let Some(uri) = &image_repository {
+        if !crate::template::is_ecr_url(uri) {
+            return Err(UsageError(format!("Invalid Image Repository ECR URI: {uri}")));
+        }
+    }
+
+    Ok(DeploySettings {
+        template_file,
+        stack_name,
+        region: string(&args.region, "region"),
+        profile: string(&args.profile, "profile"),
+        s3_bucket,
+        s3_prefix: string(&args.s3_prefix, "s3_prefix"),
+        resolve_s3,
+        image_repository,
+        image_repositories,
+        resolve_image_repos,
+        kms_key_id: string(&args.kms_key_id, "kms_key_id"),
+        role_arn: string(&args.role_arn, "role_arn"),
+        notification_arns: values::split_list(&list(&args.notification_arns, "notification_arns")),
+        tags: values::parse_tags(&list(&args.tags, "tags"))?,
+        parameter_overrides: values::parse_parameter_overrides(&list(&args.parameter_overrides, "parameter_overrides"))?,
+        capabilities: values::split_list(&list(&args.capabilities, "capabilities")),
+        no_execute_changeset: args.no_execute_changeset || cfg_bool(cfg, "no_execute_changeset").unwrap_or(false),
+        fail_on_empty_changeset: switch(args.fail_on_empty_changeset, args.no_fail_on_empty_changeset, "fail_on_empty_changeset", true),
+        confirm_changeset: switch(args.confirm_changeset, args.no_confirm_changeset, "confirm_changeset", false),
+        disable_rollback: switch(args.disable_rollback, args.no_disable_rollback, "disable_rollback", false),
+        force_upload: args.force_upload || cfg_bool(cfg, "force_upload").unwrap_or(false),
+        dry_run: args.dry_run,
+        output: args.output,
+        config_file,
+    })
+}
+
+/// `Fn=URI` items, validated with sam's messages.
+fn parse_image_repositories(items: &[String]) -> Result<IndexMap<String, String>, UsageError> {
+    let mut map = IndexMap::new();
+    for item in items.iter().flat_map(|i| i.split_whitespace()) {
+        let parts: Vec<&str> = item.split('=').collect();
+        let [function, uri] = parts[..] else {
+            return Err(UsageError("--image-repositories is not a valid format, it needs to be of the form function_logical_id=ECR_URI".into()));
+        };
+        if !crate::template::is_ecr_url(uri) {
+            return Err(UsageError("--image-repositories needs to have valid ECR URI as value".into()));
+        }
+        map.insert(function.to_string(), uri.to_string());
+    }
+    Ok(map)
+}
+
+fn cfg_string(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Option<String> {
+    cfg.get(key).and_then(ConfigValue::as_string).filter(|s| !s.is_empty())
+}
+
+fn cfg_bool(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Option<bool> {
+    cfg.get(key).and_then(ConfigValue::as_bool)
+}
+
+/// A list option from samconfig: a TOML array as is, a string as one item (split later by the
+/// option's own rules, which respect quotes).
+fn cfg_list(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Vec<String> {
+    match cfg.get(key) {
+        Some(ConfigValue::List(items)) => items.clone(),
+        Some(other) => other.as_string().into_iter().collect(),
+        None => Vec::new(),
+    }
+}
