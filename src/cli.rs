@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Deploy an AWS SAM application (like `sam deploy`).
     Deploy(Box<DeployArgs>),
+    /// Delete a deployed application, its companion stack and its artifacts (like `sam delete`).
+    Delete(DeleteArgs),
 }
 
 /// How results are printed.
@@ -149,6 +151,47 @@ pub struct DeployArgs {
     pub output: OutputFormat,
 }
 
+/// `samrs delete`: the flags of `sam delete`, plus `--orphans`.
+#[derive(Debug, Args, Default)]
+pub struct DeleteArgs {
+    /// Name of the stack to delete.
+    #[arg(long)]
+    pub stack_name: Option<String>,
+
+    /// AWS region.
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// AWS credentials profile.
+    #[arg(long)]
+    pub profile: Option<String>,
+
+    /// Configuration file [default: samconfig.toml].
+    #[arg(long)]
+    pub config_file: Option<PathBuf>,
+
+    /// Environment (table) in the configuration file [default: default].
+    #[arg(long)]
+    pub config_env: Option<String>,
+
+    /// Do not ask; answer yes to every question.
+    #[arg(long)]
+    pub no_prompts: bool,
+
+    /// Bucket holding the stack's artifacts (default: read from the deployed template).
+    #[arg(long)]
+    pub s3_bucket: Option<String>,
+
+    /// Prefix of the stack's artifacts.
+    #[arg(long)]
+    pub s3_prefix: Option<String>,
+
+    /// Instead of one stack: find companion stacks whose parent stack no longer exists in the
+    /// region, and delete them with their repositories.
+    #[arg(long, conflicts_with = "stack_name")]
+    pub orphans: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,7 +216,9 @@ mod tests {
             "B=2",
             "--no-confirm-changeset",
         ]);
-        let Command::Deploy(args) = cli.command;
+        let Command::Deploy(args) = cli.command else {
+            panic!("deploy expected");
+        };
         assert_eq!(args.capabilities, ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]);
         assert_eq!(args.parameter_overrides, ["A=1", "B=2"]);
         assert!(args.no_confirm_changeset && !args.confirm_changeset);
@@ -187,7 +232,9 @@ mod tests {
             "--confirm-changeset",
             "--no-confirm-changeset",
         ]);
-        let Command::Deploy(args) = cli.command;
+        let Command::Deploy(args) = cli.command else {
+            panic!("deploy expected");
+        };
         assert!(!args.confirm_changeset && args.no_confirm_changeset);
     }
 }

@@ -6,16 +6,19 @@
 //! - [`template`]: SAM/CloudFormation templates (short tags, JSON), image-function discovery.
 //! - [`artifacts`] (pure) and [`package`] (uploads): `sam package` for local code.
 //! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
-//! - [`aws`], [`cloudformation`], [`s3`], [`managed_bucket`]: the thin AWS shell.
-//! - [`deploy`]: walks a deploy's steps; [`output`]: everything printed.
+//! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell.
+//! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed.
 
 pub mod aws;
 pub mod cli;
+pub mod companion;
 pub mod config;
 pub mod template;
 pub mod package;
 pub mod cloudformation;
+pub mod delete;
 pub mod deploy;
+pub mod ecr;
 pub mod managed_bucket;
 pub mod output;
 pub mod s3;
@@ -30,6 +33,7 @@ use cli::{Cli, Command};
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Deploy(args) => run_deploy(&args),
+        Command::Delete(args) => run_delete(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -53,4 +57,14 @@ fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(deploy::run(&settings, &ui))?;
     Ok(())
+}
+
+fn run_delete(args: &cli::DeleteArgs) -> anyhow::Result<()> {
+    let cwd = std::env::current_dir()?;
+    let settings = settings::resolve_delete(args, &cwd)?;
+    let ui = output::Ui::new(cli::OutputFormat::Text);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(delete::run(&settings, &ui))
 }

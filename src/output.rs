@@ -186,7 +186,7 @@ impl Table {
         let (usable, widths) = self.geometry(terminal_width);
         let rule = "-".repeat(usable);
         vec![
-            (self.title.clone(), Tone::Strong),
+            (format!("\n{}", self.title), Tone::Strong),
             (rule.clone(), self.frame),
             (format_row(&self.columns, &widths), self.frame),
             (rule, self.frame),

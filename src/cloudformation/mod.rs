@@ -26,6 +26,7 @@ pub struct StackInfo {
     pub outputs: Vec<StackOutput>,
     pub tags: Vec<(String, String)>,
     pub parameter_keys: Vec<String>,
+    pub termination_protection: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -81,6 +82,7 @@ pub async fn describe_stack(cfn: &Client, name: &str) -> Result<Option<StackInfo
             .iter()
             .filter_map(|p| p.parameter_key().map(str::to_string))
             .collect(),
+        termination_protection: stack.enable_termination_protection().unwrap_or(false),
     }))
 }
 
@@ -499,6 +501,30 @@ pub async fn list_stack_resources(
         token = page.next_token().map(str::to_string);
         if token.is_none() {
             return Ok(resources);
+        }
+    }
+}
+
+/// The names of all stacks in the region that are not deleted.
+pub async fn list_stack_names(cfn: &Client) -> Result<Vec<String>, AwsError> {
+    let mut names = Vec::new();
+    let mut token = None;
+    loop {
+        let page = cfn
+            .list_stacks()
+            .set_next_token(token)
+            .send()
+            .await
+            .aws("CloudFormation ListStacks")?;
+        names.extend(
+            page.stack_summaries()
+                .iter()
+                .filter(|s| s.stack_status().is_none_or(|st| st.as_str() != "DELETE_COMPLETE"))
+                .filter_map(|s| s.stack_name().map(str::to_string)),
+        );
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(names);
         }
     }
 }

@@ -79,12 +79,48 @@ pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> 
         ))
         .into());
     }
-    let env = args.config_env.as_deref().unwrap_or("default");
-    let values = match &config_file {
-        Some(path) => config::load(path)?.parameters(env, "deploy"),
-        None => IndexMap::new(),
-    };
+    let values = read_config(config_file.as_deref(), args.config_env.as_deref(), &["deploy"])?;
     merge(args, &values, cwd, config_file).map_err(Into::into)
+}
+
+/// The config values of the given commands, later ones winning, each merged over `global`.
+fn read_config(
+    path: Option<&Path>,
+    env: Option<&str>,
+    commands: &[&str],
+) -> anyhow::Result<IndexMap<String, ConfigValue>> {
+    let Some(path) = path else {
+        return Ok(IndexMap::new());
+    };
+    let config = config::load(path)?;
+    let env = env.unwrap_or("default");
+    let mut values = IndexMap::new();
+    for command in commands {
+        values.extend(config.parameters(env, command));
+    }
+    Ok(values)
+}
+
+/// `samrs delete`'s settings: flags over `[env.delete.parameters]` over the deploy table (which
+/// holds the stack name and bucket a deploy saved).
+pub fn resolve_delete(args: &crate::cli::DeleteArgs, cwd: &Path) -> anyhow::Result<crate::delete::DeleteSettings> {
+    let explicit = args.config_file.as_deref();
+    let config_file = config::find_config_file(cwd, explicit);
+    if let (Some(path), None) = (explicit, &config_file) {
+        return Err(UsageError(format!("Config file {} does not exist or could not be read!", path.display())).into());
+    }
+    let cfg = read_config(config_file.as_deref(), args.config_env.as_deref(), &["deploy", "delete"])?;
+    let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg_string(&cfg, key));
+    Ok(crate::delete::DeleteSettings {
+        // --orphans is about the whole region, not the configured stack.
+        stack_name: if args.orphans { None } else { string(&args.stack_name, "stack_name") },
+        region: string(&args.region, "region"),
+        profile: string(&args.profile, "profile"),
+        s3_bucket: string(&args.s3_bucket, "s3_bucket"),
+        s3_prefix: string(&args.s3_prefix, "s3_prefix"),
+        no_prompts: args.no_prompts || cfg_bool(&cfg, "no_prompts").unwrap_or(false),
+        orphans: args.orphans,
+    })
 }
 
 /// The pure merge of flags over config values.

@@ -1,0 +1,74 @@
+//! Thin ECR calls: force-deleting repositories (sam's companion repositories have no
+//! `EmptyOnDelete`, so CloudFormation alone cannot remove them while they hold images) and
+//! listing the repositories the SAM CLI or samrs manage, by their tags.
+
+use serde::Serialize;
+
+use crate::aws::{AwsError, AwsResultExt};
+
+/// Deletes a repository and its images; true when it existed.
+pub async fn force_delete_repository(ecr: &aws_sdk_ecr::Client, name: &str) -> Result<bool, AwsError> {
+    match ecr.delete_repository().repository_name(name).force(true).send().await {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e
+                .as_service_error()
+                .is_some_and(|se| se.is_repository_not_found_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(crate::aws::classify("ECR DeleteRepository", &e)),
+    }
+}
+
+/// A repository carrying the SAM CLI's companion tags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManagedRepository {
+    pub name: String,
+    /// The `AwsSamCliCompanionStack` tag: the companion stack that owns it.
+    pub companion_stack: String,
+}
+
+/// Every repository tagged `ManagedStackSource=AwsSamCli` with an `AwsSamCliCompanionStack` tag.
+pub async fn managed_repositories(ecr: &aws_sdk_ecr::Client) -> Result<Vec<ManagedRepository>, AwsError> {
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        let page = ecr
+            .describe_repositories()
+            .set_next_token(token)
+            .send()
+            .await
+            .aws("ECR DescribeRepositories")?;
+        for repo in page.repositories() {
+            let (Some(name), Some(arn)) = (repo.repository_name(), repo.repository_arn()) else {
+                continue;
+            };
+            let tags = ecr
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .aws("ECR ListTagsForResource")?;
+            let tag = |key: &str| {
+                tags.tags()
+                    .iter()
+                    .find(|t| t.key() == key)
+                    .map(|t| t.value().to_string())
+            };
+            if tag("ManagedStackSource").as_deref() != Some("AwsSamCli") {
+                continue;
+            }
+            if let Some(companion_stack) = tag("AwsSamCliCompanionStack") {
+                found.push(ManagedRepository {
+                    name: name.to_string(),
+                    companion_stack,
+                });
+            }
+        }
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(found);
+        }
+    }
+}
