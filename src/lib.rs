@@ -19,6 +19,7 @@ pub mod cloudformation;
 pub mod delete;
 pub mod deploy;
 pub mod ecr;
+pub mod guided;
 pub mod managed_bucket;
 pub mod output;
 pub mod s3;

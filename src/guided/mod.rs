@@ -1,0 +1,4 @@
+//! `samrs deploy --guided`.
+
+pub mod auth;
+pub mod theme;
