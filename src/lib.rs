@@ -51,12 +51,18 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {
     let cwd = std::env::current_dir()?;
-    let settings = settings::resolve(args, &cwd)?;
-    let ui = output::Ui::new(settings.output);
+    let ui = output::Ui::new(args.output);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(deploy::run(&settings, &ui))?;
+    runtime.block_on(async {
+        let settings = if args.guided {
+            guided::run(args, &cwd, &ui).await?
+        } else {
+            settings::resolve(args, &cwd)?
+        };
+        deploy::run(&settings, &ui).await
+    })?;
     Ok(())
 }
 

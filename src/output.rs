@@ -58,6 +58,11 @@ impl Ui {
         }
     }
 
+    /// Whether colours and bold are drawn (a terminal without NO_COLOR).
+    pub fn colour_enabled(&self) -> bool {
+        self.colour
+    }
+
     pub fn format(&self) -> OutputFormat {
         self.format
     }

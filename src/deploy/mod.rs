@@ -4,7 +4,8 @@
 //! Decisions are made by pure functions (settings, template discovery, stack states, the
 //! parameter list); this file sequences them.
 
-mod report;
+pub mod companion;
+pub mod report;
 
 use anyhow::{bail, Context};
 use serde::Serialize;

@@ -1,4 +1,286 @@
-//! `samrs deploy --guided`.
+//! `samrs deploy --guided`: the SAM CLI's conversation, in its order and words, ending in
+//! resolved [`DeploySettings`] and (when asked) a saved samconfig.toml.
+//!
+//! Nothing is written and nothing is created in AWS until every question is answered, except
+//! the managed bucket stack, which sam also creates mid-conversation. An interrupted or refused
+//! conversation leaves the config file as it was.
 
 pub mod auth;
+mod images;
 pub mod theme;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use dialoguer::{Confirm, Input, Password};
+use indexmap::IndexMap;
+
+use crate::cli::DeployArgs;
+use crate::config::{self, ConfigValue};
+use crate::output::{Tone, Ui};
+use crate::settings::{self, DeploySettings, UsageError};
+use crate::{aws, managed_bucket, template};
+use theme::SamTheme;
+
+/// One question at a time, with sam's look.
+struct Prompter {
+    theme: SamTheme,
+}
+
+impl Prompter {
+    fn text(&self, label: &str, default: Option<&str>) -> anyhow::Result<String> {
+        let mut input = Input::<String>::with_theme(&self.theme).with_prompt(label);
+        input = match default {
+            Some(default) => input.default(default.to_string()).show_default(true),
+            None => input.allow_empty(true),
+        };
+        input
+            .interact_text()
+            .with_context(|| format!("No answer to '{}'", label.trim()))
+    }
+
+    fn secret(&self, label: &str) -> anyhow::Result<String> {
+        Password::with_theme(&self.theme)
+            .with_prompt(label)
+            .allow_empty_password(true)
+            .interact()
+            .with_context(|| format!("No answer to '{}'", label.trim()))
+    }
+
+    fn confirm(&self, label: &str, default: bool) -> anyhow::Result<bool> {
+        Confirm::with_theme(&self.theme)
+            .with_prompt(label)
+            .default(default)
+            .wait_for_newline(true)
+            .interact()
+            .with_context(|| format!("No answer to '{}'", label.trim()))
+    }
+}
+
+/// Runs the conversation and returns the settings the deploy runs with.
+pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<DeploySettings> {
+    if !ui.can_prompt() {
+        return Err(UsageError("--guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml".into()).into());
+    }
+    let prompt = Prompter {
+        theme: SamTheme {
+            bold: ui.colour_enabled(),
+        },
+    };
+    let config_dir = args
+        .template_file
+        .as_deref()
+        .and_then(Path::parent)
+        .map(|p| cwd.join(p))
+        .unwrap_or_else(|| cwd.to_path_buf());
+    let config_name = args
+        .config_file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("samconfig.toml"));
+    let env = args.config_env.clone().unwrap_or_else(|| "default".into());
+
+    ui.say("\nConfiguring SAM deploy\n======================", Tone::Warn);
+    let config_file = config::find_config_file(&config_dir, args.config_file.as_deref());
+    ui.line(&format!(
+        "\n\tLooking for config file [{}] :  {}",
+        config_name.display(),
+        if config_file.is_some() { "Found" } else { "Not found" }
+    ));
+    let saved: IndexMap<String, ConfigValue> = match &config_file {
+        Some(path) => match config::load(path) {
+            Ok(config) => {
+                ui.line("\tReading default arguments  :  Success");
+                config.parameters(&env, "deploy")
+            }
+            Err(e) => {
+                ui.line("\tReading default arguments  :  Failure");
+                bail!("{e}: fix the file, or move it away and run samrs deploy --guided again to write a new one");
+            }
+        },
+        None => IndexMap::new(),
+    };
+    // Defaults: flags, then samconfig, then sam's own.
+    let defaults = settings::merge_partial(args, &saved, cwd)?;
+
+    ui.say("\n\tSetting default arguments for 'sam deploy'\n\t=========================================", Tone::Warn);
+    let stack_name = loop {
+        let answer = prompt.text("\tStack Name", Some(Some(defaults.stack_name.as_str()).filter(|s| !s.is_empty()).unwrap_or("sam-app")))?;
+        if is_valid_stack_name(&answer) {
+            break answer;
+        }
+        ui.line("\tA stack name starts with a letter and has up to 128 letters, digits and hyphens.");
+    };
+    let region_default = defaults
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .unwrap_or_else(|| "us-east-1".into());
+    let region = prompt.text("\tAWS Region", Some(&region_default))?;
+
+    let tpl = template::load(&defaults.template_file)?;
+    let mut overrides: Vec<(String, String)> = Vec::new();
+    let mut hidden: Vec<String> = Vec::new();
+    for (name, info) in template::parameters(&tpl.value) {
+        let label = format!("\tParameter {name}");
+        let value = if info.no_echo {
+            hidden.push(name.clone());
+            prompt.secret(&label)?
+        } else {
+            let current = defaults
+                .parameter_overrides
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+                .or(info.default)
+                .unwrap_or_default();
+            prompt.text(&label, Some(&current))?
+        };
+        overrides.push((name, value));
+    }
+
+    ui.line("\t#Shows you resources changes to be deployed and require a 'Y' to initiate deploy");
+    let confirm_changeset = prompt.confirm("\tConfirm changes before deploy", defaults.confirm_changeset)?;
+    ui.line("\t#SAM needs permission to be able to create roles to connect to the resources in your template");
+    let capabilities = if prompt.confirm("\tAllow SAM CLI IAM role creation", true)? {
+        if defaults.capabilities.is_empty() {
+            vec!["CAPABILITY_IAM".to_string()]
+        } else {
+            defaults.capabilities.clone()
+        }
+    } else {
+        let current = if defaults.capabilities.is_empty() {
+            "CAPABILITY_IAM".to_string()
+        } else {
+            defaults.capabilities.join(" ")
+        };
+        settings::values::split_list(&[prompt.text("\tCapabilities", Some(&current))?])
+    };
+    ui.line("\t#Preserves the state of previously provisioned resources when an operation fails");
+    let disable_rollback = prompt.confirm("\tDisable rollback", defaults.disable_rollback)?;
+    for (resource, authorized) in auth::auth_per_resource(&tpl.value) {
+        if !authorized && !prompt.confirm(&format!("\t{resource} has no authentication. Is this okay?"), false)? {
+            bail!("Security Constraints Not Satisfied! Add authorization to {resource}, or answer y to deploy it without");
+        }
+    }
+    let save = prompt.confirm("\tSave arguments to configuration file", true)?;
+    let save_target = if save {
+        let file = prompt.text("\tSAM configuration file", Some(&config_name.to_string_lossy()))?;
+        let env = prompt.text("\tSAM configuration environment", Some(&env))?;
+        Some((config_dir.join(file), env))
+    } else {
+        None
+    };
+
+    ui.line("\n\tLooking for resources needed for deployment:");
+    let aws = aws::connect(Some(&region), defaults.profile.as_deref()).await?;
+    let poller = crate::cloudformation::poll::Poller::from_env();
+    let bucket = managed_bucket::ensure(&aws, &poller, ui).await?;
+    crate::deploy::report::managed_bucket_info(ui, &bucket);
+
+    let functions = template::image_functions(&tpl)?;
+    let repos = images::choose(&prompt, ui, &aws, &stack_name, &functions, &defaults).await?;
+
+    let settings = DeploySettings {
+        template_file: defaults.template_file.clone(),
+        stack_name: stack_name.clone(),
+        region: Some(region.clone()),
+        profile: defaults.profile.clone(),
+        s3_bucket: None,
+        s3_prefix: Some(stack_name.clone()),
+        resolve_s3: true,
+        image_repository: None,
+        image_repositories: repos.explicit.clone(),
+        resolve_image_repos: repos.managed,
+        kms_key_id: defaults.kms_key_id.clone(),
+        role_arn: defaults.role_arn.clone(),
+        notification_arns: defaults.notification_arns.clone(),
+        tags: defaults.tags.clone(),
+        parameter_overrides: overrides.clone(),
+        capabilities: capabilities.clone(),
+        no_execute_changeset: defaults.no_execute_changeset,
+        fail_on_empty_changeset: defaults.fail_on_empty_changeset,
+        confirm_changeset,
+        disable_rollback,
+        force_upload: defaults.force_upload,
+        dry_run: defaults.dry_run,
+        output: defaults.output,
+        config_file: save_target.as_ref().map(|(p, _)| p.clone()),
+    };
+
+    if let Some((path, env)) = save_target {
+        let visible: Vec<(String, String)> = overrides
+            .into_iter()
+            .filter(|(k, _)| !hidden.contains(k))
+            .collect();
+        save_config(&path, &env, &settings, &visible)?;
+        ui.line("\n\tSaved arguments to config file");
+        ui.line("\tRunning 'sam deploy' for future deployments will use the parameters saved above.");
+        ui.line("\tThe above parameters can be changed by modifying samconfig.toml");
+        ui.line("\tLearn more about samconfig.toml syntax at \n\thttps://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-config.html\n");
+    }
+    Ok(settings)
+}
+
+/// CloudFormation's stack-name rule.
+fn is_valid_stack_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= 128
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// sam's `save_config`: keys in sam's order, falsy values left out; managed repositories as
+/// `resolve_image_repos = true` (portable across accounts and regions), explicit ones as
+/// `image_repositories`. NoEcho parameters are never written.
+fn save_config(path: &Path, env: &str, s: &DeploySettings, overrides: &[(String, String)]) -> anyhow::Result<()> {
+    let mut values: Vec<(&str, ConfigValue)> = vec![
+        ("stack_name", ConfigValue::String(s.stack_name.clone())),
+        ("resolve_s3", ConfigValue::Bool(true)),
+        ("s3_prefix", ConfigValue::String(s.stack_name.clone())),
+    ];
+    if s.resolve_image_repos {
+        values.push(("resolve_image_repos", ConfigValue::Bool(true)));
+    }
+    if let Some(region) = &s.region {
+        values.push(("region", ConfigValue::String(region.clone())));
+    }
+    if let Some(profile) = &s.profile {
+        values.push(("profile", ConfigValue::String(profile.clone())));
+    }
+    if s.confirm_changeset {
+        values.push(("confirm_changeset", ConfigValue::Bool(true)));
+    }
+    if !s.capabilities.is_empty() {
+        values.push(("capabilities", ConfigValue::String(s.capabilities.join(" "))));
+    }
+    if s.disable_rollback {
+        values.push(("disable_rollback", ConfigValue::Bool(true)));
+    }
+    if !overrides.is_empty() {
+        values.push(("parameter_overrides", ConfigValue::String(config::format_parameter_overrides(overrides))));
+    }
+    if !s.image_repositories.is_empty() {
+        values.push((
+            "image_repositories",
+            ConfigValue::List(s.image_repositories.iter().map(|(f, u)| format!("{f}={u}")).collect()),
+        ));
+    }
+    config::save_deploy_parameters(path, env, &values)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_names_follow_cloudformation() {
+        assert!(is_valid_stack_name("sam-app"));
+        assert!(is_valid_stack_name(&format!("a{}", "b".repeat(127))));
+        assert!(!is_valid_stack_name(&format!("a{}", "b".repeat(128))));
+        assert!(!is_valid_stack_name("1app"));
+        assert!(!is_valid_stack_name("my_app"));
+        assert!(!is_valid_stack_name(""));
+    }
+}

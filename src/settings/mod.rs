@@ -83,6 +83,16 @@ pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> 
     merge(args, &values, cwd, config_file).map_err(Into::into)
 }
 
+/// The guided conversation's defaults: like [`merge`], but the stack name may be missing
+/// (left empty: guided asks for it).
+pub fn merge_partial(
+    args: &DeployArgs,
+    cfg: &IndexMap<String, ConfigValue>,
+    cwd: &Path,
+) -> Result<DeploySettings, UsageError> {
+    merge_inner(args, cfg, cwd, None, true)
+}
+
 /// The config values of the given commands, later ones winning, each merged over `global`.
 fn read_config(
     path: Option<&Path>,
@@ -130,6 +140,16 @@ pub fn merge(
     cwd: &Path,
     config_file: Option<PathBuf>,
 ) -> Result<DeploySettings, UsageError> {
+    merge_inner(args, cfg, cwd, config_file, args.guided)
+}
+
+fn merge_inner(
+    args: &DeployArgs,
+    cfg: &IndexMap<String, ConfigValue>,
+    cwd: &Path,
+    config_file: Option<PathBuf>,
+    guided: bool,
+) -> Result<DeploySettings, UsageError> {
     let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg_string(cfg, key));
     let switch = |on: bool, off: bool, key: &str, default: bool| {
         if on {
@@ -152,12 +172,14 @@ pub fn merge(
         Some(path) => cwd.join(path),
         None => default_template(cwd),
     };
-    let stack_name = string(&args.stack_name, "stack_name").ok_or_else(|| {
-        UsageError("Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys.".into())
-    })?;
+    let stack_name = match string(&args.stack_name, "stack_name") {
+        Some(name) => name,
+        None if guided => String::new(),
+        None => return Err(UsageError("Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys.".into())),
+    };
     let s3_bucket = string(&args.s3_bucket, "s3_bucket");
     let resolve_s3 = switch(args.resolve_s3, args.no_resolve_s3, "resolve_s3", false);
-    if resolve_s3 && s3_bucket.is_some() && !args.guided {
+    if resolve_s3 && s3_bucket.is_some() && !guided {
         return Err(UsageError("Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment.".into()));
     }
     let image_repository = string(&args.image_repository, "image_repository");
