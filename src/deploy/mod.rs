@@ -315,7 +315,7 @@ pub fn parameter_values(
     settings: &DeploySettings,
     existing: Option<&StackInfo>,
 ) -> Vec<ParameterValue> {
-    template::parameters(&template.value)
+    template::parameter_names(&template.value)
         .into_iter()
         .filter_map(|(name, _)| {
             if let Some((_, value)) = settings.parameter_overrides.iter().find(|(k, _)| *k == name) {

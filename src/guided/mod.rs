@@ -121,7 +121,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     let tpl = template::load(&defaults.template_file)?;
     let mut overrides: Vec<(String, String)> = Vec::new();
     let mut hidden: Vec<String> = Vec::new();
-    for (name, info) in template::parameters(&tpl.value) {
+    for (name, info) in template::parameter_names(&tpl.value) {
         let label = format!("\tParameter {name}");
         let value = if info.no_echo {
             hidden.push(name.clone());

@@ -1,0 +1,256 @@
+//! The template module: everything samrs needs to know about a SAM/CloudFormation template without
+//! talking to AWS. It reads YAML or JSON into one `serde_json::Value` shape (short-form tags turned
+//! into long form, as CloudFormation reads them), writes that shape back out, and finds the image
+//! functions the SAM CLI would give managed ECR repositories, following its rules exactly.
+
+mod functions;
+mod globals;
+mod intrinsics;
+mod metadata;
+mod parse;
+#[cfg(test)]
+mod real_world_tests;
+
+use serde_json::Value;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use functions::{image_functions, is_ecr_url, ImageFunction};
+pub use parse::parse_str;
+
+/// Why a template could not be read or understood. Each message is one line naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// The file could not be read at all.
+    #[error("cannot read template {}: {source} (check the path, or pass --template-file)", path.display())]
+    Read {
+        /// The path that was tried.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The text is not valid YAML/JSON, or uses something CloudFormation does not accept.
+    #[error("{origin}: {}{message}", Position(*line, *column))]
+    Syntax {
+        /// The file (or other source) the text came from.
+        origin: String,
+        /// 1-based line of the problem, 0 when unknown.
+        line: usize,
+        /// 1-based column of the problem, 0 when unknown.
+        column: usize,
+        /// What is wrong, with a hint where one helps.
+        message: String,
+    },
+    /// The document parsed but is not shaped like a template (for example, no `Resources`).
+    #[error("{origin} {problem}")]
+    Shape {
+        /// The file (or other source) the text came from.
+        origin: String,
+        /// What is missing or wrong, as a sentence continuing the file name.
+        problem: String,
+    },
+    /// The template is well formed but SAM would reject it (for example, an unsupported global).
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// The file the problem is in.
+        origin: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+/// Renders "line L, column C: " when the position is known.
+struct Position(usize, usize);
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position(0, _) => Ok(()),
+            Position(line, 0) => write!(f, "line {line}: "),
+            Position(line, column) => write!(f, "line {line}, column {column}: "),
+        }
+    }
+}
+
+/// The syntax a template file was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML, possibly with short-form tags.
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+/// A template read from disk.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// Where it was read from (nested templates are found relative to it).
+    pub path: PathBuf,
+    /// The syntax it was written in.
+    pub format: Format,
+    /// The parsed document, intrinsics in long form.
+    pub value: Value,
+}
+
+/// Reads and parses a template file.
+pub fn load(path: &Path) -> Result<Template, TemplateError> {
+    let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let format = if parse::looks_like_json(&text) {
+        Format::Json
+    } else {
+        Format::Yaml
+    };
+    let value = parse_str(&text, &path.display().to_string())?;
+    Ok(Template {
+        path: path.to_path_buf(),
+        format,
+        value,
+    })
+}
+
+/// Writes a template as YAML, intrinsics in long form (which CloudFormation accepts).
+pub fn to_yaml(value: &Value) -> String {
+    // A JSON value has only maps, lists and scalars, all of which YAML can express.
+    serde_yaml::to_string(value).expect("a JSON value always serialises to YAML")
+}
+
+/// Writes a template as pretty JSON indented by two spaces.
+pub fn to_json(value: &Value) -> String {
+    // Serialising a `Value` to a string has no failure path (keys are always strings).
+    serde_json::to_string_pretty(value).expect("a JSON value always serialises to JSON")
+}
+
+/// What a guided prompt needs to know about one template parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamInfo {
+    /// The `Default`, as text; lists are joined with commas.
+    pub default: Option<String>,
+    /// Whether `NoEcho` is set, so the value must not be shown.
+    pub no_echo: bool,
+}
+
+/// The template's parameters in the order they are declared.
+pub fn parameter_names(value: &Value) -> Vec<(String, ParamInfo)> {
+    let Some(parameters) = value.get("Parameters").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    parameters
+        .iter()
+        .map(|(name, spec)| {
+            let default = spec.get("Default").and_then(scalar_text);
+            let no_echo = match spec.get("NoEcho") {
+                Some(Value::Bool(b)) => *b,
+                Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+                _ => false,
+            };
+            (name.clone(), ParamInfo { default, no_echo })
+        })
+        .collect()
+}
+
+/// The text CloudFormation would see for a scalar (or a list of scalars, comma-joined).
+pub(crate) fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Array(items) => {
+            let parts: Option<Vec<String>> = items.iter().map(scalar_text).collect();
+            parts.map(|p| p.join(","))
+        }
+        Value::Null | Value::Object(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn load_names_a_missing_file() {
+        let err = load(Path::new("/nonexistent/template.yaml")).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("cannot read template /nonexistent/template.yaml: "),
+            "{text}"
+        );
+        assert!(matches!(err, TemplateError::Read { .. }));
+    }
+
+    #[test]
+    fn load_detects_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let json_path = dir.path().join("t.template");
+        std::fs::write(
+            &json_path,
+            r#"  {"Resources": {"A": {"Type": "AWS::SNS::Topic"}}}"#,
+        )
+        .unwrap();
+        let yaml_path = dir.path().join("t.yaml");
+        std::fs::write(&yaml_path, "Resources:\n  A:\n    Type: AWS::SNS::Topic\n").unwrap();
+        let json = load(&json_path).unwrap();
+        let yaml = load(&yaml_path).unwrap();
+        assert_eq!(json.format, Format::Json);
+        assert_eq!(yaml.format, Format::Yaml);
+        assert_eq!(json.value, yaml.value);
+    }
+
+    #[test]
+    fn json_output_is_two_space_pretty() {
+        let value = json!({"Resources": {"A": {"Type": "AWS::SNS::Topic"}}});
+        let expected = "{\n  \"Resources\": {\n    \"A\": {\n      \"Type\": \"AWS::SNS::Topic\"\n    }\n  }\n}";
+        assert_eq!(to_json(&value), expected);
+    }
+
+    #[test]
+    fn yaml_output_keeps_text_that_looks_like_numbers() {
+        let value = json!({"Resources": {}, "Account": "012345678901", "Flag": "true", "N": 5});
+        let back = parse_str(&to_yaml(&value), "out.yaml").unwrap();
+        assert_eq!(back, value);
+    }
+
+    #[test]
+    fn parameters_in_order_with_defaults_and_no_echo() {
+        let value = json!({"Parameters": {
+            "Stage": {"Type": "String", "Default": "dev"},
+            "Secret": {"Type": "String", "NoEcho": true},
+            "Size": {"Type": "Number", "Default": 5},
+            "Subnets": {"Type": "CommaDelimitedList", "Default": ["a", "b"]},
+            "Token": {"Type": "String", "NoEcho": "True"}
+        }, "Resources": {}});
+        let params = parameter_names(&value);
+        let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Stage", "Secret", "Size", "Subnets", "Token"]);
+        assert_eq!(
+            params[0].1,
+            ParamInfo {
+                default: Some("dev".into()),
+                no_echo: false
+            }
+        );
+        assert_eq!(
+            params[1].1,
+            ParamInfo {
+                default: None,
+                no_echo: true
+            }
+        );
+        assert_eq!(params[2].1.default.as_deref(), Some("5"));
+        assert_eq!(params[3].1.default.as_deref(), Some("a,b"));
+        assert!(params[4].1.no_echo);
+    }
+
+    #[test]
+    fn real_world_no_echo_parameter() {
+        let path = Path::new(
+            "/work/shared/real-world/templates/aws-samples__serverless-patterns__eventbridge-webhooks__1-stripe__template.yml",
+        );
+        let template = load(path).unwrap();
+        let params = parameter_names(&template.value);
+        assert!(params.iter().any(|(_, info)| info.no_echo), "{params:?}");
+    }
+}
