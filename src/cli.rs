@@ -74,6 +74,26 @@ pub struct DeployArgs {
     #[arg(long)]
     pub resolve_image_repos: bool,
 
+    /// Managed repositories: expire all but the newest N images.
+    #[arg(long, value_name = "N")]
+    pub image_repos_keep_last: Option<u32>,
+
+    /// Managed repositories: expire untagged images this many days after their push.
+    #[arg(long, value_name = "DAYS")]
+    pub image_repos_expire_untagged_days: Option<u32>,
+
+    /// Managed repositories: scan each image for vulnerabilities when it is pushed.
+    #[arg(long)]
+    pub image_repos_scan_on_push: bool,
+
+    /// Managed repositories: tags cannot be moved to another image.
+    #[arg(long)]
+    pub image_repos_immutable_tags: bool,
+
+    /// Managed repositories: encrypt images with this KMS key instead of AES256.
+    #[arg(long, value_name = "KEY")]
+    pub image_repos_kms_key: Option<String>,
+
     /// KMS key for the artifacts uploaded to S3.
     #[arg(long)]
     pub kms_key_id: Option<String>,

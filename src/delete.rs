@@ -170,14 +170,7 @@ async fn delete_artifacts(aws: &Aws, bucket: &str, prefix: Option<&str>, asker: 
 /// Force-deletes the companion stack's repositories (stacks made by sam have no EmptyOnDelete),
 /// then the stack.
 async fn delete_companion(aws: &Aws, name: &str, poller: &Poller, asker: &Asker<'_>, ui: &Ui) -> anyhow::Result<()> {
-    let repos = cfn::list_stack_resources(&aws.cfn, name).await?;
-    for repo in repos.iter().filter(|r| r.resource_type == "AWS::ECR::Repository") {
-        if repo.physical_id.is_empty() {
-            continue;
-        }
-        ui.line(&format!("\t- Deleting ECR repository {}", repo.physical_id));
-        crate::ecr::force_delete_repository(&aws.ecr, &repo.physical_id).await?;
-    }
+    crate::deploy::companion::force_delete_repositories(aws, name, ui).await?;
     ui.line(&format!("\t- Deleting ECR Companion Stack {name}"));
     remove_stack(aws, name, poller, asker).await
 }

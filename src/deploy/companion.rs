@@ -1,95 +1,144 @@
-//! The companion stack's part of a deploy, in the rollback-safe order:
-//! before the main stack, add new repositories and keep retired ones ([`prepare`]); after the main
-//! stack succeeded, retire what is no longer referenced or delete the stack ([`retire`]).
+//! The companion stack's part of a deploy, in the rollback-safe order: before the main stack,
+//! add new repositories and keep retired ones ([`apply_phase1`]); after the main stack
+//! succeeded, remove what is no longer referenced or delete the stack ([`apply_phase2`]).
 //!
-//! The plan (names, templates, what to add, keep and retire) comes from the pure
-//! [`crate::companion`] module; this file only reads the deployed state and applies templates.
+//! What to do is decided by the pure [`crate::companion::plan`]; this file only reads the
+//! deployed state and applies templates.
 
 use anyhow::{bail, Context};
 
-use crate::aws::Aws;
-use crate::cloudformation::{
-    self as cfn, poll::Poller, state::StackAction, ChangeSetOutcome, ChangeSetRequest, TemplateSource,
-};
-use crate::companion::{self, CompanionPlan, DeployedRepo};
+use crate::aws::{Aws, AwsResultExt};
+use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetOutcome, ChangeSetRequest, TemplateSource};
+use crate::companion::{self, CompanionAction, CompanionPlan, DeployedResource, PlanInput, RepoSettings};
 use crate::output::Ui;
 use crate::s3::{self, Destination};
 use crate::settings::DeploySettings;
+use crate::template::ImageFunction;
 
-/// What [`prepare`] found and did, for [`retire`] to finish.
-#[derive(Debug)]
-pub struct Prepared {
-    pub plan: CompanionPlan,
+/// The companion stack as it is now: its status (None: absent) and its resources.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub status: Option<String>,
+    pub resources: Vec<DeployedResource>,
 }
 
-/// Reads the companion stack and its repositories: the observed state the plan is made from.
-pub async fn observe(aws: &Aws, companion_name: &str) -> anyhow::Result<(Option<String>, Vec<DeployedRepo>)> {
+/// Reads the companion stack and its resources.
+pub async fn observe(aws: &Aws, companion_name: &str) -> anyhow::Result<Observed> {
     let Some(stack) = cfn::describe_stack(&aws.cfn, companion_name).await? else {
-        return Ok((None, Vec::new()));
+        return Ok(Observed::default());
     };
-    let repos = cfn::list_stack_resources(&aws.cfn, companion_name)
+    let resources = cfn::list_stack_resources(&aws.cfn, companion_name)
         .await?
         .into_iter()
-        .filter(|r| r.resource_type == "AWS::ECR::Repository" && !r.status.starts_with("DELETE_COMPLETE"))
-        .map(|r| DeployedRepo {
+        .filter(|r| !r.status.starts_with("DELETE_COMPLETE"))
+        .map(|r| DeployedResource {
             logical_id: r.logical_id,
-            repository_name: r.physical_id,
+            physical_id: r.physical_id,
+            resource_type: r.resource_type,
         })
         .collect();
-    Ok((Some(stack.status), repos))
+    Ok(Observed {
+        status: Some(stack.status),
+        resources,
+    })
 }
 
-/// Phase 1: the companion stack gets every repository the functions need, and keeps the retired
-/// ones until the main stack no longer uses them.
-pub async fn apply(
+/// The account id, which managed repository URIs contain.
+pub async fn account_id(aws: &Aws) -> anyhow::Result<String> {
+    let identity = aws.sts.get_caller_identity().send().await.aws("STS GetCallerIdentity")?;
+    identity
+        .account()
+        .map(str::to_string)
+        .context("STS GetCallerIdentity returned no account id")
+}
+
+/// The plan for this deploy from what was observed.
+pub fn make_plan(
+    settings: &DeploySettings,
+    functions: &[ImageFunction],
+    account: &str,
+    region: &str,
+    observed: &Observed,
+    repo_settings: &RepoSettings,
+) -> anyhow::Result<CompanionPlan> {
+    let paths: Vec<String> = functions.iter().map(|f| f.full_path.clone()).collect();
+    let plan = companion::plan(&PlanInput {
+        stack_name: &settings.stack_name,
+        functions: &paths,
+        image_repositories: &settings.image_repositories,
+        resolve_image_repos: settings.resolve_image_repos,
+        account,
+        region,
+        companion_status: observed.status.as_deref(),
+        deployed: &observed.resources,
+        settings: repo_settings,
+        tags: &settings.tags,
+        version: env!("CARGO_PKG_VERSION"),
+    })?;
+    Ok(plan)
+}
+
+/// Phase 1: the companion stack gets every repository the functions need and keeps the retired
+/// ones. Returns the plan in force afterwards (re-planned if the stack had to be waited for).
+pub async fn apply_phase1(
     aws: &Aws,
-    plan: &CompanionPlan,
-    template: &str,
-    status: Option<&str>,
+    mut plan: CompanionPlan,
+    replan: impl Fn(&Observed) -> anyhow::Result<CompanionPlan>,
     settings: &DeploySettings,
     dest: Option<&Destination>,
     poller: &Poller,
     ui: &Ui,
-) -> anyhow::Result<()> {
-    let name = plan.companion_stack_name.as_str();
-    let mut status = status.map(str::to_string);
+) -> anyhow::Result<CompanionPlan> {
+    let name = plan.companion_stack_name.clone();
+    for repo in plan.repos.iter().filter(|r| r.repository_name_adjusted) {
+        ui.warn(&format!(
+            "\tThe SAM CLI's repository name for {} is over ECR's 256 characters: using {}",
+            repo.function, repo.repository_name
+        ));
+    }
     loop {
-        match cfn::state::stack_action(name, status.as_deref()) {
-            StackAction::Create | StackAction::CreateInReview => break,
-            StackAction::Update => {
-                let deployed = cfn::original_template(&aws.cfn, name).await?;
-                if deployed == template {
-                    ui.line(&format!("\tCompanion stack {name} is up to date"));
-                    return Ok(());
-                }
-                break;
-            }
-            StackAction::Wait => {
-                ui.line(&format!("\tCompanion stack {name} is busy: waiting for its current operation"));
-                let mut cursor = cfn::EventCursor::after_current(&aws.cfn, name).await?;
+        let Some(action) = plan.phase1 else {
+            return Ok(plan);
+        };
+        let Some(template) = companion::phase1_template(&plan) else {
+            return Ok(plan);
+        };
+        match action {
+            CompanionAction::Wait => {
+                ui.line(&format!("\tCompanion stack {name} is busy: waiting for its current operation to finish"));
+                let mut cursor = cfn::EventCursor::after_current(&aws.cfn, &name).await?;
                 cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
+                plan = replan(&observe(aws, &name).await?)?;
             }
-            StackAction::DeleteThenCreate => {
+            CompanionAction::Recreate => {
                 ui.line(&format!(
-                    "\tCompanion stack {name} was never created successfully: deleting it before creating it again"
+                    "\tCompanion stack {name} is in {} (never created successfully): deleting it before creating it again",
+                    plan.companion_status.as_deref().unwrap_or("an unusable state")
                 ));
-                super::delete_and_wait(aws, name, poller).await?;
+                super::delete_and_wait(aws, &name, poller).await?;
+                plan = replan(&Observed::default())?;
             }
-            StackAction::Blocked(message) => bail!(message),
+            CompanionAction::Update => {
+                if cfn::original_template(&aws.cfn, &name).await? == template {
+                    ui.line(&format!("\tCompanion stack {name} is up to date"));
+                } else {
+                    ui.line(&format!("\tUpdating companion stack {name}"));
+                    run_template(aws, &name, &template, false, settings, dest, poller).await?;
+                }
+                return Ok(plan);
+            }
+            CompanionAction::Create => {
+                ui.line(&format!("\tCreating companion stack {name}"));
+                run_template(aws, &name, &template, true, settings, dest, poller).await?;
+                return Ok(plan);
+            }
         }
-        status = cfn::describe_stack(&aws.cfn, name).await?.map(|s| s.status);
     }
-    let create = status.as_deref().is_none_or(|s| s == "REVIEW_IN_PROGRESS" || s == "DELETE_COMPLETE");
-    ui.line(&format!(
-        "\t{} companion stack {name}",
-        if create { "Creating" } else { "Updating" }
-    ));
-    run_template(aws, name, template, create, settings, dest, poller).await
 }
 
-/// Phase 2, after the main stack succeeded: retired repositories go (EmptyOnDelete empties them),
-/// or the whole companion stack when no image function is left.
-pub async fn retire(
+/// Phase 2, after the main stack succeeded: retired repositories go (EmptyOnDelete empties
+/// them), or the whole companion stack when no managed repository is left.
+pub async fn apply_phase2(
     aws: &Aws,
     plan: &CompanionPlan,
     settings: &DeploySettings,
@@ -97,20 +146,37 @@ pub async fn retire(
     poller: &Poller,
     ui: &Ui,
 ) -> anyhow::Result<()> {
-    if plan.retire.is_empty() {
-        return Ok(());
-    }
     let name = plan.companion_stack_name.as_str();
-    for repo in &plan.retire {
-        ui.line(&format!("\tDeleting unreferenced repository {}", repo.repository_name));
-    }
-    match companion::phase2_template(plan) {
-        Some(template) => run_template(aws, name, &template, false, settings, dest, poller).await,
-        None => {
-            ui.line(&format!("\tDeleting companion stack {name}: no image function is left"));
+    match plan.phase2 {
+        companion::Cleanup::Nothing => Ok(()),
+        companion::Cleanup::Update => {
+            for repo in &plan.retire {
+                ui.line(&format!("\tDeleting unreferenced repository {}", repo.repository_name));
+            }
+            let template = companion::phase2_template(plan)
+                .context("the companion plan has repositories to keep but rendered none")?;
+            run_template(aws, name, &template, false, settings, dest, poller).await
+        }
+        companion::Cleanup::DeleteStack => {
+            ui.line(&format!("\tDeleting companion stack {name}: no image function uses it any more"));
+            // Stacks made by sam have no EmptyOnDelete: empty their repositories first.
+            force_delete_repositories(aws, name, ui).await?;
             super::delete_and_wait(aws, name, poller).await
         }
     }
+}
+
+/// Deletes every repository of a companion stack with its images, through ECR.
+pub async fn force_delete_repositories(aws: &Aws, companion_name: &str, ui: &Ui) -> anyhow::Result<()> {
+    let resources = cfn::list_stack_resources(&aws.cfn, companion_name).await?;
+    for repo in resources
+        .iter()
+        .filter(|r| r.resource_type == "AWS::ECR::Repository" && !r.physical_id.is_empty())
+    {
+        ui.line(&format!("\t- Deleting ECR repository {}", repo.physical_id));
+        crate::ecr::force_delete_repository(&aws.ecr, &repo.physical_id).await?;
+    }
+    Ok(())
 }
 
 /// One change set on the companion stack, executed and waited for.
@@ -127,7 +193,7 @@ async fn run_template(
         TemplateSource::Body(template.to_string())
     } else {
         let dest = dest.context("The companion template is larger than 51,200 bytes and must go through S3: add --s3-bucket or --resolve-s3")?;
-        let key = dest.key(&format!("{}.template", crate::package::md5_hex(template.as_bytes())));
+        let key = dest.key(&format!("{}.template", companion::md5_hex(template)));
         s3::upload_with_dedup(&aws.s3, dest, &key, template.as_bytes().to_vec()).await?;
         TemplateSource::Url(s3::object_url(&aws.s3_url_base, &dest.bucket, &key))
     };
@@ -139,6 +205,7 @@ async fn run_template(
         parameters: Vec::new(),
         capabilities: Vec::new(),
         tags: settings.tags.clone(),
+        // sam ignores these for the companion stack (sam #5051); samrs passes them on.
         role_arn: settings.role_arn.clone(),
         notification_arns: settings.notification_arns.clone(),
         description: "ECR repositories managed by samrs (SAM CLI companion stack)".into(),
@@ -150,7 +217,9 @@ async fn run_template(
             cfn::delete_change_set(&aws.cfn, name, &id).await?;
             return Ok(());
         }
-        ChangeSetOutcome::Failed(reason) => bail!("Failed to create the change set for companion stack {name}: {reason}"),
+        ChangeSetOutcome::Failed(reason) => {
+            bail!("Failed to create the change set for companion stack {name}: {reason}")
+        }
     }
     let mut cursor = cfn::EventCursor::after_current(&aws.cfn, name).await?;
     cfn::execute_change_set(&aws.cfn, name, &id, false).await?;

@@ -20,6 +20,7 @@ use crate::s3::{self, Destination};
 use crate::settings::{DeploySettings, UsageError};
 use crate::template::{self, ImageFunction, Template};
 use crate::{managed_bucket, package};
+use indexmap::IndexMap;
 
 pub use report::failure_summary;
 
@@ -55,6 +56,7 @@ struct DeployReport<'a> {
     status: Option<&'a str>,
     outputs: &'a [cfn::StackOutput],
     dry_run: bool,
+    companion: Option<&'a crate::companion::CompanionPlan>,
 }
 
 pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
@@ -64,14 +66,36 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
 
     let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
     let poller = Poller::from_env();
+    let wants_companion = settings.resolve_image_repos || !settings.image_repositories.is_empty();
+    let companion_name = crate::companion::CompanionStack::new(&settings.stack_name)
+        .name()
+        .to_string();
 
-    let bucket = if settings.resolve_s3 {
-        let bucket = managed_bucket::ensure(&aws, &poller, ui).await?;
-        report::managed_bucket_info(ui, &bucket);
-        Some(bucket)
-    } else {
-        settings.s3_bucket.clone()
-    };
+    // Independent reads in parallel: the managed bucket, the account and the companion stack.
+    let (bucket, observed) = tokio::try_join!(
+        async {
+            if settings.resolve_s3 {
+                managed_bucket::ensure(&aws, &poller, ui).await.map(Some)
+            } else {
+                Ok(settings.s3_bucket.clone())
+            }
+        },
+        async {
+            if !wants_companion {
+                return Ok(None);
+            }
+            let (account, observed) = tokio::try_join!(
+                companion::account_id(&aws),
+                companion::observe(&aws, &companion_name)
+            )?;
+            Ok::<_, anyhow::Error>(Some((account, observed)))
+        }
+    )?;
+    if settings.resolve_s3 {
+        if let Some(bucket) = &bucket {
+            report::managed_bucket_info(ui, bucket);
+        }
+    }
     let destination = bucket.map(|bucket| Destination {
         bucket,
         prefix: settings.s3_prefix.clone(),
@@ -79,11 +103,34 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         force_upload: settings.force_upload,
     });
 
+    let plan = match observed {
+        None => None,
+        Some((account, observed)) => {
+            let replan = |observed: &companion::Observed| {
+                companion::make_plan(settings, &functions, &account, &aws.region, observed, &settings.repo_settings)
+            };
+            let plan = replan(&observed)?;
+            if settings.dry_run {
+                report::companion_plan(ui, &plan);
+                Some(plan)
+            } else {
+                Some(companion::apply_phase1(&aws, plan, replan, settings, destination.as_ref(), &poller, ui).await?)
+            }
+        }
+    };
+    let mapping = plan
+        .as_ref()
+        .map_or_else(|| settings.image_repositories.clone(), |p| p.mapping.clone());
+
     let packaged = package::package_template(&aws, &template, destination.as_ref(), ui).await?;
-    report::deploy_args(ui, settings, &aws.region, destination.as_ref());
+    report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
     let body = template::to_yaml(&packaged);
     let source = template_source(&aws, destination.as_ref(), body, ui).await?;
-    deploy_stack(&aws, settings, &template, source, &poller, ui).await
+    let finish = deploy_stack(&aws, settings, &template, source, plan.as_ref(), &poller, ui).await?;
+    if let (Finish::Deployed, Some(plan)) = (finish, &plan) {
+        companion::apply_phase2(&aws, plan, settings, destination.as_ref(), &poller, ui).await?;
+    }
+    Ok(finish)
 }
 
 /// sam's image-repository rules that need the template (§4.6 rules 2 and 3), for the functions
@@ -98,6 +145,17 @@ fn check_image_options(settings: &DeploySettings, functions: &[ImageFunction]) -
     }
     if settings.image_repository.is_none() && settings.image_repositories.is_empty() && !settings.resolve_image_repos {
         return Err(UsageError("Missing option '--image-repositories', '--image-repository', '--resolve-image-repos'".into()));
+    }
+    let uncovered: Vec<&str> = needing_repo
+        .iter()
+        .filter(|f| !settings.image_repositories.contains_key(&f.full_path) && !settings.image_repositories.contains_key(&f.logical_id))
+        .map(|f| f.full_path.as_str())
+        .collect();
+    if settings.image_repository.is_none() && !settings.resolve_image_repos && !uncovered.is_empty() {
+        return Err(UsageError(format!(
+            "Incomplete list of function logical ids specified for '--image-repositories' (missing: {}). You can also add --resolve-image-repos to automatically create missing repositories.",
+            uncovered.join(", ")
+        )));
     }
     let names: Vec<&str> = needing_repo.iter().map(|f| f.full_path.as_str()).collect();
     Err(UsageError(format!(
@@ -139,10 +197,14 @@ async fn deploy_stack(
     settings: &DeploySettings,
     template: &Template,
     source: TemplateSource,
+    plan: Option<&crate::companion::CompanionPlan>,
     poller: &Poller,
     ui: &Ui,
 ) -> anyhow::Result<Finish> {
     let stack_name = settings.stack_name.as_str();
+    let report = |change_set: Option<&str>, changes: &[cfn::ChangeRow], stack: Option<&StackInfo>| {
+        report_json(ui, &JsonReport { settings, region: &aws.region, change_set, changes, stack, companion: plan })
+    };
     let existing = ready_stack(aws, stack_name, poller, ui).await?;
     let create = existing
         .as_ref()
@@ -185,11 +247,11 @@ async fn deploy_stack(
     if settings.dry_run {
         discard_dry_run(aws, stack_name, &change_set, create).await?;
         ui.line("Dry run: the change set was deleted and nothing was deployed.");
-        report_json(ui, settings, &aws.region, Some(&change_set), &changes, None)?;
+        report(Some(&change_set), &changes, None)?;
         return Ok(Finish::Stopped);
     }
     if settings.no_execute_changeset {
-        report_json(ui, settings, &aws.region, Some(&change_set), &changes, None)?;
+        report(Some(&change_set), &changes, None)?;
         return Ok(Finish::Stopped);
     }
     if settings.confirm_changeset && !confirm(ui)? {
@@ -211,7 +273,7 @@ async fn deploy_stack(
         "\nSuccessfully created/updated stack - {stack_name} in {}\n",
         aws.region
     ));
-    report_json(ui, settings, &aws.region, Some(&change_set), &changes, Some(&stack))?;
+    report(Some(&change_set), &changes, Some(&stack))?;
     Ok(Finish::Deployed)
 }
 
@@ -329,24 +391,28 @@ pub fn parameter_values(
         .collect()
 }
 
-fn report_json(
-    ui: &Ui,
-    settings: &DeploySettings,
-    region: &str,
-    change_set: Option<&str>,
-    changes: &[cfn::ChangeRow],
-    stack: Option<&StackInfo>,
-) -> anyhow::Result<()> {
+/// What `--output json` is made from.
+struct JsonReport<'a> {
+    settings: &'a DeploySettings,
+    region: &'a str,
+    change_set: Option<&'a str>,
+    changes: &'a [cfn::ChangeRow],
+    stack: Option<&'a StackInfo>,
+    companion: Option<&'a crate::companion::CompanionPlan>,
+}
+
+fn report_json(ui: &Ui, r: &JsonReport) -> anyhow::Result<()> {
     if ui.format() != crate::cli::OutputFormat::Json {
         return Ok(());
     }
     ui.json(&DeployReport {
-        stack_name: &settings.stack_name,
-        region,
-        change_set,
-        changes,
-        status: stack.map(|s| s.status.as_str()),
-        outputs: stack.map_or(&[], |s| s.outputs.as_slice()),
-        dry_run: settings.dry_run,
+        stack_name: &r.settings.stack_name,
+        region: r.region,
+        change_set: r.change_set,
+        changes: r.changes,
+        status: r.stack.map(|s| s.status.as_str()),
+        outputs: r.stack.map_or(&[], |s| s.outputs.as_slice()),
+        dry_run: r.settings.dry_run,
+        companion: r.companion,
     })
 }

@@ -1,7 +1,10 @@
 //! What a deploy prints, in the SAM CLI's words and layout: the managed bucket lines, the
 //! "Deploying with following values" block, the change set, events and outputs tables.
 
+use indexmap::IndexMap;
 use serde_json::Value;
+
+use crate::companion::{CompanionPlan, RepoAction};
 
 use crate::cloudformation::{poll::Poller, ChangeRow, EventRow, StackOutput};
 use crate::output::{Table, Tone, Ui};
@@ -39,7 +42,13 @@ fn py_bool(b: bool) -> &'static str {
 }
 
 /// The summary block sam prints before it deploys (`print_deploy_args`).
-pub fn deploy_args(ui: &Ui, settings: &DeploySettings, region: &str, dest: Option<&Destination>) {
+pub fn deploy_args(
+    ui: &Ui,
+    settings: &DeploySettings,
+    region: &str,
+    dest: Option<&Destination>,
+    image_repositories: &IndexMap<String, String>,
+) {
     ui.say("\n\tDeploying with following values\n\t===============================", Tone::Warn);
     ui.line(&format!("\tStack name                   : {}", settings.stack_name));
     ui.line(&format!("\tRegion                       : {region}"));
@@ -47,8 +56,8 @@ pub fn deploy_args(ui: &Ui, settings: &DeploySettings, region: &str, dest: Optio
     ui.line(&format!("\tDisable rollback             : {}", py_bool(settings.disable_rollback)));
     if let Some(uri) = &settings.image_repository {
         ui.line(&format!("\tDeployment image repository  : {uri}"));
-    } else if !settings.image_repositories.is_empty() {
-        let json = serde_json::to_string_pretty(&settings.image_repositories).unwrap_or_default();
+    } else if !image_repositories.is_empty() {
+        let json = serde_json::to_string_pretty(image_repositories).unwrap_or_default();
         let indent = " ".repeat(39);
         let block: Vec<String> = json
             .lines()
@@ -74,6 +83,28 @@ pub fn deploy_args(ui: &Ui, settings: &DeploySettings, region: &str, dest: Optio
     ui.line(&format!("\tParameter overrides          : {}", py_json(&Value::Object(overrides))));
     ui.line("\tSigning Profiles             : {}");
     ui.say("\nInitiating deployment\n=====================\n", Tone::Warn);
+}
+
+/// The companion part of a dry run: what would be created, kept and retired.
+pub fn companion_plan(ui: &Ui, plan: &CompanionPlan) {
+    let verb = match plan.phase1 {
+        None if plan.repos.is_empty() && plan.retire.is_empty() => "nothing to do",
+        None => "no change before the deploy",
+        Some(crate::companion::CompanionAction::Create) => "create",
+        Some(crate::companion::CompanionAction::Recreate) => "delete and create again",
+        Some(_) => "update if changed",
+    };
+    ui.say(&format!("\n\tCompanion stack {}: {verb}", plan.companion_stack_name), Tone::Strong);
+    for repo in &plan.repos {
+        let (mark, what) = match repo.action {
+            RepoAction::Create => ("+", "create"),
+            RepoAction::Keep => ("=", "keep"),
+        };
+        ui.line(&format!("\t {mark} {what:<7} {:<40} {}", repo.function, repo.uri));
+    }
+    for repo in &plan.retire {
+        ui.line(&format!("\t - retire  {} (after the stack is deployed)", repo.repository_name));
+    }
 }
 
 pub fn changes(ui: &Ui, changes: &[ChangeRow]) {

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 
 use super::Prompter;
 use crate::aws::{Aws, AwsResultExt};
-use crate::companion::{CompanionStack, EcrRepo};
+use crate::companion::{CompanionStack, DeployedRepo, EcrRepo};
 use crate::output::Ui;
 use crate::settings::DeploySettings;
 use crate::template::{self, ImageFunction};
@@ -38,7 +38,16 @@ pub(super) async fn choose(
         },
         crate::deploy::companion::observe(aws, companion.name()),
     )?;
-    let (companion_status, deployed) = observed;
+    let companion_status = observed.status.clone();
+    let deployed: Vec<DeployedRepo> = observed
+        .resources
+        .iter()
+        .filter(|r| r.resource_type == "AWS::ECR::Repository")
+        .map(|r| DeployedRepo {
+            logical_id: r.logical_id.clone(),
+            repository_name: r.physical_id.clone(),
+        })
+        .collect();
     if functions.is_empty() {
         // A companion left from earlier image functions is cleaned up by the deploy.
         return Ok(Repos {
@@ -66,7 +75,7 @@ pub(super) async fn choose(
         let repo = EcrRepo::for_function(&companion, &f.full_path);
         if let Some(uri) = explicit.get(&f.full_path) {
             found.push((f.full_path.clone(), uri.clone()));
-        } else if defaults.resolve_image_repos || deployed_ids.contains(&repo.logical_id()) {
+        } else if defaults.resolve_image_repos || deployed_ids.contains(&repo.logical_id().as_str()) {
             found.push((f.full_path.clone(), managed_uri(f)));
         } else {
             without.push(f);
@@ -119,7 +128,7 @@ pub(super) async fn choose(
     });
     let wanted: Vec<String> = managed_functions
         .iter()
-        .map(|f| EcrRepo::for_function(&companion, &f.full_path).logical_id().to_string())
+        .map(|f| EcrRepo::for_function(&companion, &f.full_path).logical_id())
         .collect();
     let unreferenced: Vec<String> = deployed
         .iter()

@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::cli::{DeployArgs, OutputFormat};
+use crate::companion::RepoSettings;
 use crate::config::{self, ConfigValue};
 
 /// A mistake in how samrs was called: printed as one line, exit status 2 (as click does).
@@ -30,6 +31,8 @@ pub struct DeploySettings {
     pub image_repository: Option<String>,
     pub image_repositories: IndexMap<String, String>,
     pub resolve_image_repos: bool,
+    /// Options of the managed repositories (lifecycle, scanning, immutability, KMS).
+    pub repo_settings: RepoSettings,
     pub kms_key_id: Option<String>,
     pub role_arn: Option<String>,
     pub notification_arns: Vec<String>,
@@ -207,6 +210,7 @@ fn merge_inner(
         image_repository,
         image_repositories,
         resolve_image_repos,
+        repo_settings: repo_settings(args, cfg)?,
         kms_key_id: string(&args.kms_key_id, "kms_key_id"),
         role_arn: string(&args.role_arn, "role_arn"),
         notification_arns: values::split_list(&list(&args.notification_arns, "notification_arns")),
@@ -222,6 +226,36 @@ fn merge_inner(
         output: args.output,
         config_file,
     })
+}
+
+/// The managed repositories' options: flags over samconfig keys of the same names.
+fn repo_settings(args: &DeployArgs, cfg: &IndexMap<String, ConfigValue>) -> Result<RepoSettings, UsageError> {
+    let settings = RepoSettings {
+        keep_last_images: match args.image_repos_keep_last {
+            Some(n) => Some(n),
+            None => cfg_u32(cfg, "image_repos_keep_last")?,
+        },
+        expire_untagged_days: match args.image_repos_expire_untagged_days {
+            Some(n) => Some(n),
+            None => cfg_u32(cfg, "image_repos_expire_untagged_days")?,
+        },
+        scan_on_push: args.image_repos_scan_on_push || cfg_bool(cfg, "image_repos_scan_on_push").unwrap_or(false),
+        immutable_tags: args.image_repos_immutable_tags || cfg_bool(cfg, "image_repos_immutable_tags").unwrap_or(false),
+        kms_key: args.image_repos_kms_key.clone().or_else(|| cfg_string(cfg, "image_repos_kms_key")),
+    };
+    settings.validate().map_err(|e| UsageError(e.to_string()))?;
+    Ok(settings)
+}
+
+fn cfg_u32(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Result<Option<u32>, UsageError> {
+    let Some(value) = cfg.get(key) else {
+        return Ok(None);
+    };
+    let text = value.as_string().unwrap_or_default();
+    text.trim()
+        .parse::<u32>()
+        .map(Some)
+        .map_err(|_| UsageError(format!("{key} in samconfig must be a whole number, not {text:?}")))
 }
 
 /// `Fn=URI` items, validated with sam's messages.
