@@ -9,6 +9,7 @@
 //! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell.
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed.
 
+pub mod artifacts;
 pub mod aws;
 pub mod cli;
 pub mod companion;
