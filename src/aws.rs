@@ -72,14 +72,13 @@ fn s3_endpoint_override(sdk: &SdkConfig) -> Option<String> {
         .map(|url| url.trim_end_matches('/').to_string())
 }
 
-/// The regional S3 endpoint, as the SAM CLI's boto3 client reports it.
+/// The regional S3 endpoint, as the SAM CLI's boto3 client reports it (global for us-east-1).
 pub fn default_s3_url(region: &str) -> String {
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    format!("https://s3.{region}.{suffix}")
+    match region {
+        "us-east-1" => "https://s3.amazonaws.com".to_string(),
+        r if r.starts_with("cn-") => format!("https://s3.{r}.amazonaws.com.cn"),
+        r => format!("https://s3.{r}.amazonaws.com"),
+    }
 }
 
 /// An AWS call that failed, reduced to what a person and a caller need.
@@ -232,6 +231,7 @@ mod tests {
     #[test]
     fn regional_s3_urls() {
         assert_eq!(default_s3_url("eu-west-1"), "https://s3.eu-west-1.amazonaws.com");
+        assert_eq!(default_s3_url("us-east-1"), "https://s3.amazonaws.com");
         assert_eq!(default_s3_url("cn-north-1"), "https://s3.cn-north-1.amazonaws.com.cn");
     }
 }

@@ -1,5 +1,4 @@
-//! S3 uploads with the SAM CLI's de-duplication (a key that exists is not sent again), and the
-//! object URLs CloudFormation reads templates from.
+//! S3 uploads with the SAM CLI's de-duplication: a key that exists is not sent again.
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
@@ -77,11 +76,6 @@ async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Resu
     }
 }
 
-/// The path-style URL CloudFormation reads an object from (as the SAM CLI builds it).
-pub fn object_url(url_base: &str, bucket: &str, key: &str) -> String {
-    format!("{}/{bucket}/{key}", url_base.trim_end_matches('/'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,15 +96,4 @@ mod tests {
         assert_eq!(dest(Some("")).key("abc"), "abc");
     }
 
-    #[test]
-    fn object_urls_are_path_style() {
-        assert_eq!(
-            object_url("http://127.0.0.1:5101/", "bucket", "p/k.template"),
-            "http://127.0.0.1:5101/bucket/p/k.template"
-        );
-        assert_eq!(
-            object_url("https://s3.us-west-2.amazonaws.com", "b", "k"),
-            "https://s3.us-west-2.amazonaws.com/b/k"
-        );
-    }
 }

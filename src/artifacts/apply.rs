@@ -41,12 +41,8 @@ pub fn s3_key(prefix: Option<&str>, md5: &str, extension: Option<&str>) -> Strin
 /// The path-style URL sam writes for templates: boto3's S3 endpoint for the region, then
 /// `/bucket/key`, then `?versionId=…` when a version is known. In `us-east-1` boto3 uses the
 /// global endpoint `https://s3.amazonaws.com`; China regions end in `.amazonaws.com.cn`.
-pub fn path_style_url(region: &str, bucket: &str, key: &str, version: Option<&str>) -> String {
-    let endpoint = match region {
-        "us-east-1" => "https://s3.amazonaws.com".to_owned(),
-        _ if region.starts_with("cn-") => format!("https://s3.{region}.amazonaws.com.cn"),
-        _ => format!("https://s3.{region}.amazonaws.com"),
-    };
+pub fn path_style_url(url_base: &str, bucket: &str, key: &str, version: Option<&str>) -> String {
+    let endpoint = url_base.trim_end_matches('/');
     match version {
         Some(version) => format!("{endpoint}/{bucket}/{key}?versionId={version}"),
         None => format!("{endpoint}/{bucket}/{key}"),
@@ -70,7 +66,7 @@ fn render(shape: Shape, uploaded: &Uploaded) -> Value {
             Value::Object(object)
         }
         Shape::PathStyleUrl => Value::String(path_style_url(
-            &uploaded.region,
+            &uploaded.url_base,
             &uploaded.bucket,
             &uploaded.key,
             uploaded.version.as_deref(),
@@ -108,7 +104,7 @@ mod tests {
             bucket: "my-bucket".into(),
             key: "app/0123456789abcdef0123456789abcdef".into(),
             version: version.map(str::to_owned),
-            region: "eu-west-1".into(),
+            url_base: crate::aws::default_s3_url("eu-west-1"),
         }
     }
 
@@ -152,17 +148,22 @@ mod tests {
 
     #[test]
     fn path_style_urls_follow_boto3_endpoints() {
+        use crate::aws::default_s3_url;
         assert_eq!(
-            path_style_url("us-east-1", "b", "k.template", None),
+            path_style_url(&default_s3_url("us-east-1"), "b", "k.template", None),
             "https://s3.amazonaws.com/b/k.template"
         );
         assert_eq!(
-            path_style_url("eu-west-1", "b", "p/k.template", Some("v1")),
+            path_style_url(&default_s3_url("eu-west-1"), "b", "p/k.template", Some("v1")),
             "https://s3.eu-west-1.amazonaws.com/b/p/k.template?versionId=v1"
         );
         assert_eq!(
-            path_style_url("cn-north-1", "b", "k.template", None),
+            path_style_url(&default_s3_url("cn-north-1"), "b", "k.template", None),
             "https://s3.cn-north-1.amazonaws.com.cn/b/k.template"
+        );
+        assert_eq!(
+            path_style_url("http://127.0.0.1:5101/", "b", "k", None),
+            "http://127.0.0.1:5101/b/k"
         );
     }
 

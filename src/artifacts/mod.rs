@@ -105,8 +105,9 @@ pub struct Uploaded {
     /// The object version, if the bucket is versioned and the caller wants it pinned.
     /// sam never writes one, so pass `None` for byte-identical templates.
     pub version: Option<String>,
-    /// The bucket's region, used for path-style URLs.
-    pub region: String,
+    /// The S3 endpoint that path-style URLs start with (`https://s3.<region>.amazonaws.com`, or
+    /// the endpoint override).
+    pub url_base: String,
 }
 
 /// Why the artifacts of a template could not be found, zipped or written back.

@@ -100,7 +100,7 @@ fn upload_all(artifacts: &[Artifact]) -> Vec<(ArtifactLocation, Uploaded)> {
                 bucket: "bkt".into(),
                 key: s3_key(Some("pfx"), &name, artifact.key_extension()),
                 version: None,
-                region: "eu-west-1".into(),
+                url_base: crate::aws::default_s3_url("eu-west-1"),
             };
             (artifact.location.clone(), uploaded)
         })

@@ -188,7 +188,7 @@ async fn template_source(
             "\tFile with same data already exists at {key}, skipping upload"
         )),
     }
-    Ok(TemplateSource::Url(s3::object_url(&aws.s3_url_base, &dest.bucket, &key)))
+    Ok(TemplateSource::Url(crate::artifacts::path_style_url(&aws.s3_url_base, &dest.bucket, &key, None)))
 }
 
 /// Brings the stack into a state a change set can be made on, then creates, shows and executes it.

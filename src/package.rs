@@ -1,0 +1,121 @@
+//! `sam package` inside a deploy: zips and uploads the template's local artifacts (and nested
+//! templates, recursively) and returns the template rewritten to point at S3.
+//!
+//! What is an artifact and how it is written back is decided by the pure [`crate::artifacts`];
+//! this file reads files, uploads, and reports.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+
+use anyhow::Context;
+use serde_json::Value;
+
+use crate::artifacts::{self, Artifact, ArtifactKind, Uploaded};
+use crate::aws::Aws;
+use crate::output::Ui;
+use crate::s3::{self, Destination, Upload};
+use crate::template::{self, Template};
+
+/// Deeper nesting than this is a template that includes itself.
+const MAX_DEPTH: usize = 32;
+
+/// The packaged template: every local artifact uploaded and referenced by its S3 location.
+pub async fn package_template(
+    aws: &Aws,
+    template: &Template,
+    dest: Option<&Destination>,
+    ui: &Ui,
+) -> anyhow::Result<Value> {
+    let mut packager = Packager {
+        aws,
+        dest,
+        ui,
+        done: HashMap::new(),
+    };
+    packager.package(&template.value, &template.path, 0).await
+}
+
+struct Packager<'a> {
+    aws: &'a Aws,
+    dest: Option<&'a Destination>,
+    ui: &'a Ui,
+    /// Artifacts already uploaded in this run (several functions often share one CodeUri).
+    done: HashMap<(PathBuf, bool), String>,
+}
+
+type Packaged<'f> = Pin<Box<dyn Future<Output = anyhow::Result<Value>> + 'f>>;
+
+impl Packager<'_> {
+    fn package<'f>(&'f mut self, value: &'f Value, path: &'f Path, depth: usize) -> Packaged<'f> {
+        Box::pin(async move {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let found = artifacts::find_artifacts(value, dir)?;
+            if found.is_empty() {
+                return Ok(value.clone());
+            }
+            let dest = self.dest.context(
+                "S3 Bucket not specified, use --s3-bucket to specify a bucket name, or use --resolve-s3 to create a managed default bucket, or run samrs deploy --guided",
+            )?;
+            let mut uploads = Vec::with_capacity(found.len());
+            for artifact in &found {
+                let key = self.upload(artifact, dest, depth).await?;
+                uploads.push((
+                    artifact.location.clone(),
+                    Uploaded {
+                        bucket: dest.bucket.clone(),
+                        key,
+                        version: None,
+                        url_base: self.aws.s3_url_base.clone(),
+                    },
+                ));
+            }
+            let mut packaged = value.clone();
+            artifacts::apply_uploads(&mut packaged, &uploads)?;
+            Ok(packaged)
+        })
+    }
+
+    /// Uploads one artifact (once per run) and returns its key.
+    async fn upload(&mut self, artifact: &Artifact, dest: &Destination, depth: usize) -> anyhow::Result<String> {
+        let nested = artifact.kind == ArtifactKind::NestedTemplate;
+        let cache_key = (artifact.local_path.clone(), nested);
+        if let Some(key) = self.done.get(&cache_key) {
+            return Ok(key.clone());
+        }
+        let body = match artifact.kind {
+            ArtifactKind::ZipDirectory => artifacts::zip_directory(&artifact.local_path)?,
+            ArtifactKind::ZipFile => artifacts::zip_file(&artifact.local_path)?,
+            ArtifactKind::File => std::fs::read(&artifact.local_path)
+                .with_context(|| format!("Could not read {}", artifact.local_path.display()))?,
+            ArtifactKind::NestedTemplate => {
+                if depth >= MAX_DEPTH {
+                    anyhow::bail!(
+                        "{} nests templates more than {MAX_DEPTH} levels deep: does a template include itself?",
+                        artifact.local_path.display()
+                    );
+                }
+                let child = template::load(&artifact.local_path)?;
+                let packaged = self.package(&child.value, &child.path, depth + 1).await?;
+                template::to_yaml(&packaged).into_bytes()
+            }
+        };
+        let key = artifacts::s3_key(
+            dest.prefix.as_deref(),
+            &artifacts::md5_hex(&body),
+            artifact.key_extension(),
+        );
+        let size = body.len();
+        match s3::upload_with_dedup(&self.aws.s3, dest, &key, body).await? {
+            Upload::Sent => self
+                .ui
+                .line(&format!("\tUploading to {key}  {size} / {size}  (100.00%)")),
+            Upload::AlreadyPresent => self.ui.line(&format!(
+                "\tFile with same data already exists at {key}, skipping upload"
+            )),
+        }
+        self.done.insert(cache_key, key.clone());
+        Ok(key)
+    }
+}
