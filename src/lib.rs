@@ -1,1 +1,3 @@
 //! samrs: a fast, drop-in `sam deploy` with managed ECR companion stacks.
+
+pub mod companion;
