@@ -15,16 +15,6 @@ pub struct Destination {
     pub force_upload: bool,
 }
 
-impl Destination {
-    /// `[prefix/]name`, as sam builds artifact keys.
-    pub fn key(&self, name: &str) -> String {
-        match self.prefix.as_deref().filter(|p| !p.is_empty()) {
-            Some(prefix) => format!("{prefix}/{name}"),
-            None => name.to_string(),
-        }
-    }
-}
-
 /// What an upload did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -74,26 +64,4 @@ async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Resu
             }
         }
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dest(prefix: Option<&str>) -> Destination {
-        Destination {
-            bucket: "b".into(),
-            prefix: prefix.map(str::to_string),
-            kms_key_id: None,
-            force_upload: false,
-        }
-    }
-
-    #[test]
-    fn keys_join_prefix_like_sam() {
-        assert_eq!(dest(Some("app")).key("abc.template"), "app/abc.template");
-        assert_eq!(dest(None).key("abc.template"), "abc.template");
-        assert_eq!(dest(Some("")).key("abc"), "abc");
-    }
-
 }

@@ -9,7 +9,7 @@ mod plan;
 mod render;
 mod status;
 
-pub use naming::{md5_hex, CompanionStack, EcrRepo};
+pub use naming::{md5_hex, repository_uri, CompanionStack, EcrRepo};
 pub use plan::{
     phase1_template, phase2_template, plan, Cleanup, CompanionError, CompanionPlan, DeployedRepo,
     DeployedResource, PlanInput, PlannedRepo, RepoAction,

@@ -8,7 +8,6 @@
 //! still unique name and says so ([`EcrRepo::repository_name_adjusted`]); every name sam can
 //! create stays byte-identical.
 
-use md5::{Digest, Md5};
 
 /// ECR's limit on a repository name.
 const REPOSITORY_NAME_MAX: usize = 256;
@@ -17,10 +16,17 @@ const ESCAPED_PARENT_MAX: usize = 128;
 
 /// MD5 of the UTF-8 bytes of `text` as 32 lowercase hex digits (sam's `str_checksum`).
 pub fn md5_hex(text: &str) -> String {
-    Md5::digest(text.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::artifacts::md5_hex(text.as_bytes())
+}
+
+/// The URI of a repository: `{account}.dkr.ecr.{region}.amazonaws.com[.cn]/{repository_name}`.
+pub fn repository_uri(account: &str, region: &str, repository_name: &str) -> String {
+    let domain = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("{account}.dkr.ecr.{region}.{domain}/{repository_name}")
 }
 
 /// The companion stack of one parent (application) stack.
@@ -132,15 +138,7 @@ impl EcrRepo {
 
     /// `{account}.dkr.ecr.{region}.amazonaws.com[.cn]/{repository_name}`.
     pub fn uri(&self, account: &str, region: &str) -> String {
-        let domain = if region.starts_with("cn-") {
-            "amazonaws.com.cn"
-        } else {
-            "amazonaws.com"
-        };
-        format!(
-            "{account}.dkr.ecr.{region}.{domain}/{}",
-            self.repository_name
-        )
+        repository_uri(account, region, &self.repository_name)
     }
 }
 

@@ -193,7 +193,11 @@ async fn run_template(
         TemplateSource::Body(template.to_string())
     } else {
         let dest = dest.context("The companion template is larger than 51,200 bytes and must go through S3: add --s3-bucket or --resolve-s3")?;
-        let key = dest.key(&format!("{}.template", companion::md5_hex(template)));
+        let key = crate::artifacts::s3_key(
+            dest.prefix.as_deref(),
+            &companion::md5_hex(template),
+            Some("template"),
+        );
         s3::upload_with_dedup(&aws.s3, dest, &key, template.as_bytes().to_vec()).await?;
         TemplateSource::Url(crate::artifacts::path_style_url(&aws.s3_url_base, &dest.bucket, &key, None))
     };

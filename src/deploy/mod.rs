@@ -20,7 +20,6 @@ use crate::s3::{self, Destination};
 use crate::settings::{DeploySettings, UsageError};
 use crate::template::{self, ImageFunction, Template};
 use crate::{managed_bucket, package};
-use indexmap::IndexMap;
 
 pub use report::failure_summary;
 
@@ -180,7 +179,11 @@ async fn template_source(
         }
         return Ok(TemplateSource::Body(body));
     };
-    let key = dest.key(&format!("{}.template", crate::package::md5_hex(body.as_bytes())));
+    let key = crate::artifacts::s3_key(
+        dest.prefix.as_deref(),
+        &crate::artifacts::md5_hex(body.as_bytes()),
+        Some("template"),
+    );
     let size = body.len();
     match s3::upload_with_dedup(&aws.s3, dest, &key, body.into_bytes()).await? {
         s3::Upload::Sent => ui.line(&format!("\tUploading to {key}  {size} / {size}  (100.00%)")),

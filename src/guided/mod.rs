@@ -192,6 +192,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         image_repository: None,
         image_repositories: repos.explicit.clone(),
         resolve_image_repos: repos.managed,
+        repo_settings: defaults.repo_settings.clone(),
         kms_key_id: defaults.kms_key_id.clone(),
         role_arn: defaults.role_arn.clone(),
         notification_arns: defaults.notification_arns.clone(),
