@@ -1,1 +1,2 @@
 //! samrs: a fast, drop-in `sam deploy` with managed ECR companion stacks.
+pub mod config;
