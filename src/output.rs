@@ -242,13 +242,13 @@ fn format_row(cells: &[String], widths: &[usize]) -> String {
         .join(" ")
 }
 
-/// Python's `textwrap.wrap`: words never split unless longer than the width, empty text gives no
-/// lines. sam breaks long words (`AWS::CloudFormation::S` / `tack`), and so does this.
+/// Python's `textwrap.wrap`: words split after hyphens or, when longer than the width, anywhere
+/// (`AWS::CloudFormation::S` / `tack`); empty text gives no lines.
 fn wrap(text: &str, width: usize, keep_whitespace: bool) -> Vec<String> {
     let options = textwrap::Options::new(width)
         .break_words(true)
         .word_separator(textwrap::WordSeparator::AsciiSpace)
-        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+        .word_splitter(textwrap::WordSplitter::HyphenSplitter);
     let source = if keep_whitespace {
         text.to_string()
     } else {

@@ -94,7 +94,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
             }
             Err(e) => {
                 ui.line("\tReading default arguments  :  Failure");
-                bail!("{e}: fix the file, or move it away and run samrs deploy --guided again to write a new one");
+                return Err(e.into());
             }
         },
         None => IndexMap::new(),
