@@ -18,8 +18,8 @@ pub enum StackAction {
     Update,
     /// Another operation is running: wait for it to end, then decide again.
     Wait,
-    /// A state only a person can fix; the text says how.
-    Blocked(String),
+    /// A state only a person can fix; `fix` says how ("finish its rollback with ...").
+    Blocked { fix: String },
 }
 
 /// Decides from the stack's status (None when there is no stack).
@@ -27,26 +27,25 @@ pub fn stack_action(stack_name: &str, status: Option<&str>) -> StackAction {
     let Some(status) = status else {
         return StackAction::Create;
     };
-    match status {
-        "DELETE_COMPLETE" => StackAction::Create,
-        "REVIEW_IN_PROGRESS" => StackAction::CreateInReview,
-        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => StackAction::DeleteThenCreate,
-        "CREATE_COMPLETE"
-        | "UPDATE_COMPLETE"
-        | "UPDATE_ROLLBACK_COMPLETE"
-        | "IMPORT_COMPLETE"
-        | "IMPORT_ROLLBACK_COMPLETE" => StackAction::Update,
-        "UPDATE_ROLLBACK_FAILED" => StackAction::Blocked(format!(
-            "Stack {stack_name} is in UPDATE_ROLLBACK_FAILED: run `aws cloudformation continue-update-rollback --stack-name {stack_name}` (skip the failing resources if needed), then deploy again"
-        )),
-        "DELETE_FAILED" => StackAction::Blocked(format!(
-            "Stack {stack_name} is in DELETE_FAILED: finish deleting it with `aws cloudformation delete-stack --stack-name {stack_name}` (with --retain-resources for the resources that block it), then deploy again"
-        )),
-        s if s.ends_with("_IN_PROGRESS") => StackAction::Wait,
-        other => StackAction::Blocked(format!(
-            "Stack {stack_name} is in {other}, which samrs cannot deploy over: fix or delete the stack in the CloudFormation console, then deploy again"
-        )),
-    }
+    let fix = match status {
+        "DELETE_COMPLETE" => return StackAction::Create,
+        "REVIEW_IN_PROGRESS" => return StackAction::CreateInReview,
+        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => return StackAction::DeleteThenCreate,
+        // UPDATE_FAILED: left by --disable-rollback; CloudFormation accepts a new update.
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "UPDATE_FAILED"
+        | "IMPORT_COMPLETE" | "IMPORT_ROLLBACK_COMPLETE" => return StackAction::Update,
+        s if s.ends_with("_IN_PROGRESS") => return StackAction::Wait,
+        "UPDATE_ROLLBACK_FAILED" | "IMPORT_ROLLBACK_FAILED" => format!(
+            "finish its rollback with `aws cloudformation continue-update-rollback --stack-name {stack_name}` (skipping the resources that fail)"
+        ),
+        "DELETE_FAILED" => format!(
+            "finish deleting it with `samrs delete --stack-name {stack_name}` (it offers to keep the resources that block it)"
+        ),
+        _ => format!(
+            "delete it with `aws cloudformation delete-stack --stack-name {stack_name}` or fix it in the CloudFormation console"
+        ),
+    };
+    StackAction::Blocked { fix }
 }
 
 /// Whether a status ends an operation (CloudFormation stops changing the stack by itself).
@@ -88,11 +87,12 @@ mod tests {
 
     #[test]
     fn unrecoverable_states_say_what_to_do() {
-        let StackAction::Blocked(text) = stack_action("app", Some("UPDATE_ROLLBACK_FAILED")) else {
+        let StackAction::Blocked { fix } = stack_action("app", Some("UPDATE_ROLLBACK_FAILED")) else {
             panic!("UPDATE_ROLLBACK_FAILED must block");
         };
-        assert!(text.contains("continue-update-rollback --stack-name app"));
-        assert!(matches!(stack_action("app", Some("DELETE_FAILED")), StackAction::Blocked(t) if t.contains("--retain-resources")));
+        assert!(fix.contains("continue-update-rollback --stack-name app"));
+        assert!(matches!(stack_action("app", Some("DELETE_FAILED")), StackAction::Blocked { fix } if fix.contains("samrs delete --stack-name app")));
+        assert!(matches!(stack_action("app", Some("UPDATE_FAILED")), StackAction::Update));
     }
 
     #[test]

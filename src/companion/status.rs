@@ -1,9 +1,11 @@
-//! What the companion stack's current status allows a deploy to do, as a pure table (like
-//! rain's `CheckStack`): sam updates whatever it finds and fails with a raw error on a stack it
-//! cannot update; samrs recreates a stack that never got created, waits for a busy one, and
-//! names the command that repairs a failed one.
+//! What the companion stack's current status allows a deploy to do: sam updates whatever it
+//! finds and fails with a raw error on a stack it cannot update; samrs recreates a stack that
+//! never got created, waits for a busy one, and names the command that repairs a failed one.
+//! The table itself is the main stack's ([`crate::cloudformation::state`]).
 
 use serde::Serialize;
+
+use crate::cloudformation::state::{stack_action, StackAction};
 
 /// What the companion stack's status allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,32 +30,24 @@ pub struct BlockedStack {
     pub fix: String,
 }
 
-/// Decides what the companion stack `stack` in `status` (None: it does not exist) allows.
+/// Decides what the companion stack `stack` in `status` (None: it does not exist) allows, from
+/// the same table as the main stack's; a stack that never got created is recreated.
 pub fn companion_action(
     stack: &str,
     status: Option<&str>,
 ) -> Result<CompanionAction, BlockedStack> {
-    let Some(status) = status else {
-        return Ok(CompanionAction::Create);
-    };
-    let fix = match status {
-        "DELETE_COMPLETE" => return Ok(CompanionAction::Create),
-        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_COMPLETE"
-        | "IMPORT_ROLLBACK_COMPLETE" => return Ok(CompanionAction::Update),
-        "ROLLBACK_COMPLETE" | "REVIEW_IN_PROGRESS" => return Ok(CompanionAction::Recreate),
-        s if s.ends_with("_IN_PROGRESS") => return Ok(CompanionAction::Wait),
-        "UPDATE_ROLLBACK_FAILED" | "IMPORT_ROLLBACK_FAILED" => {
-            format!("finish its rollback with `aws cloudformation continue-update-rollback --stack-name {stack}`")
+    Ok(match stack_action(stack, status) {
+        StackAction::Create => CompanionAction::Create,
+        StackAction::Update => CompanionAction::Update,
+        StackAction::CreateInReview | StackAction::DeleteThenCreate => CompanionAction::Recreate,
+        StackAction::Wait => CompanionAction::Wait,
+        StackAction::Blocked { fix } => {
+            return Err(BlockedStack {
+                stack: stack.to_string(),
+                status: status.unwrap_or_default().to_string(),
+                fix,
+            })
         }
-        "UPDATE_FAILED" => format!("roll it back with `aws cloudformation rollback-stack --stack-name {stack}`"),
-        _ => format!(
-            "delete it with `aws cloudformation delete-stack --stack-name {stack}` (its repositories' images go with it)"
-        ),
-    };
-    Err(BlockedStack {
-        stack: stack.to_string(),
-        status: status.to_string(),
-        fix,
     })
 }
 
@@ -89,12 +83,10 @@ mod tests {
         let message = |status| companion_action("c", Some(status)).unwrap_err().to_string();
         assert_eq!(
             message("UPDATE_ROLLBACK_FAILED"),
-            "Companion stack c is in UPDATE_ROLLBACK_FAILED: finish its rollback with `aws cloudformation continue-update-rollback --stack-name c`, then deploy again"
+            "Companion stack c is in UPDATE_ROLLBACK_FAILED: finish its rollback with `aws cloudformation continue-update-rollback --stack-name c` (skipping the resources that fail), then deploy again"
         );
-        assert!(
-            message("DELETE_FAILED").contains("`aws cloudformation delete-stack --stack-name c`")
-        );
-        assert!(message("ROLLBACK_FAILED").contains("delete-stack"));
-        assert!(message("UPDATE_FAILED").contains("rollback-stack --stack-name c"));
+        assert!(message("DELETE_FAILED").contains("`samrs delete --stack-name c`"));
+        assert!(message("STACK_IN_SOME_NEW_STATE").contains("delete-stack --stack-name c"));
+        assert_eq!(companion_action("c", Some("ROLLBACK_FAILED")), Ok(CompanionAction::Recreate));
     }
 }

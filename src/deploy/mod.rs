@@ -308,7 +308,10 @@ async fn ready_stack(
                 ));
                 delete_and_wait(aws, stack_name, poller).await?;
             }
-            StackAction::Blocked(message) => bail!(message),
+            StackAction::Blocked { fix } => {
+                let status = stack.map(|s| s.status).unwrap_or_default();
+                bail!("Stack {stack_name} is in {status}: {fix}, then deploy again")
+            }
         }
     }
 }
