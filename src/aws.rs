@@ -93,7 +93,11 @@ pub struct AwsError {
 
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed: {}: {}", self.operation, self.code, self.message)?;
+        write!(
+            f,
+            "{} failed: {}: {}",
+            self.operation, self.code, self.message
+        )?;
         if let Some(hint) = self.hint() {
             write!(f, " ({hint})")?;
         }
@@ -230,8 +234,14 @@ mod tests {
 
     #[test]
     fn regional_s3_urls() {
-        assert_eq!(default_s3_url("eu-west-1"), "https://s3.eu-west-1.amazonaws.com");
+        assert_eq!(
+            default_s3_url("eu-west-1"),
+            "https://s3.eu-west-1.amazonaws.com"
+        );
         assert_eq!(default_s3_url("us-east-1"), "https://s3.amazonaws.com");
-        assert_eq!(default_s3_url("cn-north-1"), "https://s3.cn-north-1.amazonaws.com.cn");
+        assert_eq!(
+            default_s3_url("cn-north-1"),
+            "https://s3.cn-north-1.amazonaws.com.cn"
+        );
     }
 }

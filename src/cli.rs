@@ -239,7 +239,10 @@ mod tests {
         let Command::Deploy(args) = cli.command else {
             panic!("deploy expected");
         };
-        assert_eq!(args.capabilities, ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]);
+        assert_eq!(
+            args.capabilities,
+            ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+        );
         assert_eq!(args.parameter_overrides, ["A=1", "B=2"]);
         assert!(args.no_confirm_changeset && !args.confirm_changeset);
     }

@@ -107,7 +107,11 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
 
 /// The bucket and prefix of the stack's artifacts: from flags/samconfig, else read from the S3
 /// locations in its deployed template.
-async fn artifact_location(aws: &Aws, stack_name: &str, settings: &DeleteSettings) -> Option<(String, Option<String>)> {
+async fn artifact_location(
+    aws: &Aws,
+    stack_name: &str,
+    settings: &DeleteSettings,
+) -> Option<(String, Option<String>)> {
     if let Some(bucket) = &settings.s3_bucket {
         return Some((bucket.clone(), settings.s3_prefix.clone()));
     }
@@ -127,7 +131,13 @@ fn first_s3_location(template: &str) -> Option<(String, String)> {
     Some((caps[1].to_string(), caps[2].to_string()))
 }
 
-async fn delete_artifacts(aws: &Aws, bucket: &str, prefix: Option<&str>, asker: &Asker<'_>, ui: &Ui) -> anyhow::Result<()> {
+async fn delete_artifacts(
+    aws: &Aws,
+    bucket: &str,
+    prefix: Option<&str>,
+    asker: &Asker<'_>,
+    ui: &Ui,
+) -> anyhow::Result<()> {
     let Some(prefix) = prefix.filter(|p| !p.is_empty()) else {
         // Without a prefix the bucket is shared by everything: sam leaves it alone too.
         return Ok(());
@@ -169,7 +179,13 @@ async fn delete_artifacts(aws: &Aws, bucket: &str, prefix: Option<&str>, asker: 
 
 /// Force-deletes the companion stack's repositories (stacks made by sam have no EmptyOnDelete),
 /// then the stack.
-async fn delete_companion(aws: &Aws, name: &str, poller: &Poller, asker: &Asker<'_>, ui: &Ui) -> anyhow::Result<()> {
+async fn delete_companion(
+    aws: &Aws,
+    name: &str,
+    poller: &Poller,
+    asker: &Asker<'_>,
+    ui: &Ui,
+) -> anyhow::Result<()> {
     crate::deploy::companion::force_delete_repositories(aws, name, ui).await?;
     ui.line(&format!("\t- Deleting ECR Companion Stack {name}"));
     remove_stack(aws, name, poller, asker).await
@@ -177,7 +193,12 @@ async fn delete_companion(aws: &Aws, name: &str, poller: &Poller, asker: &Asker<
 
 /// Deletes a stack and waits; a DELETE_FAILED stack is retried keeping the resources that block
 /// it, after asking.
-async fn remove_stack(aws: &Aws, name: &str, poller: &Poller, asker: &Asker<'_>) -> anyhow::Result<()> {
+async fn remove_stack(
+    aws: &Aws,
+    name: &str,
+    poller: &Poller,
+    asker: &Asker<'_>,
+) -> anyhow::Result<()> {
     let mut retain: Vec<String> = Vec::new();
     loop {
         let failures = delete_once(aws, name, poller, &retain).await?;
@@ -186,11 +207,21 @@ async fn remove_stack(aws: &Aws, name: &str, poller: &Poller, asker: &Asker<'_>)
         }
         let blocking: Vec<&EventRow> = failures.iter().filter(|e| e.logical_id != name).collect();
         if blocking.is_empty() {
-            bail!("Stack {name} could not be deleted{}", crate::deploy::failure_summary(&failures));
+            bail!(
+                "Stack {name} could not be deleted{}",
+                crate::deploy::failure_summary(&failures)
+            );
         }
         let list: Vec<String> = blocking
             .iter()
-            .map(|e| format!("{} ({}): {}", e.logical_id, e.resource_type, e.reason.as_deref().unwrap_or("no reason given")))
+            .map(|e| {
+                format!(
+                    "{} ({}): {}",
+                    e.logical_id,
+                    e.resource_type,
+                    e.reason.as_deref().unwrap_or("no reason given")
+                )
+            })
             .collect();
         if !asker.ask(&format!(
             "\tStack {name} is in DELETE_FAILED because of {}. Keep these resources and finish deleting the stack?",
@@ -203,7 +234,12 @@ async fn remove_stack(aws: &Aws, name: &str, poller: &Poller, asker: &Asker<'_>)
 }
 
 /// One DeleteStack and its wait; the failure events when it ended in DELETE_FAILED.
-async fn delete_once(aws: &Aws, name: &str, poller: &Poller, retain: &[String]) -> anyhow::Result<Vec<EventRow>> {
+async fn delete_once(
+    aws: &Aws,
+    name: &str,
+    poller: &Poller,
+    retain: &[String],
+) -> anyhow::Result<Vec<EventRow>> {
     let mut cursor = cfn::EventCursor::after_current(&aws.cfn, name).await?;
     cfn::delete_stack(&aws.cfn, name, retain).await?;
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
@@ -228,7 +264,10 @@ pub struct Orphan {
 pub fn orphaned_companions(stacks: &[String]) -> Vec<String> {
     stacks
         .iter()
-        .filter(|name| companion_parts(name).is_some_and(|(prefix, hash)| !stacks.iter().any(|p| is_parent(p, prefix, hash))))
+        .filter(|name| {
+            companion_parts(name)
+                .is_some_and(|(prefix, hash)| !stacks.iter().any(|p| is_parent(p, prefix, hash)))
+        })
         .cloned()
         .collect()
 }
@@ -263,7 +302,10 @@ async fn delete_orphans(aws: &Aws, poller: &Poller, asker: &Asker<'_>) -> anyhow
         if parent_alive {
             continue;
         }
-        match orphans.iter_mut().find(|o| o.companion_stack == repo.companion_stack) {
+        match orphans
+            .iter_mut()
+            .find(|o| o.companion_stack == repo.companion_stack)
+        {
             Some(orphan) => orphan.repositories.push(repo.name),
             None => orphans.push(Orphan {
                 stack_exists: stacks.contains(&repo.companion_stack),
@@ -276,15 +318,25 @@ async fn delete_orphans(aws: &Aws, poller: &Poller, asker: &Asker<'_>) -> anyhow
         ui.line("No orphaned companion stacks or managed repositories found.");
         return Ok(());
     }
-    let mut table = Table::new("Orphaned companion stacks and repositories", &["CompanionStack", "StackExists", "Repositories"]);
+    let mut table = Table::new(
+        "Orphaned companion stacks and repositories",
+        &["CompanionStack", "StackExists", "Repositories"],
+    );
     for orphan in &orphans {
         table.row(
-            vec![orphan.companion_stack.clone(), orphan.stack_exists.to_string(), orphan.repositories.join(" ")],
+            vec![
+                orphan.companion_stack.clone(),
+                orphan.stack_exists.to_string(),
+                orphan.repositories.join(" "),
+            ],
             Tone::Warn,
         );
     }
     ui.table(&table);
-    if !asker.ask(&format!("\tDelete the {} orphaned companion stacks and their repositories listed above?", orphans.len()))? {
+    if !asker.ask(&format!(
+        "\tDelete the {} orphaned companion stacks and their repositories listed above?",
+        orphans.len()
+    ))? {
         return Ok(());
     }
     for orphan in &orphans {
@@ -320,7 +372,10 @@ mod tests {
         ]);
         assert_eq!(
             orphaned_companions(&stacks),
-            names(&["Parent-Stack-8ab67daa-CompanionStack", "sam-app-deadbeef-CompanionStack"])
+            names(&[
+                "Parent-Stack-8ab67daa-CompanionStack",
+                "sam-app-deadbeef-CompanionStack"
+            ])
         );
     }
 
@@ -329,15 +384,24 @@ mod tests {
         let parent = "A".repeat(128);
         let companion = format!("{}-af35b0d3-CompanionStack", "A".repeat(104));
         assert!(orphaned_companions(&[parent, companion.clone()]).is_empty());
-        assert_eq!(orphaned_companions(std::slice::from_ref(&companion)), vec![companion]);
+        assert_eq!(
+            orphaned_companions(std::slice::from_ref(&companion)),
+            vec![companion]
+        );
     }
 
     #[test]
     fn s3_locations_are_found_in_deployed_templates() {
         let yaml = "CodeUri: s3://my-bucket/app/0123abcd\n";
-        assert_eq!(first_s3_location(yaml), Some(("my-bucket".into(), "app/0123abcd".into())));
+        assert_eq!(
+            first_s3_location(yaml),
+            Some(("my-bucket".into(), "app/0123abcd".into()))
+        );
         let json = r#"{"TemplateURL": "https://s3.us-east-1.amazonaws.com/bkt/p/x.template"}"#;
-        assert_eq!(first_s3_location(json), Some(("bkt".into(), "p/x.template".into())));
+        assert_eq!(
+            first_s3_location(json),
+            Some(("bkt".into(), "p/x.template".into()))
+        );
         assert_eq!(first_s3_location("Resources: {}"), None);
     }
 }

@@ -7,12 +7,20 @@ use serde::Serialize;
 use crate::aws::{AwsError, AwsResultExt};
 
 /// Deletes a repository and its images; true when it existed.
-pub async fn force_delete_repository(ecr: &aws_sdk_ecr::Client, name: &str) -> Result<bool, AwsError> {
-    match ecr.delete_repository().repository_name(name).force(true).send().await {
+pub async fn force_delete_repository(
+    ecr: &aws_sdk_ecr::Client,
+    name: &str,
+) -> Result<bool, AwsError> {
+    match ecr
+        .delete_repository()
+        .repository_name(name)
+        .force(true)
+        .send()
+        .await
+    {
         Ok(_) => Ok(true),
         Err(e)
-            if e
-                .as_service_error()
+            if e.as_service_error()
                 .is_some_and(|se| se.is_repository_not_found_exception()) =>
         {
             Ok(false)
@@ -30,7 +38,9 @@ pub struct ManagedRepository {
 }
 
 /// Every repository tagged `ManagedStackSource=AwsSamCli` with an `AwsSamCliCompanionStack` tag.
-pub async fn managed_repositories(ecr: &aws_sdk_ecr::Client) -> Result<Vec<ManagedRepository>, AwsError> {
+pub async fn managed_repositories(
+    ecr: &aws_sdk_ecr::Client,
+) -> Result<Vec<ManagedRepository>, AwsError> {
     let mut found = Vec::new();
     let mut token = None;
     loop {

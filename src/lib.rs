@@ -12,19 +12,19 @@
 pub mod artifacts;
 pub mod aws;
 pub mod cli;
+pub mod cloudformation;
 pub mod companion;
 pub mod config;
-pub mod template;
-pub mod package;
-pub mod cloudformation;
 pub mod delete;
 pub mod deploy;
 pub mod ecr;
 pub mod guided;
 pub mod managed_bucket;
 pub mod output;
+pub mod package;
 pub mod s3;
 pub mod settings;
+pub mod template;
 
 use std::process::ExitCode;
 

@@ -155,7 +155,10 @@ mod tests {
     fn stack(tags: &[(&str, &str)], outputs: &[(&str, &str)]) -> StackInfo {
         StackInfo {
             status: "CREATE_COMPLETE".into(),
-            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             outputs: outputs
                 .iter()
                 .map(|(k, v)| StackOutput {
@@ -170,19 +173,44 @@ mod tests {
 
     #[test]
     fn a_stack_made_by_sam_gives_its_bucket() {
-        let s = stack(&[SOURCE_TAG], &[("SourceBucket", "aws-sam-cli-managed-default-samclisourcebucket-abc")]);
-        assert_eq!(bucket_of(&s).unwrap(), "aws-sam-cli-managed-default-samclisourcebucket-abc");
+        let s = stack(
+            &[SOURCE_TAG],
+            &[(
+                "SourceBucket",
+                "aws-sam-cli-managed-default-samclisourcebucket-abc",
+            )],
+        );
+        assert_eq!(
+            bucket_of(&s).unwrap(),
+            "aws-sam-cli-managed-default-samclisourcebucket-abc"
+        );
     }
 
     #[test]
     fn stacks_not_made_by_sam_are_refused_with_sams_messages() {
-        let no_tags = bucket_of(&stack(&[], &[("SourceBucket", "b")])).unwrap_err().to_string();
-        assert!(no_tags.contains("is missing Tags and/or Outputs information"), "{no_tags}");
-        let wrong = bucket_of(&stack(&[("ManagedStackSource", "Other")], &[("SourceBucket", "b")]))
+        let no_tags = bucket_of(&stack(&[], &[("SourceBucket", "b")]))
             .unwrap_err()
             .to_string();
-        assert!(wrong.contains("does not match the AWS SAM CLI generated tag"), "{wrong}");
-        let no_output = bucket_of(&stack(&[SOURCE_TAG], &[("Other", "b")])).unwrap_err().to_string();
-        assert!(no_output.contains("missing the managed source bucket key"), "{no_output}");
+        assert!(
+            no_tags.contains("is missing Tags and/or Outputs information"),
+            "{no_tags}"
+        );
+        let wrong = bucket_of(&stack(
+            &[("ManagedStackSource", "Other")],
+            &[("SourceBucket", "b")],
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            wrong.contains("does not match the AWS SAM CLI generated tag"),
+            "{wrong}"
+        );
+        let no_output = bucket_of(&stack(&[SOURCE_TAG], &[("Other", "b")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            no_output.contains("missing the managed source bucket key"),
+            "{no_output}"
+        );
     }
 }

@@ -38,7 +38,9 @@ impl Ui {
         };
         let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let width = if human_is_tty {
-            console::Term::stdout().size_checked().map_or(100, |(_, w)| usize::from(w))
+            console::Term::stdout()
+                .size_checked()
+                .map_or(100, |(_, w)| usize::from(w))
         } else {
             100
         };
@@ -181,7 +183,13 @@ impl Table {
         let usable = width - 1 - MARGIN;
         let per_column = usable / count;
         let widths = (0..count)
-            .map(|i| if i + 1 == count { per_column - 1 } else { per_column })
+            .map(|i| {
+                if i + 1 == count {
+                    per_column - 1
+                } else {
+                    per_column
+                }
+            })
             .collect();
         (usable, widths)
     }
@@ -199,7 +207,12 @@ impl Table {
     }
 
     /// One row, wrapped into as many lines as its longest cell needs.
-    pub fn row_lines(&self, cells: &[String], tone: Tone, terminal_width: usize) -> Vec<(String, Tone)> {
+    pub fn row_lines(
+        &self,
+        cells: &[String],
+        tone: Tone,
+        terminal_width: usize,
+    ) -> Vec<(String, Tone)> {
         let (_, widths) = self.geometry(terminal_width);
         let wrap_width = widths[0].saturating_sub(MARGIN).max(1);
         let wrapped: Vec<Vec<String>> = cells
@@ -272,10 +285,20 @@ mod tests {
     fn changeset_table_matches_sam_at_100_columns() {
         let mut table = Table::new(
             "CloudFormation stack changeset",
-            &["Operation", "LogicalResourceId", "ResourceType", "Replacement"],
+            &[
+                "Operation",
+                "LogicalResourceId",
+                "ResourceType",
+                "Replacement",
+            ],
         );
         table.row(
-            vec!["+ Add".into(), "TestFunction".into(), "AWS::Lambda::Function".into(), "N/A".into()],
+            vec![
+                "+ Add".into(),
+                "TestFunction".into(),
+                "AWS::Lambda::Function".into(),
+                "N/A".into(),
+            ],
             Tone::Good,
         );
         let lines = text(&table, 80);
@@ -293,7 +316,15 @@ mod tests {
 
     #[test]
     fn long_words_wrap_like_sam() {
-        let mut table = Table::new("events", &["ResourceStatus", "ResourceType", "LogicalResourceId", "ResourceStatusReason"]);
+        let mut table = Table::new(
+            "events",
+            &[
+                "ResourceStatus",
+                "ResourceType",
+                "LogicalResourceId",
+                "ResourceStatusReason",
+            ],
+        );
         table.row(
             vec![
                 "CREATE_IN_PROGRESS".into(),

@@ -78,7 +78,12 @@ impl Packager<'_> {
     }
 
     /// Uploads one artifact (once per run) and returns its key.
-    async fn upload(&mut self, artifact: &Artifact, dest: &Destination, depth: usize) -> anyhow::Result<String> {
+    async fn upload(
+        &mut self,
+        artifact: &Artifact,
+        dest: &Destination,
+        depth: usize,
+    ) -> anyhow::Result<String> {
         let nested = artifact.kind == ArtifactKind::NestedTemplate;
         let cache_key = (artifact.local_path.clone(), nested);
         if let Some(key) = self.done.get(&cache_key) {

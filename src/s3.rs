@@ -53,9 +53,7 @@ async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Resu
     match s3.head_object().bucket(bucket).key(key).send().await {
         Ok(_) => Ok(true),
         Err(e) => {
-            let not_found = e
-                .as_service_error()
-                .is_some_and(|se| se.is_not_found())
+            let not_found = e.as_service_error().is_some_and(|se| se.is_not_found())
                 || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
             if not_found {
                 Ok(false)

@@ -154,7 +154,12 @@ mod tests {
             "https://s3.amazonaws.com/b/k.template"
         );
         assert_eq!(
-            path_style_url(&default_s3_url("eu-west-1"), "b", "p/k.template", Some("v1")),
+            path_style_url(
+                &default_s3_url("eu-west-1"),
+                "b",
+                "p/k.template",
+                Some("v1")
+            ),
             "https://s3.eu-west-1.amazonaws.com/b/p/k.template?versionId=v1"
         );
         assert_eq!(

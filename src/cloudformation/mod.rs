@@ -489,14 +489,16 @@ pub async fn list_stack_resources(
             .send()
             .await
             .aws("CloudFormation ListStackResources")?;
-        resources.extend(page.stack_resource_summaries().iter().map(|r| StackResource {
-            logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
-            physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
-            resource_type: r.resource_type().unwrap_or_default().to_string(),
-            status: r
-                .resource_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
+        resources.extend(page.stack_resource_summaries().iter().map(|r| {
+            StackResource {
+                logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
+                resource_type: r.resource_type().unwrap_or_default().to_string(),
+                status: r
+                    .resource_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            }
         }));
         token = page.next_token().map(str::to_string);
         if token.is_none() {
@@ -519,7 +521,10 @@ pub async fn list_stack_names(cfn: &Client) -> Result<Vec<String>, AwsError> {
         names.extend(
             page.stack_summaries()
                 .iter()
-                .filter(|s| s.stack_status().is_none_or(|st| st.as_str() != "DELETE_COMPLETE"))
+                .filter(|s| {
+                    s.stack_status()
+                        .is_none_or(|st| st.as_str() != "DELETE_COMPLETE")
+                })
                 .filter_map(|s| s.stack_name().map(str::to_string)),
         );
         token = page.next_token().map(str::to_string);
@@ -568,14 +573,26 @@ mod tests {
             logical_id: id.into(),
             reason: None,
         };
-        assert!(cursor.ends_operation(&event("UPDATE_COMPLETE", "AWS::CloudFormation::Stack", "app")));
-        assert!(cursor.ends_operation(&event("ROLLBACK_COMPLETE", "AWS::CloudFormation::Stack", "app")));
+        assert!(cursor.ends_operation(&event(
+            "UPDATE_COMPLETE",
+            "AWS::CloudFormation::Stack",
+            "app"
+        )));
+        assert!(cursor.ends_operation(&event(
+            "ROLLBACK_COMPLETE",
+            "AWS::CloudFormation::Stack",
+            "app"
+        )));
         assert!(!cursor.ends_operation(&event(
             "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
             "AWS::CloudFormation::Stack",
             "app"
         )));
-        assert!(!cursor.ends_operation(&event("CREATE_COMPLETE", "AWS::CloudFormation::Stack", "Nested")));
+        assert!(!cursor.ends_operation(&event(
+            "CREATE_COMPLETE",
+            "AWS::CloudFormation::Stack",
+            "Nested"
+        )));
         assert!(!cursor.ends_operation(&event("CREATE_COMPLETE", "AWS::Lambda::Function", "app")));
     }
 }

@@ -77,7 +77,10 @@ mod tests {
             (Some("UPDATE_COMPLETE"), StackAction::Update),
             (Some("UPDATE_ROLLBACK_COMPLETE"), StackAction::Update),
             (Some("CREATE_IN_PROGRESS"), StackAction::Wait),
-            (Some("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"), StackAction::Wait),
+            (
+                Some("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+                StackAction::Wait,
+            ),
             (Some("DELETE_IN_PROGRESS"), StackAction::Wait),
         ];
         for (status, want) in cases {
@@ -87,12 +90,18 @@ mod tests {
 
     #[test]
     fn unrecoverable_states_say_what_to_do() {
-        let StackAction::Blocked { fix } = stack_action("app", Some("UPDATE_ROLLBACK_FAILED")) else {
+        let StackAction::Blocked { fix } = stack_action("app", Some("UPDATE_ROLLBACK_FAILED"))
+        else {
             panic!("UPDATE_ROLLBACK_FAILED must block");
         };
         assert!(fix.contains("continue-update-rollback --stack-name app"));
-        assert!(matches!(stack_action("app", Some("DELETE_FAILED")), StackAction::Blocked { fix } if fix.contains("samrs delete --stack-name app")));
-        assert!(matches!(stack_action("app", Some("UPDATE_FAILED")), StackAction::Update));
+        assert!(
+            matches!(stack_action("app", Some("DELETE_FAILED")), StackAction::Blocked { fix } if fix.contains("samrs delete --stack-name app"))
+        );
+        assert!(matches!(
+            stack_action("app", Some("UPDATE_FAILED")),
+            StackAction::Update
+        ));
     }
 
     #[test]

@@ -8,7 +8,6 @@
 //! still unique name and says so ([`EcrRepo::repository_name_adjusted`]); every name sam can
 //! create stays byte-identical.
 
-
 /// ECR's limit on a repository name.
 const REPOSITORY_NAME_MAX: usize = 256;
 /// CloudFormation's limit on a stack name, the longest escaped parent a real stack can have.

@@ -87,6 +87,9 @@ mod tests {
         );
         assert!(message("DELETE_FAILED").contains("`samrs delete --stack-name c`"));
         assert!(message("STACK_IN_SOME_NEW_STATE").contains("delete-stack --stack-name c"));
-        assert_eq!(companion_action("c", Some("ROLLBACK_FAILED")), Ok(CompanionAction::Recreate));
+        assert_eq!(
+            companion_action("c", Some("ROLLBACK_FAILED")),
+            Ok(CompanionAction::Recreate)
+        );
     }
 }

@@ -8,8 +8,12 @@
 use anyhow::{bail, Context};
 
 use crate::aws::{Aws, AwsResultExt};
-use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetOutcome, ChangeSetRequest, TemplateSource};
-use crate::companion::{self, CompanionAction, CompanionPlan, DeployedResource, PlanInput, RepoSettings};
+use crate::cloudformation::{
+    self as cfn, poll::Poller, ChangeSetOutcome, ChangeSetRequest, TemplateSource,
+};
+use crate::companion::{
+    self, CompanionAction, CompanionPlan, DeployedResource, PlanInput, RepoSettings,
+};
 use crate::output::Ui;
 use crate::s3::{self, Destination};
 use crate::settings::DeploySettings;
@@ -45,7 +49,12 @@ pub async fn observe(aws: &Aws, companion_name: &str) -> anyhow::Result<Observed
 
 /// The account id, which managed repository URIs contain.
 pub async fn account_id(aws: &Aws) -> anyhow::Result<String> {
-    let identity = aws.sts.get_caller_identity().send().await.aws("STS GetCallerIdentity")?;
+    let identity = aws
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .aws("STS GetCallerIdentity")?;
     identity
         .account()
         .map(str::to_string)
@@ -105,7 +114,9 @@ pub async fn apply_phase1(
         };
         match action {
             CompanionAction::Wait => {
-                ui.line(&format!("\tCompanion stack {name} is busy: waiting for its current operation to finish"));
+                ui.line(&format!(
+                    "\tCompanion stack {name} is busy: waiting for its current operation to finish"
+                ));
                 let mut cursor = cfn::EventCursor::after_current(&aws.cfn, &name).await?;
                 cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
                 plan = replan(&observe(aws, &name).await?)?;
@@ -151,14 +162,19 @@ pub async fn apply_phase2(
         companion::Cleanup::Nothing => Ok(()),
         companion::Cleanup::Update => {
             for repo in &plan.retire {
-                ui.line(&format!("\tDeleting unreferenced repository {}", repo.repository_name));
+                ui.line(&format!(
+                    "\tDeleting unreferenced repository {}",
+                    repo.repository_name
+                ));
             }
             let template = companion::phase2_template(plan)
                 .context("the companion plan has repositories to keep but rendered none")?;
             run_template(aws, name, &template, false, settings, dest, poller).await
         }
         companion::Cleanup::DeleteStack => {
-            ui.line(&format!("\tDeleting companion stack {name}: no image function uses it any more"));
+            ui.line(&format!(
+                "\tDeleting companion stack {name}: no image function uses it any more"
+            ));
             // Stacks made by sam have no EmptyOnDelete: empty their repositories first.
             force_delete_repositories(aws, name, ui).await?;
             super::delete_and_wait(aws, name, poller).await
@@ -167,7 +183,11 @@ pub async fn apply_phase2(
 }
 
 /// Deletes every repository of a companion stack with its images, through ECR.
-pub async fn force_delete_repositories(aws: &Aws, companion_name: &str, ui: &Ui) -> anyhow::Result<()> {
+pub async fn force_delete_repositories(
+    aws: &Aws,
+    companion_name: &str,
+    ui: &Ui,
+) -> anyhow::Result<()> {
     let resources = cfn::list_stack_resources(&aws.cfn, companion_name).await?;
     for repo in resources
         .iter()
@@ -199,7 +219,12 @@ async fn run_template(
             Some("template"),
         );
         s3::upload_with_dedup(&aws.s3, dest, &key, template.as_bytes().to_vec()).await?;
-        TemplateSource::Url(crate::artifacts::path_style_url(&aws.s3_url_base, &dest.bucket, &key, None))
+        TemplateSource::Url(crate::artifacts::path_style_url(
+            &aws.s3_url_base,
+            &dest.bucket,
+            &key,
+            None,
+        ))
     };
     let request = ChangeSetRequest {
         stack_name: name.to_string(),

@@ -106,26 +106,54 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         None => None,
         Some((account, observed)) => {
             let replan = |observed: &companion::Observed| {
-                companion::make_plan(settings, &functions, &account, &aws.region, observed, &settings.repo_settings)
+                companion::make_plan(
+                    settings,
+                    &functions,
+                    &account,
+                    &aws.region,
+                    observed,
+                    &settings.repo_settings,
+                )
             };
             let plan = replan(&observed)?;
             if settings.dry_run {
                 report::companion_plan(ui, &plan);
                 Some(plan)
             } else {
-                Some(companion::apply_phase1(&aws, plan, replan, settings, destination.as_ref(), &poller, ui).await?)
+                Some(
+                    companion::apply_phase1(
+                        &aws,
+                        plan,
+                        replan,
+                        settings,
+                        destination.as_ref(),
+                        &poller,
+                        ui,
+                    )
+                    .await?,
+                )
             }
         }
     };
-    let mapping = plan
-        .as_ref()
-        .map_or_else(|| settings.image_repositories.clone(), |p| p.mapping.clone());
+    let mapping = plan.as_ref().map_or_else(
+        || settings.image_repositories.clone(),
+        |p| p.mapping.clone(),
+    );
 
     let packaged = package::package_template(&aws, &template, destination.as_ref(), ui).await?;
     report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
     let body = template::to_yaml(&packaged);
     let source = template_source(&aws, destination.as_ref(), body, ui).await?;
-    let finish = deploy_stack(&aws, settings, &template, source, plan.as_ref(), &poller, ui).await?;
+    let finish = deploy_stack(
+        &aws,
+        settings,
+        &template,
+        source,
+        plan.as_ref(),
+        &poller,
+        ui,
+    )
+    .await?;
     if let (Finish::Deployed, Some(plan)) = (finish, &plan) {
         companion::apply_phase2(&aws, plan, settings, destination.as_ref(), &poller, ui).await?;
     }
@@ -134,7 +162,10 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
 
 /// sam's image-repository rules that need the template (§4.6 rules 2 and 3), for the functions
 /// whose image is not already in ECR.
-fn check_image_options(settings: &DeploySettings, functions: &[ImageFunction]) -> Result<(), UsageError> {
+fn check_image_options(
+    settings: &DeploySettings,
+    functions: &[ImageFunction],
+) -> Result<(), UsageError> {
     let needing_repo: Vec<&ImageFunction> = functions
         .iter()
         .filter(|f| !f.image_uri.as_deref().is_some_and(template::is_ecr_url))
@@ -142,15 +173,25 @@ fn check_image_options(settings: &DeploySettings, functions: &[ImageFunction]) -
     if needing_repo.is_empty() {
         return Ok(());
     }
-    if settings.image_repository.is_none() && settings.image_repositories.is_empty() && !settings.resolve_image_repos {
-        return Err(UsageError("Missing option '--image-repositories', '--image-repository', '--resolve-image-repos'".into()));
+    if settings.image_repository.is_none()
+        && settings.image_repositories.is_empty()
+        && !settings.resolve_image_repos
+    {
+        return Err(UsageError(
+            "Missing option '--image-repositories', '--image-repository', '--resolve-image-repos'"
+                .into(),
+        ));
     }
     let uncovered: Vec<&str> = needing_repo
         .iter()
-        .filter(|f| !settings.image_repositories.contains_key(&f.full_path) && !settings.image_repositories.contains_key(&f.logical_id))
+        .filter(|f| {
+            !settings.image_repositories.contains_key(&f.full_path)
+                && !settings.image_repositories.contains_key(&f.logical_id)
+        })
         .map(|f| f.full_path.as_str())
         .collect();
-    if settings.image_repository.is_none() && !settings.resolve_image_repos && !uncovered.is_empty() {
+    if settings.image_repository.is_none() && !settings.resolve_image_repos && !uncovered.is_empty()
+    {
         return Err(UsageError(format!(
             "Incomplete list of function logical ids specified for '--image-repositories' (missing: {}). You can also add --resolve-image-repos to automatically create missing repositories.",
             uncovered.join(", ")
@@ -191,7 +232,12 @@ async fn template_source(
             "\tFile with same data already exists at {key}, skipping upload"
         )),
     }
-    Ok(TemplateSource::Url(crate::artifacts::path_style_url(&aws.s3_url_base, &dest.bucket, &key, None)))
+    Ok(TemplateSource::Url(crate::artifacts::path_style_url(
+        &aws.s3_url_base,
+        &dest.bucket,
+        &key,
+        None,
+    )))
 }
 
 /// Brings the stack into a state a change set can be made on, then creates, shows and executes it.
@@ -205,9 +251,20 @@ async fn deploy_stack(
     ui: &Ui,
 ) -> anyhow::Result<Finish> {
     let stack_name = settings.stack_name.as_str();
-    let report = |change_set: Option<&str>, changes: &[cfn::ChangeRow], stack: Option<&StackInfo>| {
-        report_json(ui, &JsonReport { settings, region: &aws.region, change_set, changes, stack, companion: plan })
-    };
+    let report =
+        |change_set: Option<&str>, changes: &[cfn::ChangeRow], stack: Option<&StackInfo>| {
+            report_json(
+                ui,
+                &JsonReport {
+                    settings,
+                    region: &aws.region,
+                    change_set,
+                    changes,
+                    stack,
+                    companion: plan,
+                },
+            )
+        };
     let existing = ready_stack(aws, stack_name, poller, ui).await?;
     let create = existing
         .as_ref()
@@ -237,7 +294,9 @@ async fn deploy_stack(
             if settings.fail_on_empty_changeset && !settings.dry_run {
                 return Err(DeployError::NoChanges(stack_name.to_string()).into());
             }
-            ui.line(&format!("\nNo changes to deploy. Stack {stack_name} is up to date"));
+            ui.line(&format!(
+                "\nNo changes to deploy. Stack {stack_name} is up to date"
+            ));
             return Ok(Finish::NothingToDeploy);
         }
         ChangeSetOutcome::Failed(reason) => {
@@ -334,7 +393,12 @@ pub async fn delete_and_wait(aws: &Aws, stack_name: &str, poller: &Poller) -> an
 
 /// A dry run leaves nothing: the change set goes, and so does the empty REVIEW_IN_PROGRESS stack
 /// that a CREATE change set makes.
-async fn discard_dry_run(aws: &Aws, stack_name: &str, change_set: &str, created: bool) -> anyhow::Result<()> {
+async fn discard_dry_run(
+    aws: &Aws,
+    stack_name: &str,
+    change_set: &str,
+    created: bool,
+) -> anyhow::Result<()> {
     cfn::delete_change_set(&aws.cfn, stack_name, change_set).await?;
     if created {
         if let Some(stack) = cfn::describe_stack(&aws.cfn, stack_name).await? {
@@ -346,7 +410,11 @@ async fn discard_dry_run(aws: &Aws, stack_name: &str, change_set: &str, created:
     Ok(())
 }
 
-fn finished_stack(stack_name: &str, stack: Option<StackInfo>, failures: &[EventRow]) -> anyhow::Result<StackInfo> {
+fn finished_stack(
+    stack_name: &str,
+    stack: Option<StackInfo>,
+    failures: &[EventRow],
+) -> anyhow::Result<StackInfo> {
     match stack {
         Some(stack) if cfn::state::is_success(&stack.status) => Ok(stack),
         other => {
@@ -366,7 +434,9 @@ fn finished_stack(stack_name: &str, stack: Option<StackInfo>, failures: &[EventR
 
 fn confirm(ui: &Ui) -> anyhow::Result<bool> {
     if !ui.can_prompt() {
-        bail!("--confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI");
+        bail!(
+            "--confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"
+        );
     }
     ui.say("\nPreviewing CloudFormation changeset before deployment\n======================================================", crate::output::Tone::Warn);
     dialoguer::Confirm::new()
@@ -386,7 +456,11 @@ pub fn parameter_values(
     template::parameter_names(&template.value)
         .into_iter()
         .filter_map(|(name, _)| {
-            if let Some((_, value)) = settings.parameter_overrides.iter().find(|(k, _)| *k == name) {
+            if let Some((_, value)) = settings
+                .parameter_overrides
+                .iter()
+                .find(|(k, _)| *k == name)
+            {
                 Some(ParameterValue::Value(name, value.clone()))
             } else if existing.is_some_and(|s| s.parameter_keys.contains(&name)) {
                 Some(ParameterValue::UsePrevious(name))

@@ -21,7 +21,10 @@ pub fn managed_bucket_info(ui: &Ui, bucket: &str) {
 /// Python's `json.dumps` spacing (`", "`, `": "`), which sam's summary uses.
 fn py_json(value: &Value) -> String {
     match value {
-        Value::Array(items) => format!("[{}]", items.iter().map(py_json).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(py_json).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(map) => format!(
             "{{{}}}",
             map.iter()
@@ -49,11 +52,23 @@ pub fn deploy_args(
     dest: Option<&Destination>,
     image_repositories: &IndexMap<String, String>,
 ) {
-    ui.say("\n\tDeploying with following values\n\t===============================", Tone::Warn);
-    ui.line(&format!("\tStack name                   : {}", settings.stack_name));
+    ui.say(
+        "\n\tDeploying with following values\n\t===============================",
+        Tone::Warn,
+    );
+    ui.line(&format!(
+        "\tStack name                   : {}",
+        settings.stack_name
+    ));
     ui.line(&format!("\tRegion                       : {region}"));
-    ui.line(&format!("\tConfirm changeset            : {}", py_bool(settings.confirm_changeset)));
-    ui.line(&format!("\tDisable rollback             : {}", py_bool(settings.disable_rollback)));
+    ui.line(&format!(
+        "\tConfirm changeset            : {}",
+        py_bool(settings.confirm_changeset)
+    ));
+    ui.line(&format!(
+        "\tDisable rollback             : {}",
+        py_bool(settings.disable_rollback)
+    ));
     if let Some(uri) = &settings.image_repository {
         ui.line(&format!("\tDeployment image repository  : {uri}"));
     } else if !image_repositories.is_empty() {
@@ -63,7 +78,10 @@ pub fn deploy_args(
             .lines()
             .map(|l| format!("{indent}{}", l.replace("  ", "    ")))
             .collect();
-        ui.line(&format!("\tDeployment image repository  : \n{}", block.join("\n")));
+        ui.line(&format!(
+            "\tDeployment image repository  : \n{}",
+            block.join("\n")
+        ));
     }
     ui.line(&format!(
         "\tDeployment s3 bucket         : {}",
@@ -80,9 +98,15 @@ pub fn deploy_args(
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    ui.line(&format!("\tParameter overrides          : {}", py_json(&Value::Object(overrides))));
+    ui.line(&format!(
+        "\tParameter overrides          : {}",
+        py_json(&Value::Object(overrides))
+    ));
     ui.line("\tSigning Profiles             : {}");
-    ui.say("\nInitiating deployment\n=====================\n", Tone::Warn);
+    ui.say(
+        "\nInitiating deployment\n=====================\n",
+        Tone::Warn,
+    );
 }
 
 /// The companion part of a dry run: what would be created, kept and retired.
@@ -94,26 +118,43 @@ pub fn companion_plan(ui: &Ui, plan: &CompanionPlan) {
         Some(crate::companion::CompanionAction::Recreate) => "delete and create again",
         Some(_) => "update if changed",
     };
-    ui.say(&format!("\n\tCompanion stack {}: {verb}", plan.companion_stack_name), Tone::Strong);
+    ui.say(
+        &format!("\n\tCompanion stack {}: {verb}", plan.companion_stack_name),
+        Tone::Strong,
+    );
     for repo in &plan.repos {
         let (mark, what) = match repo.action {
             RepoAction::Create => ("+", "create"),
             RepoAction::Keep => ("=", "keep"),
         };
-        ui.line(&format!("\t {mark} {what:<7} {:<40} {}", repo.function, repo.uri));
+        ui.line(&format!(
+            "\t {mark} {what:<7} {:<40} {}",
+            repo.function, repo.uri
+        ));
     }
     for repo in &plan.retire {
-        ui.line(&format!("\t - retire  {} (after the stack is deployed)", repo.repository_name));
+        ui.line(&format!(
+            "\t - retire  {} (after the stack is deployed)",
+            repo.repository_name
+        ));
     }
 }
 
 pub fn changes(ui: &Ui, changes: &[ChangeRow]) {
     let mut table = Table::new(
         "CloudFormation stack changeset",
-        &["Operation", "LogicalResourceId", "ResourceType", "Replacement"],
+        &[
+            "Operation",
+            "LogicalResourceId",
+            "ResourceType",
+            "Replacement",
+        ],
     );
     if changes.is_empty() {
-        table.row(vec!["-".into(), "-".into(), "-".into(), "-".into()], Tone::Plain);
+        table.row(
+            vec!["-".into(), "-".into(), "-".into(), "-".into()],
+            Tone::Plain,
+        );
     }
     // sam groups the rows: additions, then modifications, then removals.
     for (action, label, tone) in [
@@ -150,7 +191,12 @@ impl<'a> EventStream<'a> {
                 "CloudFormation events from stack operations (refresh every {})",
                 poller.describe()
             ),
-            &["ResourceStatus", "ResourceType", "LogicalResourceId", "ResourceStatusReason"],
+            &[
+                "ResourceStatus",
+                "ResourceType",
+                "LogicalResourceId",
+                "ResourceStatusReason",
+            ],
         );
         EventStream {
             ui,
@@ -258,8 +304,16 @@ mod tests {
             reason: Some(reason.into()),
         };
         let text = failure_summary(&[
-            event("Repo", "AWS::ECR::Repository", "RepositoryAlreadyExistsException: exists"),
-            event("app", "AWS::CloudFormation::Stack", "The following resource(s) failed to create: [Repo]."),
+            event(
+                "Repo",
+                "AWS::ECR::Repository",
+                "RepositoryAlreadyExistsException: exists",
+            ),
+            event(
+                "app",
+                "AWS::CloudFormation::Stack",
+                "The following resource(s) failed to create: [Repo].",
+            ),
         ]);
         assert_eq!(
             text,

@@ -28,7 +28,12 @@ pub fn auth_per_resource(template: &Value) -> Vec<(String, bool)> {
         let api_events: Vec<&Value> = events
             .into_iter()
             .flat_map(|e| e.values())
-            .filter(|e| matches!(e.get("Type").and_then(Value::as_str), Some("Api" | "HttpApi")))
+            .filter(|e| {
+                matches!(
+                    e.get("Type").and_then(Value::as_str),
+                    Some("Api" | "HttpApi")
+                )
+            })
             .collect();
         if !api_events.is_empty() {
             let all_authorized = api_events.iter().all(|event| {
@@ -38,7 +43,10 @@ pub fn auth_per_resource(template: &Value) -> Vec<(String, bool)> {
                     "Api"
                 };
                 let event_auth = event.pointer("/Properties/Auth");
-                match event_auth.and_then(|a| a.get("Authorizer")).and_then(Value::as_str) {
+                match event_auth
+                    .and_then(|a| a.get("Authorizer"))
+                    .and_then(Value::as_str)
+                {
                     Some("NONE") => false,
                     Some(_) => true,
                     None => {
@@ -60,19 +68,33 @@ pub fn auth_per_resource(template: &Value) -> Vec<(String, bool)> {
 
 /// An `Auth` block that sets an authorizer, API keys or a resource policy.
 fn auth_is_set(auth: &Value) -> bool {
-    ["DefaultAuthorizer", "ApiKeyRequired", "ResourcePolicy", "Authorizer", "InvokeRole"]
-        .iter()
-        .any(|key| match auth.get(*key) {
-            Some(Value::String(s)) => s != "NONE",
-            Some(Value::Bool(b)) => *b,
-            Some(Value::Null) | None => false,
-            Some(_) => true,
-        })
+    [
+        "DefaultAuthorizer",
+        "ApiKeyRequired",
+        "ResourcePolicy",
+        "Authorizer",
+        "InvokeRole",
+    ]
+    .iter()
+    .any(|key| match auth.get(*key) {
+        Some(Value::String(s)) => s != "NONE",
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Null) | None => false,
+        Some(_) => true,
+    })
 }
 
 /// The event's explicit API (`RestApiId`/`ApiId: !Ref X`) has a default authorizer.
-fn api_has_default_auth(resources: &serde_json::Map<String, Value>, event: &Value, kind: &str) -> bool {
-    let key = if kind == "HttpApi" { "ApiId" } else { "RestApiId" };
+fn api_has_default_auth(
+    resources: &serde_json::Map<String, Value>,
+    event: &Value,
+    kind: &str,
+) -> bool {
+    let key = if kind == "HttpApi" {
+        "ApiId"
+    } else {
+        "RestApiId"
+    };
     event
         .pointer(&format!("/Properties/{key}/Ref"))
         .and_then(Value::as_str)

@@ -33,7 +33,12 @@ pub(super) async fn choose(
     let companion = CompanionStack::new(stack_name);
     let (account, observed) = tokio::try_join!(
         async {
-            let id = aws.sts.get_caller_identity().send().await.aws("STS GetCallerIdentity")?;
+            let id = aws
+                .sts
+                .get_caller_identity()
+                .send()
+                .await
+                .aws("STS GetCallerIdentity")?;
             Ok::<_, anyhow::Error>(id.account().unwrap_or_default().to_string())
         },
         crate::deploy::companion::observe(aws, companion.name()),
@@ -55,7 +60,9 @@ pub(super) async fn choose(
             explicit: IndexMap::new(),
         });
     }
-    let managed_uri = |f: &ImageFunction| EcrRepo::for_function(&companion, &f.full_path).uri(&account, &aws.region);
+    let managed_uri = |f: &ImageFunction| {
+        EcrRepo::for_function(&companion, &f.full_path).uri(&account, &aws.region)
+    };
     let deployed_ids: Vec<&str> = deployed.iter().map(|r| r.logical_id.as_str()).collect();
 
     // sam drops saved mappings of functions that are no longer in the template.
@@ -75,7 +82,8 @@ pub(super) async fn choose(
         let repo = EcrRepo::for_function(&companion, &f.full_path);
         if let Some(uri) = explicit.get(&f.full_path) {
             found.push((f.full_path.clone(), uri.clone()));
-        } else if defaults.resolve_image_repos || deployed_ids.contains(&repo.logical_id().as_str()) {
+        } else if defaults.resolve_image_repos || deployed_ids.contains(&repo.logical_id().as_str())
+        {
             found.push((f.full_path.clone(), managed_uri(f)));
         } else {
             without.push(f);
@@ -85,7 +93,10 @@ pub(super) async fn choose(
     let create = if found.is_empty() {
         ui.line("\t Image repositories: Not found.");
         ui.line(MANAGED_NOTE);
-        prompt.confirm("\t Create managed ECR repositories for all functions?", true)?
+        prompt.confirm(
+            "\t Create managed ECR repositories for all functions?",
+            true,
+        )?
     } else {
         ui.line(&format!(
             "\t Image repositories: Found ({} of {}) #Different image repositories can be set in samconfig.toml",
@@ -100,7 +111,10 @@ pub(super) async fn choose(
         } else {
             ui.line(MANAGED_NOTE);
             prompt.confirm(
-                &format!("\t Create managed ECR repositories for the {} functions without?", without.len()),
+                &format!(
+                    "\t Create managed ECR repositories for the {} functions without?",
+                    without.len()
+                ),
                 true,
             )?
         }
@@ -118,7 +132,11 @@ pub(super) async fn choose(
     // Managed: functions without an explicit URI, or whose URI is the managed one.
     let managed_functions: Vec<&ImageFunction> = functions
         .iter()
-        .filter(|f| explicit.get(&f.full_path).is_none_or(|uri| *uri == managed_uri(f)))
+        .filter(|f| {
+            explicit
+                .get(&f.full_path)
+                .is_none_or(|uri| *uri == managed_uri(f))
+        })
         .collect();
     explicit.retain(|function, uri| {
         functions
@@ -143,7 +161,10 @@ pub(super) async fn choose(
         for uri in &unreferenced {
             ui.line(&format!("\t  {uri}"));
         }
-        if !prompt.confirm("\t Delete the unreferenced repositories listed above when deploying?", false)? {
+        if !prompt.confirm(
+            "\t Delete the unreferenced repositories listed above when deploying?",
+            false,
+        )? {
             ui.line("\t Deployment aborted!");
             ui.line("\t #The deployment was aborted to prevent unreferenced managed ECR repositories from being deleted.\n\t #You may remove repositories from the AWS SAM CLI managed stack to retain them and resolve this unreferenced check.");
             bail!("Unreferenced Auto Created ECR Repos Must Be Deleted. Nothing was changed: answer y to delete them, or move the images you need elsewhere first");

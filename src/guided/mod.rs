@@ -79,12 +79,19 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         .unwrap_or_else(|| PathBuf::from("samconfig.toml"));
     let env = args.config_env.clone().unwrap_or_else(|| "default".into());
 
-    ui.say("\nConfiguring SAM deploy\n======================", Tone::Warn);
+    ui.say(
+        "\nConfiguring SAM deploy\n======================",
+        Tone::Warn,
+    );
     let config_file = config::find_config_file(&config_dir, args.config_file.as_deref());
     ui.line(&format!(
         "\n\tLooking for config file [{}] :  {}",
         config_name.display(),
-        if config_file.is_some() { "Found" } else { "Not found" }
+        if config_file.is_some() {
+            "Found"
+        } else {
+            "Not found"
+        }
     ));
     let saved: IndexMap<String, ConfigValue> = match &config_file {
         Some(path) => match config::load(path) {
@@ -104,11 +111,20 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
 
     ui.say("\n\tSetting default arguments for 'sam deploy'\n\t=========================================", Tone::Warn);
     let stack_name = loop {
-        let answer = prompt.text("\tStack Name", Some(Some(defaults.stack_name.as_str()).filter(|s| !s.is_empty()).unwrap_or("sam-app")))?;
+        let answer = prompt.text(
+            "\tStack Name",
+            Some(
+                Some(defaults.stack_name.as_str())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or("sam-app"),
+            ),
+        )?;
         if is_valid_stack_name(&answer) {
             break answer;
         }
-        ui.line("\tA stack name starts with a letter and has up to 128 letters, digits and hyphens.");
+        ui.line(
+            "\tA stack name starts with a letter and has up to 128 letters, digits and hyphens.",
+        );
     };
     let region_default = defaults
         .region
@@ -140,7 +156,10 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     }
 
     ui.line("\t#Shows you resources changes to be deployed and require a 'Y' to initiate deploy");
-    let confirm_changeset = prompt.confirm("\tConfirm changes before deploy", defaults.confirm_changeset)?;
+    let confirm_changeset = prompt.confirm(
+        "\tConfirm changes before deploy",
+        defaults.confirm_changeset,
+    )?;
     ui.line("\t#SAM needs permission to be able to create roles to connect to the resources in your template");
     let capabilities = if prompt.confirm("\tAllow SAM CLI IAM role creation", true)? {
         if defaults.capabilities.is_empty() {
@@ -159,13 +178,21 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     ui.line("\t#Preserves the state of previously provisioned resources when an operation fails");
     let disable_rollback = prompt.confirm("\tDisable rollback", defaults.disable_rollback)?;
     for (resource, authorized) in auth::auth_per_resource(&tpl.value) {
-        if !authorized && !prompt.confirm(&format!("\t{resource} has no authentication. Is this okay?"), false)? {
+        if !authorized
+            && !prompt.confirm(
+                &format!("\t{resource} has no authentication. Is this okay?"),
+                false,
+            )?
+        {
             bail!("Security Constraints Not Satisfied! Add authorization to {resource}, or answer y to deploy it without");
         }
     }
     let save = prompt.confirm("\tSave arguments to configuration file", true)?;
     let save_target = if save {
-        let file = prompt.text("\tSAM configuration file", Some(&config_name.to_string_lossy()))?;
+        let file = prompt.text(
+            "\tSAM configuration file",
+            Some(&config_name.to_string_lossy()),
+        )?;
         let env = prompt.text("\tSAM configuration environment", Some(&env))?;
         Some((config_dir.join(file), env))
     } else {
@@ -216,7 +243,9 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
             .collect();
         save_config(&path, &env, &settings, &visible)?;
         ui.line("\n\tSaved arguments to config file");
-        ui.line("\tRunning 'sam deploy' for future deployments will use the parameters saved above.");
+        ui.line(
+            "\tRunning 'sam deploy' for future deployments will use the parameters saved above.",
+        );
         ui.line("\tThe above parameters can be changed by modifying samconfig.toml");
         ui.line("\tLearn more about samconfig.toml syntax at \n\thttps://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-config.html\n");
     }
@@ -234,7 +263,12 @@ fn is_valid_stack_name(name: &str) -> bool {
 /// sam's `save_config`: keys in sam's order, falsy values left out; managed repositories as
 /// `resolve_image_repos = true` (portable across accounts and regions), explicit ones as
 /// `image_repositories`. NoEcho parameters are never written.
-fn save_config(path: &Path, env: &str, s: &DeploySettings, overrides: &[(String, String)]) -> anyhow::Result<()> {
+fn save_config(
+    path: &Path,
+    env: &str,
+    s: &DeploySettings,
+    overrides: &[(String, String)],
+) -> anyhow::Result<()> {
     let mut values: Vec<(&str, ConfigValue)> = vec![
         ("stack_name", ConfigValue::String(s.stack_name.clone())),
         ("resolve_s3", ConfigValue::Bool(true)),
@@ -253,18 +287,29 @@ fn save_config(path: &Path, env: &str, s: &DeploySettings, overrides: &[(String,
         values.push(("confirm_changeset", ConfigValue::Bool(true)));
     }
     if !s.capabilities.is_empty() {
-        values.push(("capabilities", ConfigValue::String(s.capabilities.join(" "))));
+        values.push((
+            "capabilities",
+            ConfigValue::String(s.capabilities.join(" ")),
+        ));
     }
     if s.disable_rollback {
         values.push(("disable_rollback", ConfigValue::Bool(true)));
     }
     if !overrides.is_empty() {
-        values.push(("parameter_overrides", ConfigValue::String(config::format_parameter_overrides(overrides))));
+        values.push((
+            "parameter_overrides",
+            ConfigValue::String(config::format_parameter_overrides(overrides)),
+        ));
     }
     if !s.image_repositories.is_empty() {
         values.push((
             "image_repositories",
-            ConfigValue::List(s.image_repositories.iter().map(|(f, u)| format!("{f}={u}")).collect()),
+            ConfigValue::List(
+                s.image_repositories
+                    .iter()
+                    .map(|(f, u)| format!("{f}={u}"))
+                    .collect(),
+            ),
         ));
     }
     config::save_deploy_parameters(path, env, &values)?;

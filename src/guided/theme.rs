@@ -16,7 +16,10 @@ impl SamTheme {
         // sam indents labels with a tab and bolds only the words: keep the tab outside the style.
         let (indent, words) = prompt.split_at(prompt.len() - prompt.trim_start().len());
         if self.bold {
-            format!("{indent}{}", Style::new().bold().force_styling(true).apply_to(words))
+            format!(
+                "{indent}{}",
+                Style::new().bold().force_styling(true).apply_to(words)
+            )
         } else {
             prompt.to_string()
         }
@@ -28,18 +31,33 @@ impl Theme for SamTheme {
         write!(f, "{}: ", self.label(prompt))
     }
 
-    fn format_input_prompt(&self, f: &mut dyn fmt::Write, prompt: &str, default: Option<&str>) -> fmt::Result {
+    fn format_input_prompt(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        default: Option<&str>,
+    ) -> fmt::Result {
         match default {
             Some(default) => write!(f, "{} [{default}]: ", self.label(prompt)),
             None => write!(f, "{}: ", self.label(prompt)),
         }
     }
 
-    fn format_input_prompt_selection(&self, f: &mut dyn fmt::Write, prompt: &str, sel: &str) -> fmt::Result {
+    fn format_input_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> fmt::Result {
         write!(f, "{}: {sel}", self.label(prompt))
     }
 
-    fn format_confirm_prompt(&self, f: &mut dyn fmt::Write, prompt: &str, default: Option<bool>) -> fmt::Result {
+    fn format_confirm_prompt(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        default: Option<bool>,
+    ) -> fmt::Result {
         let choices = match default {
             Some(true) => "[Y/n]",
             Some(false) => "[y/N]",
@@ -48,7 +66,12 @@ impl Theme for SamTheme {
         write!(f, "{} {choices}: ", self.label(prompt))
     }
 
-    fn format_confirm_prompt_selection(&self, f: &mut dyn fmt::Write, prompt: &str, selection: Option<bool>) -> fmt::Result {
+    fn format_confirm_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        selection: Option<bool>,
+    ) -> fmt::Result {
         let answer = match selection {
             Some(true) => "y",
             Some(false) => "n",
@@ -61,7 +84,11 @@ impl Theme for SamTheme {
         write!(f, "{}: ", self.label(prompt))
     }
 
-    fn format_password_prompt_selection(&self, f: &mut dyn fmt::Write, prompt: &str) -> fmt::Result {
+    fn format_password_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+    ) -> fmt::Result {
         write!(f, "{}: ", self.label(prompt))
     }
 }
@@ -83,20 +110,33 @@ mod tests {
             "\tStack Name [sam-app]: "
         );
         assert_eq!(
-            render(|t, o| t.format_confirm_prompt(o, "\tConfirm changes before deploy", Some(false))),
+            render(|t, o| t.format_confirm_prompt(
+                o,
+                "\tConfirm changes before deploy",
+                Some(false)
+            )),
             "\tConfirm changes before deploy [y/N]: "
         );
         assert_eq!(
-            render(|t, o| t.format_confirm_prompt(o, "\t Create managed ECR repositories for all functions?", Some(true))),
+            render(|t, o| t.format_confirm_prompt(
+                o,
+                "\t Create managed ECR repositories for all functions?",
+                Some(true)
+            )),
             "\t Create managed ECR repositories for all functions? [Y/n]: "
         );
-        assert_eq!(render(|t, o| t.format_password_prompt(o, "\tParameter Secret")), "\tParameter Secret: ");
+        assert_eq!(
+            render(|t, o| t.format_password_prompt(o, "\tParameter Secret")),
+            "\tParameter Secret: "
+        );
     }
 
     #[test]
     fn bold_keeps_the_tab_outside_the_style() {
         let mut out = String::new();
-        SamTheme { bold: true }.format_prompt(&mut out, "\tStack Name").unwrap();
+        SamTheme { bold: true }
+            .format_prompt(&mut out, "\tStack Name")
+            .unwrap();
         assert!(out.starts_with("\t\u{1b}["), "{out:?}");
     }
 }

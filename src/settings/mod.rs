@@ -82,7 +82,11 @@ pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> 
         ))
         .into());
     }
-    let values = read_config(config_file.as_deref(), args.config_env.as_deref(), &["deploy"])?;
+    let values = read_config(
+        config_file.as_deref(),
+        args.config_env.as_deref(),
+        &["deploy"],
+    )?;
     merge(args, &values, cwd, config_file).map_err(Into::into)
 }
 
@@ -116,17 +120,32 @@ fn read_config(
 
 /// `samrs delete`'s settings: flags over `[env.delete.parameters]` over the deploy table (which
 /// holds the stack name and bucket a deploy saved).
-pub fn resolve_delete(args: &crate::cli::DeleteArgs, cwd: &Path) -> anyhow::Result<crate::delete::DeleteSettings> {
+pub fn resolve_delete(
+    args: &crate::cli::DeleteArgs,
+    cwd: &Path,
+) -> anyhow::Result<crate::delete::DeleteSettings> {
     let explicit = args.config_file.as_deref();
     let config_file = config::find_config_file(cwd, explicit);
     if let (Some(path), None) = (explicit, &config_file) {
-        return Err(UsageError(format!("Config file {} does not exist or could not be read!", path.display())).into());
+        return Err(UsageError(format!(
+            "Config file {} does not exist or could not be read!",
+            path.display()
+        ))
+        .into());
     }
-    let cfg = read_config(config_file.as_deref(), args.config_env.as_deref(), &["deploy", "delete"])?;
+    let cfg = read_config(
+        config_file.as_deref(),
+        args.config_env.as_deref(),
+        &["deploy", "delete"],
+    )?;
     let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg_string(&cfg, key));
     Ok(crate::delete::DeleteSettings {
         // --orphans is about the whole region, not the configured stack.
-        stack_name: if args.orphans { None } else { string(&args.stack_name, "stack_name") },
+        stack_name: if args.orphans {
+            None
+        } else {
+            string(&args.stack_name, "stack_name")
+        },
         region: string(&args.region, "region"),
         profile: string(&args.profile, "profile"),
         s3_bucket: string(&args.s3_bucket, "s3_bucket"),
@@ -171,7 +190,11 @@ fn merge_inner(
         }
     };
 
-    let template_file = match args.template_file.clone().or_else(|| cfg_string(cfg, "template_file").map(PathBuf::from)) {
+    let template_file = match args
+        .template_file
+        .clone()
+        .or_else(|| cfg_string(cfg, "template_file").map(PathBuf::from))
+    {
         Some(path) => cwd.join(path),
         None => default_template(cwd),
     };
@@ -186,8 +209,10 @@ fn merge_inner(
         return Err(UsageError("Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment.".into()));
     }
     let image_repository = string(&args.image_repository, "image_repository");
-    let image_repositories = parse_image_repositories(&list(&args.image_repositories, "image_repositories"))?;
-    let resolve_image_repos = args.resolve_image_repos || cfg_bool(cfg, "resolve_image_repos").unwrap_or(false);
+    let image_repositories =
+        parse_image_repositories(&list(&args.image_repositories, "image_repositories"))?;
+    let resolve_image_repos =
+        args.resolve_image_repos || cfg_bool(cfg, "resolve_image_repos").unwrap_or(false);
     // sam forbids any two of these; samrs allows --resolve-image-repos with a partial
     // --image-repositories (sam issue #3503): the named functions keep their repositories.
     if image_repository.is_some() && (!image_repositories.is_empty() || resolve_image_repos) {
@@ -195,7 +220,9 @@ fn merge_inner(
     }
     if let Some(uri) = &image_repository {
         if !crate::template::is_ecr_url(uri) {
-            return Err(UsageError(format!("Invalid Image Repository ECR URI: {uri}")));
+            return Err(UsageError(format!(
+                "Invalid Image Repository ECR URI: {uri}"
+            )));
         }
     }
 
@@ -215,12 +242,31 @@ fn merge_inner(
         role_arn: string(&args.role_arn, "role_arn"),
         notification_arns: values::split_list(&list(&args.notification_arns, "notification_arns")),
         tags: values::parse_tags(&list(&args.tags, "tags"))?,
-        parameter_overrides: values::parse_parameter_overrides(&list(&args.parameter_overrides, "parameter_overrides"))?,
+        parameter_overrides: values::parse_parameter_overrides(&list(
+            &args.parameter_overrides,
+            "parameter_overrides",
+        ))?,
         capabilities: values::split_list(&list(&args.capabilities, "capabilities")),
-        no_execute_changeset: args.no_execute_changeset || cfg_bool(cfg, "no_execute_changeset").unwrap_or(false),
-        fail_on_empty_changeset: switch(args.fail_on_empty_changeset, args.no_fail_on_empty_changeset, "fail_on_empty_changeset", true),
-        confirm_changeset: switch(args.confirm_changeset, args.no_confirm_changeset, "confirm_changeset", false),
-        disable_rollback: switch(args.disable_rollback, args.no_disable_rollback, "disable_rollback", false),
+        no_execute_changeset: args.no_execute_changeset
+            || cfg_bool(cfg, "no_execute_changeset").unwrap_or(false),
+        fail_on_empty_changeset: switch(
+            args.fail_on_empty_changeset,
+            args.no_fail_on_empty_changeset,
+            "fail_on_empty_changeset",
+            true,
+        ),
+        confirm_changeset: switch(
+            args.confirm_changeset,
+            args.no_confirm_changeset,
+            "confirm_changeset",
+            false,
+        ),
+        disable_rollback: switch(
+            args.disable_rollback,
+            args.no_disable_rollback,
+            "disable_rollback",
+            false,
+        ),
         force_upload: args.force_upload || cfg_bool(cfg, "force_upload").unwrap_or(false),
         dry_run: args.dry_run,
         output: args.output,
@@ -229,7 +275,10 @@ fn merge_inner(
 }
 
 /// The managed repositories' options: flags over samconfig keys of the same names.
-fn repo_settings(args: &DeployArgs, cfg: &IndexMap<String, ConfigValue>) -> Result<RepoSettings, UsageError> {
+fn repo_settings(
+    args: &DeployArgs,
+    cfg: &IndexMap<String, ConfigValue>,
+) -> Result<RepoSettings, UsageError> {
     let settings = RepoSettings {
         keep_last_images: match args.image_repos_keep_last {
             Some(n) => Some(n),
@@ -239,9 +288,14 @@ fn repo_settings(args: &DeployArgs, cfg: &IndexMap<String, ConfigValue>) -> Resu
             Some(n) => Some(n),
             None => cfg_u32(cfg, "image_repos_expire_untagged_days")?,
         },
-        scan_on_push: args.image_repos_scan_on_push || cfg_bool(cfg, "image_repos_scan_on_push").unwrap_or(false),
-        immutable_tags: args.image_repos_immutable_tags || cfg_bool(cfg, "image_repos_immutable_tags").unwrap_or(false),
-        kms_key: args.image_repos_kms_key.clone().or_else(|| cfg_string(cfg, "image_repos_kms_key")),
+        scan_on_push: args.image_repos_scan_on_push
+            || cfg_bool(cfg, "image_repos_scan_on_push").unwrap_or(false),
+        immutable_tags: args.image_repos_immutable_tags
+            || cfg_bool(cfg, "image_repos_immutable_tags").unwrap_or(false),
+        kms_key: args
+            .image_repos_kms_key
+            .clone()
+            .or_else(|| cfg_string(cfg, "image_repos_kms_key")),
     };
     settings.validate().map_err(|e| UsageError(e.to_string()))?;
     Ok(settings)
@@ -252,10 +306,11 @@ fn cfg_u32(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Result<Option<u32>
         return Ok(None);
     };
     let text = value.as_string().unwrap_or_default();
-    text.trim()
-        .parse::<u32>()
-        .map(Some)
-        .map_err(|_| UsageError(format!("{key} in samconfig must be a whole number, not {text:?}")))
+    text.trim().parse::<u32>().map(Some).map_err(|_| {
+        UsageError(format!(
+            "{key} in samconfig must be a whole number, not {text:?}"
+        ))
+    })
 }
 
 /// `Fn=URI` items, validated with sam's messages.
@@ -267,7 +322,9 @@ fn parse_image_repositories(items: &[String]) -> Result<IndexMap<String, String>
             return Err(UsageError("--image-repositories is not a valid format, it needs to be of the form function_logical_id=ECR_URI".into()));
         };
         if !crate::template::is_ecr_url(uri) {
-            return Err(UsageError("--image-repositories needs to have valid ECR URI as value".into()));
+            return Err(UsageError(
+                "--image-repositories needs to have valid ECR URI as value".into(),
+            ));
         }
         map.insert(function.to_string(), uri.to_string());
     }
@@ -275,7 +332,9 @@ fn parse_image_repositories(items: &[String]) -> Result<IndexMap<String, String>
 }
 
 fn cfg_string(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Option<String> {
-    cfg.get(key).and_then(ConfigValue::as_string).filter(|s| !s.is_empty())
+    cfg.get(key)
+        .and_then(ConfigValue::as_string)
+        .filter(|s| !s.is_empty())
 }
 
 fn cfg_bool(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Option<bool> {
@@ -289,5 +348,165 @@ fn cfg_list(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Vec<String> {
         Some(ConfigValue::List(items)) => items.clone(),
         Some(other) => other.as_string().into_iter().collect(),
         None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(flags: &[&str]) -> DeployArgs {
+        let mut argv = vec!["samrs", "deploy"];
+        argv.extend_from_slice(flags);
+        match crate::cli::Cli::parse_from(argv).command {
+            crate::cli::Command::Deploy(args) => *args,
+            other => panic!("deploy expected, got {other:?}"),
+        }
+    }
+
+    fn config(text: &str) -> IndexMap<String, ConfigValue> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samconfig.toml");
+        std::fs::write(&path, text).unwrap();
+        config::load(&path).unwrap().parameters("default", "deploy")
+    }
+
+    const SAMCONFIG: &str = r#"version = 0.1
+[default.global.parameters]
+region = "eu-west-1"
+[default.deploy.parameters]
+stack_name = "from-file"
+resolve_s3 = true
+capabilities = "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"
+parameter_overrides = "Stage=\"dev\" Name=\"a b\""
+confirm_changeset = true
+image_repositories = ["Fn=123456789012.dkr.ecr.us-east-1.amazonaws.com/repo"]
+tags = "team=\"core\""
+"#;
+
+    #[test]
+    fn samconfig_values_fill_in_and_flags_win() {
+        let cfg = config(SAMCONFIG);
+        let cwd = Path::new("/work");
+        let s = merge(&args(&[]), &cfg, cwd, None).unwrap();
+        assert_eq!(s.stack_name, "from-file");
+        assert_eq!(s.region.as_deref(), Some("eu-west-1"));
+        assert!(s.resolve_s3 && s.confirm_changeset && s.fail_on_empty_changeset);
+        assert_eq!(s.capabilities, ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]);
+        assert_eq!(
+            s.parameter_overrides,
+            [
+                ("Stage".to_string(), "dev".to_string()),
+                ("Name".to_string(), "a b".to_string())
+            ]
+        );
+        assert_eq!(s.tags, [("team".to_string(), "core".to_string())]);
+        assert_eq!(
+            s.image_repositories["Fn"],
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/repo"
+        );
+        assert_eq!(s.template_file, default_template(cwd));
+
+        let s = merge(
+            &args(&[
+                "--stack-name",
+                "flag",
+                "--region",
+                "us-west-2",
+                "--no-confirm-changeset",
+                "--capabilities",
+                "CAPABILITY_NAMED_IAM",
+                "--no-resolve-s3",
+            ]),
+            &cfg,
+            cwd,
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.stack_name, "flag");
+        assert_eq!(s.region.as_deref(), Some("us-west-2"));
+        assert!(!s.confirm_changeset && !s.resolve_s3);
+        assert_eq!(s.capabilities, ["CAPABILITY_NAMED_IAM"]);
+    }
+
+    #[test]
+    fn sams_validation_messages() {
+        let none = IndexMap::new();
+        let cwd = Path::new("/work");
+        let err = |flags: &[&str]| merge(&args(flags), &none, cwd, None).unwrap_err().0;
+        assert_eq!(
+            err(&[]),
+            "Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys."
+        );
+        assert!(
+            err(&["--stack-name", "a", "--resolve-s3", "--s3-bucket", "b"])
+                .starts_with("Cannot use both --resolve-s3 and --s3-bucket")
+        );
+        let uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/r";
+        assert!(err(&[
+            "--stack-name",
+            "a",
+            "--image-repository",
+            uri,
+            "--resolve-image-repos"
+        ])
+        .starts_with("Only one of the following can be provided"));
+        assert_eq!(
+            err(&["--stack-name", "a", "--image-repository", "nope"]),
+            "Invalid Image Repository ECR URI: nope"
+        );
+        assert_eq!(
+            err(&["--stack-name", "a", "--image-repositories", "Fn"]),
+            "--image-repositories is not a valid format, it needs to be of the form function_logical_id=ECR_URI"
+        );
+        assert_eq!(
+            err(&[
+                "--stack-name",
+                "a",
+                "--image-repositories",
+                "Fn=docker.io/x"
+            ]),
+            "--image-repositories needs to have valid ECR URI as value"
+        );
+        assert!(err(&["--stack-name", "a", "--image-repos-keep-last", "0"]).contains("at least 1"));
+    }
+
+    #[test]
+    fn resolve_with_partial_explicit_repositories_is_allowed() {
+        let none = IndexMap::new();
+        let uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/r";
+        let s = merge(
+            &args(&[
+                "--stack-name",
+                "a",
+                "--resolve-image-repos",
+                "--image-repositories",
+                &format!("Fn={uri}"),
+            ]),
+            &none,
+            Path::new("/w"),
+            None,
+        )
+        .unwrap();
+        assert!(s.resolve_image_repos);
+        assert_eq!(s.image_repositories.len(), 1);
+    }
+
+    #[test]
+    fn guided_defaults_do_not_require_a_stack_name() {
+        let s = merge_partial(&args(&["--guided"]), &IndexMap::new(), Path::new("/w")).unwrap();
+        assert!(s.stack_name.is_empty());
+    }
+
+    #[test]
+    fn repository_settings_from_samconfig() {
+        let cfg = config("version = 0.1\n[default.deploy.parameters]\nstack_name = \"a\"\nimage_repos_keep_last = 10\nimage_repos_scan_on_push = true\n");
+        let s = merge(&args(&[]), &cfg, Path::new("/w"), None).unwrap();
+        assert_eq!(s.repo_settings.keep_last_images, Some(10));
+        assert!(s.repo_settings.scan_on_push && !s.repo_settings.immutable_tags);
+        let bad = config("version = 0.1\n[default.deploy.parameters]\nstack_name = \"a\"\nimage_repos_keep_last = \"many\"\n");
+        let e = merge(&args(&[]), &bad, Path::new("/w"), None).unwrap_err();
+        assert!(e.0.contains("image_repos_keep_last"), "{}", e.0);
     }
 }

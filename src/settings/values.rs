@@ -155,7 +155,9 @@ mod tests {
     #[test]
     fn malformed_overrides_and_tags_are_usage_errors() {
         let e = parse_parameter_overrides(&strings(&["NoEquals"])).unwrap_err();
-        assert!(e.0.starts_with("Invalid value for '--parameter-overrides': NoEquals"));
+        assert!(e
+            .0
+            .starts_with("Invalid value for '--parameter-overrides': NoEquals"));
         let e = parse_tags(&strings(&["novalue"])).unwrap_err();
         assert!(e.0.contains("'--tags'"));
     }
