@@ -41,11 +41,7 @@ impl Asker<'_> {
         if !self.ui.can_prompt() {
             bail!("samrs delete asks before deleting and needs a terminal for that: pass --no-prompts to delete without asking");
         }
-        dialoguer::Confirm::new()
-            .with_prompt(question)
-            .default(false)
-            .interact()
-            .with_context(|| format!("Could not read the answer to '{}'", question.trim()))
+        crate::prompt::Prompter::new(self.ui).confirm(question, false)
     }
 }
 

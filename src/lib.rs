@@ -22,6 +22,7 @@ pub mod guided;
 pub mod managed_bucket;
 pub mod output;
 pub mod package;
+pub mod prompt;
 pub mod s3;
 pub mod settings;
 pub mod template;

@@ -7,7 +7,7 @@
 pub mod companion;
 pub mod report;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde::Serialize;
 
 use crate::aws::{self, Aws};
@@ -439,11 +439,7 @@ fn confirm(ui: &Ui) -> anyhow::Result<bool> {
         );
     }
     ui.say("\nPreviewing CloudFormation changeset before deployment\n======================================================", crate::output::Tone::Warn);
-    dialoguer::Confirm::new()
-        .with_prompt("Deploy this changeset?")
-        .default(false)
-        .interact()
-        .context("Could not read the answer to 'Deploy this changeset?'")
+    crate::prompt::Prompter::new(ui).confirm("Deploy this changeset?", false)
 }
 
 /// sam's `merge_parameters`: overrides for the template's parameters; on updates the others keep

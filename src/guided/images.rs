@@ -5,10 +5,10 @@
 use anyhow::bail;
 use indexmap::IndexMap;
 
-use super::Prompter;
 use crate::aws::{Aws, AwsResultExt};
 use crate::companion::{CompanionStack, DeployedRepo, EcrRepo};
 use crate::output::Ui;
+use crate::prompt::Prompter;
 use crate::settings::DeploySettings;
 use crate::template::{self, ImageFunction};
 

@@ -7,66 +7,25 @@
 
 pub mod auth;
 mod images;
-pub mod theme;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
-use dialoguer::{Confirm, Input, Password};
+use anyhow::bail;
 use indexmap::IndexMap;
 
 use crate::cli::DeployArgs;
 use crate::config::{self, ConfigValue};
 use crate::output::{Tone, Ui};
+use crate::prompt::Prompter;
 use crate::settings::{self, DeploySettings, UsageError};
 use crate::{aws, managed_bucket, template};
-use theme::SamTheme;
-
-/// One question at a time, with sam's look.
-struct Prompter {
-    theme: SamTheme,
-}
-
-impl Prompter {
-    fn text(&self, label: &str, default: Option<&str>) -> anyhow::Result<String> {
-        let mut input = Input::<String>::with_theme(&self.theme).with_prompt(label);
-        input = match default {
-            Some(default) => input.default(default.to_string()).show_default(true),
-            None => input.allow_empty(true),
-        };
-        input
-            .interact_text()
-            .with_context(|| format!("No answer to '{}'", label.trim()))
-    }
-
-    fn secret(&self, label: &str) -> anyhow::Result<String> {
-        Password::with_theme(&self.theme)
-            .with_prompt(label)
-            .allow_empty_password(true)
-            .interact()
-            .with_context(|| format!("No answer to '{}'", label.trim()))
-    }
-
-    fn confirm(&self, label: &str, default: bool) -> anyhow::Result<bool> {
-        Confirm::with_theme(&self.theme)
-            .with_prompt(label)
-            .default(default)
-            .wait_for_newline(true)
-            .interact()
-            .with_context(|| format!("No answer to '{}'", label.trim()))
-    }
-}
 
 /// Runs the conversation and returns the settings the deploy runs with.
 pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<DeploySettings> {
     if !ui.can_prompt() {
         return Err(UsageError("--guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml".into()).into());
     }
-    let prompt = Prompter {
-        theme: SamTheme {
-            bold: ui.colour_enabled(),
-        },
-    };
+    let prompt = Prompter::new(ui);
     let config_dir = args
         .template_file
         .as_deref()
@@ -213,9 +172,10 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         stack_name: stack_name.clone(),
         region: Some(region.clone()),
         profile: defaults.profile.clone(),
-        s3_bucket: None,
+        // The bucket is resolved now (as sam does); the saved config says resolve_s3 = true.
+        s3_bucket: Some(bucket),
         s3_prefix: Some(stack_name.clone()),
-        resolve_s3: true,
+        resolve_s3: false,
         image_repository: None,
         image_repositories: repos.explicit.clone(),
         resolve_image_repos: repos.managed,

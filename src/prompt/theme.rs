@@ -12,18 +12,27 @@ pub struct SamTheme {
 }
 
 impl SamTheme {
+    /// The label, bold on a colour terminal. Prompts carry their own `[default]` (so that the
+    /// answered line reads like click's); only the words before it are bold, as in sam.
     fn label(&self, prompt: &str) -> String {
-        // sam indents labels with a tab and bolds only the words: keep the tab outside the style.
-        let (indent, words) = prompt.split_at(prompt.len() - prompt.trim_start().len());
-        if self.bold {
-            format!(
-                "{indent}{}",
-                Style::new().bold().force_styling(true).apply_to(words)
-            )
-        } else {
-            prompt.to_string()
+        if !self.bold {
+            return prompt.to_string();
         }
+        let (indent, rest) = prompt.split_at(prompt.len() - prompt.trim_start().len());
+        let (words, choices) = rest.split_at(rest.find(" [").unwrap_or(rest.len()));
+        let bold = Style::new().bold().force_styling(true);
+        format!("{indent}{}{choices}", bold.apply_to(words))
     }
+}
+
+/// click's prompt text: `Label [default]`.
+pub fn with_default(label: &str, default: &str) -> String {
+    format!("{label} [{default}]")
+}
+
+/// click's confirmation text: `Label [Y/n]` or `Label [y/N]`.
+pub fn with_choices(label: &str, default: bool) -> String {
+    format!("{label} {}", if default { "[Y/n]" } else { "[y/N]" })
 }
 
 impl Theme for SamTheme {
@@ -35,12 +44,9 @@ impl Theme for SamTheme {
         &self,
         f: &mut dyn fmt::Write,
         prompt: &str,
-        default: Option<&str>,
+        _default: Option<&str>,
     ) -> fmt::Result {
-        match default {
-            Some(default) => write!(f, "{} [{default}]: ", self.label(prompt)),
-            None => write!(f, "{}: ", self.label(prompt)),
-        }
+        write!(f, "{}: ", self.label(prompt))
     }
 
     fn format_input_prompt_selection(
@@ -56,14 +62,9 @@ impl Theme for SamTheme {
         &self,
         f: &mut dyn fmt::Write,
         prompt: &str,
-        default: Option<bool>,
+        _default: Option<bool>,
     ) -> fmt::Result {
-        let choices = match default {
-            Some(true) => "[Y/n]",
-            Some(false) => "[y/N]",
-            None => "[y/n]",
-        };
-        write!(f, "{} {choices}: ", self.label(prompt))
+        write!(f, "{}: ", self.label(prompt))
     }
 
     fn format_confirm_prompt_selection(
@@ -106,22 +107,33 @@ mod tests {
     #[test]
     fn prompts_read_like_click() {
         assert_eq!(
-            render(|t, o| t.format_input_prompt(o, "\tStack Name", Some("sam-app"))),
+            render(|t, o| t.format_input_prompt(o, &with_default("\tStack Name", "sam-app"), None)),
             "\tStack Name [sam-app]: "
+        );
+        assert_eq!(
+            render(|t, o| t.format_input_prompt_selection(
+                o,
+                &with_default("\tStack Name", "sam-app"),
+                "app"
+            )),
+            "\tStack Name [sam-app]: app"
         );
         assert_eq!(
             render(|t, o| t.format_confirm_prompt(
                 o,
-                "\tConfirm changes before deploy",
-                Some(false)
+                &with_choices("\tConfirm changes before deploy", false),
+                None
             )),
             "\tConfirm changes before deploy [y/N]: "
         );
         assert_eq!(
             render(|t, o| t.format_confirm_prompt(
                 o,
-                "\t Create managed ECR repositories for all functions?",
-                Some(true)
+                &with_choices(
+                    "\t Create managed ECR repositories for all functions?",
+                    true
+                ),
+                None
             )),
             "\t Create managed ECR repositories for all functions? [Y/n]: "
         );
@@ -132,11 +144,12 @@ mod tests {
     }
 
     #[test]
-    fn bold_keeps_the_tab_outside_the_style() {
+    fn bold_keeps_the_tab_and_the_default_outside_the_style() {
         let mut out = String::new();
         SamTheme { bold: true }
-            .format_prompt(&mut out, "\tStack Name")
+            .format_prompt(&mut out, "\tStack Name [sam-app]")
             .unwrap();
         assert!(out.starts_with("\t\u{1b}["), "{out:?}");
+        assert!(out.ends_with("\u{1b}[0m [sam-app]: "), "{out:?}");
     }
 }
