@@ -1,0 +1,15 @@
+//! The ground samrs's end-to-end tests stand on: one offline AWS per test run (`Emulator`), an
+//! isolated directory, HOME and name prefix per test ([`TestEnv`]), and assertion helpers that read
+//! what the emulator holds (SDK clients for CloudFormation, S3, ECR and STS; raw HTTP for Lambda and
+//! the registry). Tests are plain `#[test]` functions that call SDK clients through [`block_on`]: the
+//! helpers block, so they must not run inside `#[tokio::test]`. Re-export more of the submodules'
+//! items here as tests come to name them.
+
+mod aws;
+mod emulator;
+mod http;
+mod testenv;
+
+pub use aws::block_on;
+pub use http::{basic_auth, request};
+pub use testenv::TestEnv;

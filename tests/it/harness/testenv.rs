@@ -1,0 +1,267 @@
+//! One test's private corner of the shared emulator: a temp work dir and HOME, a name prefix no
+//! other test uses (all tests of a run share one moto), and a way to run samrs as a user would,
+//! with a clean environment pointed at the emulator, no stdin and a time limit.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::emulator::{Emulator, REGISTRY_PASSWORD, REGISTRY_USER};
+
+/// A hung samrs (a prompt it should not show, a poll loop that never ends) fails its test instead
+/// of hanging the whole run.
+const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What a command printed and how it ended.
+#[derive(Debug)]
+pub struct RunOutput {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl RunOutput {
+    /// Panics, showing both streams, unless the command exited 0.
+    pub fn assert_success(&self) -> &Self {
+        assert!(self.status.success(), "command failed\n{self}");
+        self
+    }
+}
+
+impl fmt::Display for RunOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "status: {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+/// A test's work dir, HOME, unique name prefix and extra environment.
+pub struct TestEnv {
+    /// The run's emulators, shared with every other test.
+    pub emu: &'static Emulator,
+    /// Unique among this run's tests, lowercase `[a-z0-9-]`, starts with a letter: valid as a stack,
+    /// bucket or repository name stem.
+    pub prefix: String,
+    dir: tempfile::TempDir,
+    extra_env: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    /// A fresh environment for the test `name` (starts the emulators on first use).
+    pub fn new(name: &str) -> TestEnv {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let emu = Emulator::shared();
+        let stem: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let prefix = format!(
+            "t{}-{}",
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            stem.trim_matches('-')
+        );
+        let dir = emu.test_dir(&prefix);
+        for sub in ["work", "home"] {
+            std::fs::create_dir(dir.path().join(sub))
+                .expect("create the test's work and home dirs");
+        }
+        TestEnv {
+            emu,
+            prefix,
+            dir,
+            extra_env: Vec::new(),
+        }
+    }
+
+    /// `<prefix>-<suffix>`: a stack, bucket or repository name no other test uses.
+    pub fn name(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.prefix)
+    }
+
+    /// The directory commands run in; relative paths of the helpers are relative to it.
+    pub fn work_dir(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    /// The HOME commands get (where `~/.aws` and samrs's caches would go).
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// Adds or overrides an environment variable for later commands.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.extra_env.retain(|(k, _)| k != key);
+        self.extra_env.push((key.to_owned(), value.to_owned()));
+    }
+
+    /// Writes `content` to `rel` under the work dir (creating parent dirs) and returns its path.
+    pub fn write_file(&self, rel: &str, content: &str) -> PathBuf {
+        let path = self.work_dir().join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent dirs");
+        }
+        std::fs::write(&path, content).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        path
+    }
+
+    /// Copies tests/fixtures/`fixture` (a file or a directory tree) to the same relative path under
+    /// the work dir and returns the copy's path.
+    pub fn copy_fixture(&self, fixture: &str) -> PathBuf {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(fixture);
+        assert!(source.exists(), "no fixture {}", source.display());
+        for entry in walkdir::WalkDir::new(&source) {
+            let entry = entry.expect("walk the fixture");
+            let rel = entry
+                .path()
+                .strip_prefix(&source)
+                .expect("walkdir yields paths under its root");
+            let target = self.work_dir().join(fixture).join(rel);
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target).expect("create a fixture dir");
+            } else {
+                std::fs::create_dir_all(target.parent().expect("a file has a parent"))
+                    .expect("create parent dirs");
+                std::fs::copy(entry.path(), &target)
+                    .unwrap_or_else(|e| panic!("copy {}: {e}", entry.path().display()));
+            }
+        }
+        self.work_dir().join(fixture)
+    }
+
+    /// Pushes a one-layer image to the registry as `repo:tag` (tests/emulator/tiny_image.py and
+    /// v2push.py: the protocol samrs speaks) and returns the docker-archive it pushed.
+    pub fn push_tiny_image(&self, repo: &str, tag: &str) -> PathBuf {
+        let emulator_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator");
+        let archive = self
+            .work_dir()
+            .join(format!("{}-{tag}.tar", repo.replace('/', "_")));
+        let archive_arg = archive.to_string_lossy().into_owned();
+        let tiny_image = emulator_dir.join("tiny_image.py");
+        let v2push = emulator_dir.join("v2push.py");
+        let reference = format!("{repo}:{tag}");
+        self.run(
+            "python3",
+            &[&tiny_image.to_string_lossy(), &archive_arg, &reference],
+        )
+        .assert_success();
+        let registry = self.emu.registry_url();
+        let push_args = [
+            &v2push.to_string_lossy() as &str,
+            &archive_arg,
+            &registry,
+            repo,
+            tag,
+            REGISTRY_USER,
+            REGISTRY_PASSWORD,
+        ];
+        self.run("python3", &push_args).assert_success();
+        archive
+    }
+
+    /// Runs the samrs binary under test with `args` (see [`TestEnv::run`]).
+    pub fn samrs(&self, args: &[&str]) -> RunOutput {
+        self.run(env!("CARGO_BIN_EXE_samrs"), args)
+    }
+
+    /// Runs `program` in the work dir with only PATH kept from this process, the emulator's
+    /// endpoints and dummy credentials, HOME set to the test's home, no stdin (so no tty), the extra
+    /// environment on top; panics when it runs longer than two minutes.
+    pub fn run(&self, program: &str, args: &[&str]) -> RunOutput {
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .current_dir(self.work_dir())
+            .env_clear()
+            .envs(self.base_env())
+            .envs(self.extra_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        run_with_timeout(command, &format!("{program} {}", args.join(" ")))
+    }
+
+    fn base_env(&self) -> Vec<(&'static str, String)> {
+        let home = self.home().to_string_lossy().into_owned();
+        let mut env = vec![
+            ("AWS_ENDPOINT_URL", self.emu.moto_url()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("HOME", home),
+            ("NO_COLOR", "1".to_owned()),
+            ("SAM_CLI_POLL_DELAY", "0.05".to_owned()),
+            ("SAMRS_REGISTRY_ENDPOINT", self.emu.registry_url()),
+            ("RUST_BACKTRACE", "1".to_owned()),
+        ];
+        if let Some(path) = std::env::var_os("PATH") {
+            env.push(("PATH", path.to_string_lossy().into_owned()));
+        }
+        env
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            // keep the evidence of a failed test
+            self.dir.disable_cleanup(true);
+            self.emu.keep_state_for_failed_test();
+            eprintln!(
+                "test files of {} kept in {}",
+                self.prefix,
+                self.dir.path().display()
+            );
+        }
+    }
+}
+
+fn run_with_timeout(mut command: Command, what: &str) -> RunOutput {
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let stdout = drain(child.stdout.take().expect("stdout is piped"));
+    let stderr = drain(child.stderr.take().expect("stderr is piped"));
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} ran longer than {RUN_TIMEOUT:?}; it was killed");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    RunOutput {
+        status,
+        stdout: stdout.join().expect("stdout reader thread"),
+        stderr: stderr.join().expect("stderr reader thread"),
+    }
+}
+
+/// Reads a pipe to its end on a thread, so a chatty child never blocks on a full pipe.
+fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}

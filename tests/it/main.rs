@@ -1,0 +1,6 @@
+//! samrs's integration tests, all in one binary: every test binary links the AWS SDK again, so one
+//! binary keeps `cargo test` builds short. `harness` starts the offline AWS (patched moto and an OCI
+//! registry, see tests/emulator/) once per run; every other module holds tests.
+
+mod harness;
+mod smoke;
