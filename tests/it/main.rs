@@ -2,5 +2,6 @@
 //! binary keeps `cargo test` builds short. `harness` starts the offline AWS (patched moto and an OCI
 //! registry, see tests/emulator/) once per run; every other module holds tests.
 
+mod deploy;
 mod harness;
 mod smoke;

@@ -191,7 +191,25 @@ fn commands_run_isolated_in_the_test_dirs_with_the_emulator_endpoints() {
 }
 
 #[test]
-fn samrs_version_exits_zero() {
+fn samrs_version_and_help() {
     let env = TestEnv::new("version");
-    env.samrs(&["--version"]).assert_success();
+    let out = env.samrs(&["--version"]);
+    out.assert_success();
+    assert_eq!(
+        out.stdout.trim(),
+        format!("samrs {}", env!("CARGO_PKG_VERSION"))
+    );
+    let help = env.samrs(&["deploy", "--help"]);
+    help.assert_success();
+    for flag in [
+        "--resolve-image-repos",
+        "--parameter-overrides",
+        "--confirm-changeset",
+        "--dry-run",
+    ] {
+        assert!(
+            help.stdout.contains(flag),
+            "{flag} missing from deploy --help"
+        );
+    }
 }
