@@ -13,12 +13,22 @@ use crate::output::Ui;
 pub const STACK_NAME: &str = "aws-sam-cli-managed-default";
 const SOURCE_TAG: (&str, &str) = ("ManagedStackSource", "AwsSamCli");
 
-/// The bucket of the managed stack, creating the stack when it does not exist.
-pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui) -> anyhow::Result<String> {
+/// Stands for the bucket a dry run would create: nothing is created or uploaded then.
+pub const NOT_YET_CREATED: &str = "aws-sam-cli-managed-default-samclisourcebucket-(to be created)";
+
+/// The bucket of the managed stack, creating the stack when it does not exist (a dry run only
+/// says so).
+pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyhow::Result<String> {
     if let Some(stack) = cfn::describe_stack(&aws.cfn, STACK_NAME).await? {
         if stack.status != "REVIEW_IN_PROGRESS" {
             return bucket_of(&stack);
         }
+    }
+    if dry_run {
+        ui.line(&format!(
+            "\tDry run: the managed stack {STACK_NAME} would be created"
+        ));
+        return Ok(NOT_YET_CREATED.to_string());
     }
     ui.line("\tCreating the required resources...");
     create(aws, poller)

@@ -119,6 +119,9 @@ impl Packager<'_> {
             Upload::AlreadyPresent => self.ui.line(&format!(
                 "\tFile with same data already exists at {key}, skipping upload"
             )),
+            Upload::NotSent => self
+                .ui
+                .line(&format!("\tDry run: would upload {key} ({size} bytes)")),
         }
         self.done.insert(cache_key, key.clone());
         Ok(key)

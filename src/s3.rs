@@ -13,6 +13,8 @@ pub struct Destination {
     pub prefix: Option<String>,
     pub kms_key_id: Option<String>,
     pub force_upload: bool,
+    /// A dry run: keys are computed, nothing is sent.
+    pub dry_run: bool,
 }
 
 /// What an upload did.
@@ -21,6 +23,8 @@ pub struct Destination {
 pub enum Upload {
     Sent,
     AlreadyPresent,
+    /// A dry run would have sent it.
+    NotSent,
 }
 
 /// Uploads `body` under `key` unless an object with that key exists (keys are content hashes, so
@@ -31,6 +35,9 @@ pub async fn upload_with_dedup(
     key: &str,
     body: Vec<u8>,
 ) -> Result<Upload, AwsError> {
+    if dest.dry_run {
+        return Ok(Upload::NotSent);
+    }
     if !dest.force_upload && object_exists(s3, &dest.bucket, key).await? {
         return Ok(Upload::AlreadyPresent);
     }

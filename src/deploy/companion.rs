@@ -26,11 +26,22 @@ pub struct Observed {
     pub resources: Vec<DeployedResource>,
 }
 
-/// Reads the companion stack and its resources.
+/// Reads the companion stack and, when its repositories can be kept (a stable or busy stack),
+/// its resources.
 pub async fn observe(aws: &Aws, companion_name: &str) -> anyhow::Result<Observed> {
     let Some(stack) = cfn::describe_stack(&aws.cfn, companion_name).await? else {
         return Ok(Observed::default());
     };
+    let keeps_resources = matches!(
+        cfn::state::stack_action(companion_name, Some(&stack.status)),
+        cfn::state::StackAction::Update | cfn::state::StackAction::Wait
+    );
+    if !keeps_resources {
+        return Ok(Observed {
+            status: Some(stack.status),
+            resources: Vec::new(),
+        });
+    }
     let resources = cfn::list_stack_resources(&aws.cfn, companion_name)
         .await?
         .into_iter()

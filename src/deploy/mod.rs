@@ -74,7 +74,9 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
     let (bucket, observed) = tokio::try_join!(
         async {
             if settings.resolve_s3 {
-                managed_bucket::ensure(&aws, &poller, ui).await.map(Some)
+                managed_bucket::ensure(&aws, &poller, ui, settings.dry_run)
+                    .await
+                    .map(Some)
             } else {
                 Ok(settings.s3_bucket.clone())
             }
@@ -100,6 +102,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         prefix: settings.s3_prefix.clone(),
         kms_key_id: settings.kms_key_id.clone(),
         force_upload: settings.force_upload,
+        dry_run: settings.dry_run,
     });
 
     let plan = match observed {
@@ -211,7 +214,8 @@ async fn template_source(
     body: String,
     ui: &Ui,
 ) -> anyhow::Result<TemplateSource> {
-    let Some(dest) = destination else {
+    // A dry run previews inline: it uploads nothing.
+    let Some(dest) = destination.filter(|d| !d.dry_run) else {
         if body.len() > TEMPLATE_BODY_LIMIT {
             bail!(
                 "Templates with a size greater than 51,200 bytes must be deployed via an S3 Bucket (this one is {} bytes): add --s3-bucket or --resolve-s3",
@@ -231,6 +235,7 @@ async fn template_source(
         s3::Upload::AlreadyPresent => ui.line(&format!(
             "\tFile with same data already exists at {key}, skipping upload"
         )),
+        s3::Upload::NotSent => {}
     }
     Ok(TemplateSource::Url(crate::artifacts::path_style_url(
         &aws.s3_url_base,

@@ -161,7 +161,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     ui.line("\n\tLooking for resources needed for deployment:");
     let aws = aws::connect(Some(&region), defaults.profile.as_deref()).await?;
     let poller = crate::cloudformation::poll::Poller::from_env();
-    let bucket = managed_bucket::ensure(&aws, &poller, ui).await?;
+    let bucket = managed_bucket::ensure(&aws, &poller, ui, defaults.dry_run).await?;
     crate::deploy::report::managed_bucket_info(ui, &bucket);
 
     let functions = template::image_functions(&tpl)?;

@@ -12,4 +12,4 @@ mod testenv;
 
 pub use aws::block_on;
 pub use http::{basic_auth, request};
-pub use testenv::TestEnv;
+pub use testenv::{RunOutput, TestEnv};
