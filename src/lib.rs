@@ -7,6 +7,7 @@
 //! - [`artifacts`] (pure) and [`package`] (uploads): `sam package` for local code.
 //! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
 //! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell.
+//! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed.
 
 pub mod aws;
@@ -21,6 +22,7 @@ pub mod deploy;
 pub mod ecr;
 pub mod managed_bucket;
 pub mod output;
+pub mod push;
 pub mod s3;
 pub mod settings;
 
