@@ -115,7 +115,8 @@ pub fn oci_layout(dir: &Path, ref_name: &str, platforms: &[(&str, Vec<Vec<u8>>)]
         let layer_descriptors: Vec<_> = layers
             .iter()
             .map(|layer| {
-                let mut gz = GzBuilder::new().mtime(0).write(Vec::new(), Compression::fast());
+                // Compressed as archive.rs does, so a layer shared with an archive has one digest.
+                let mut gz = GzBuilder::new().mtime(0).write(Vec::new(), Compression::default());
                 gz.write_all(layer).unwrap();
                 let (digest, size) = put(&gz.finish().unwrap());
                 json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digest, "size": size})
