@@ -71,7 +71,9 @@ pub fn read(
     for (n, name) in image.layers.iter().enumerate() {
         let (offset, size) = index.locate(name)?;
         let gz_path = scratch.path().join(format!("layer-{n}.tar.gz"));
-        layers.push(layer_blob(path, offset, size, &gz_path).with_context(|| format!("layer {name}"))?);
+        layers.push(
+            layer_blob(path, offset, size, &gz_path).with_context(|| format!("layer {name}"))?,
+        );
     }
     let descriptors: Vec<Descriptor> = layers.iter().map(|b| b.descriptor.clone()).collect();
     let manifest = docker_manifest(&config.descriptor, &descriptors);
@@ -102,7 +104,10 @@ fn index_archive(path: &Path) -> anyhow::Result<ArchiveIndex> {
             let target = entry.link_name()?.unwrap_or_default().into_owned();
             // Symlinks are relative to their directory; hard links to the archive root.
             let target = if kind.is_symlink() {
-                Path::new(&name).parent().unwrap_or(Path::new("")).join(target)
+                Path::new(&name)
+                    .parent()
+                    .unwrap_or(Path::new(""))
+                    .join(target)
             } else {
                 target
             };
@@ -196,12 +201,19 @@ fn layer_blob(archive: &Path, offset: u64, size: u64, gz_path: &Path) -> anyhow:
 
 /// Gzips `size` bytes of `archive` from `offset` into `dest` with mtime 0 (the same bytes on
 /// every run), returning the digest and size of the gzip.
-fn gzip_range(archive: &Path, offset: u64, size: u64, dest: &Path) -> anyhow::Result<(String, u64)> {
+fn gzip_range(
+    archive: &Path,
+    offset: u64,
+    size: u64,
+    dest: &Path,
+) -> anyhow::Result<(String, u64)> {
     let mut source = File::open(archive)?;
     source.seek(SeekFrom::Start(offset))?;
     let out = File::create(dest).with_context(|| format!("creating {}", dest.display()))?;
     let hashing = HashingWriter::new(io::BufWriter::new(out));
-    let mut gz = GzBuilder::new().mtime(0).write(hashing, Compression::default());
+    let mut gz = GzBuilder::new()
+        .mtime(0)
+        .write(hashing, Compression::default());
     let copied = io::copy(&mut source.take(size), &mut gz)?;
     if copied != size {
         bail!("the archive ends inside a layer");
@@ -232,7 +244,9 @@ mod tests {
         let bytes = read_range(path, *offset, blob.descriptor.size).unwrap();
         assert_eq!(sha256_digest(&bytes), blob.descriptor.digest);
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut out).unwrap();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .unwrap();
         out
     }
 

@@ -35,7 +35,11 @@ impl Engine {
     /// The engine `DOCKER_HOST` names (default `unix:///var/run/docker.sock`).
     pub fn from_env() -> anyhow::Result<Self> {
         let docker_host = std::env::var("DOCKER_HOST").unwrap_or_default();
-        Self::parse(if docker_host.is_empty() { DEFAULT_HOST } else { &docker_host })
+        Self::parse(if docker_host.is_empty() {
+            DEFAULT_HOST
+        } else {
+            &docker_host
+        })
     }
 
     fn parse(docker_host: &str) -> anyhow::Result<Self> {
@@ -59,23 +63,32 @@ impl Engine {
             #[serde(rename = "Id")]
             id: String,
         }
-        let response = self.get(&format!("/images/{}/json", encode(reference))).await?;
+        let response = self
+            .get(&format!("/images/{}/json", encode(reference)))
+            .await?;
         let response = self.check(response, reference).await?;
         let body = response.into_body().collect().await?.to_bytes();
-        let inspect: Inspect = serde_json::from_slice(&body)
-            .with_context(|| format!("the engine at {} answered an image inspect with unexpected JSON", self.docker_host))?;
+        let inspect: Inspect = serde_json::from_slice(&body).with_context(|| {
+            format!(
+                "the engine at {} answered an image inspect with unexpected JSON",
+                self.docker_host
+            )
+        })?;
         Ok(inspect.id)
     }
 
     /// Streams the docker archive of `reference` into `dest`.
     pub async fn save(&self, reference: &str, dest: &Path) -> anyhow::Result<()> {
-        let response = self.get(&format!("/images/{}/get", encode(reference))).await?;
+        let response = self
+            .get(&format!("/images/{}/get", encode(reference)))
+            .await?;
         let mut body = self.check(response, reference).await?.into_body();
         let mut file = tokio::fs::File::create(dest)
             .await
             .with_context(|| format!("creating {}", dest.display()))?;
         while let Some(frame) = body.frame().await {
-            let frame = frame.with_context(|| format!("reading the export of {reference} from the engine"))?;
+            let frame = frame
+                .with_context(|| format!("reading the export of {reference} from the engine"))?;
             if let Ok(data) = frame.into_data() {
                 file.write_all(&data).await?;
             }
@@ -84,7 +97,11 @@ impl Engine {
         Ok(())
     }
 
-    async fn check(&self, response: Response<Incoming>, reference: &str) -> anyhow::Result<Response<Incoming>> {
+    async fn check(
+        &self,
+        response: Response<Incoming>,
+        reference: &str,
+    ) -> anyhow::Result<Response<Incoming>> {
         let status = response.status();
         if status.is_success() {
             return Ok(response);
@@ -97,7 +114,10 @@ impl Engine {
         if status == StatusCode::NOT_FOUND {
             bail!("image {reference} is not in the container engine at {}: build it first (sam build) or fix the function's ImageUri", self.docker_host);
         }
-        bail!("the container engine at {} answered {status}: {message}", self.docker_host)
+        bail!(
+            "the container engine at {} answered {status}: {message}",
+            self.docker_host
+        )
     }
 
     async fn get(&self, path: &str) -> anyhow::Result<Response<Incoming>> {
@@ -109,11 +129,15 @@ impl Engine {
         };
         match &self.socket {
             Socket::Unix(socket) => {
-                let stream = tokio::net::UnixStream::connect(socket).await.with_context(unreachable)?;
+                let stream = tokio::net::UnixStream::connect(socket)
+                    .await
+                    .with_context(unreachable)?;
                 send(stream, path).await
             }
             Socket::Tcp(address) => {
-                let stream = tokio::net::TcpStream::connect(address).await.with_context(unreachable)?;
+                let stream = tokio::net::TcpStream::connect(address)
+                    .await
+                    .with_context(unreachable)?;
                 send(stream, path).await
             }
         }
@@ -124,7 +148,8 @@ async fn send<S>(stream: S, path: &str) -> anyhow::Result<Response<Incoming>>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     // The connection task ends when the response body has been read or dropped.
     tokio::spawn(connection);
     let request = hyper::Request::get(path)
@@ -138,9 +163,16 @@ fn encode(reference: &str) -> String {
     reference
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b':' | b'@' => {
-                char::from(b).to_string()
-            }
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'/'
+            | b':'
+            | b'@' => char::from(b).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -153,7 +185,9 @@ mod tests {
     #[test]
     fn parses_docker_host() {
         assert_eq!(
-            Engine::parse("unix:///tmp/engine/podman.sock").unwrap().socket,
+            Engine::parse("unix:///tmp/engine/podman.sock")
+                .unwrap()
+                .socket,
             Socket::Unix("/tmp/engine/podman.sock".into())
         );
         assert_eq!(
@@ -166,7 +200,10 @@ mod tests {
 
     #[test]
     fn encodes_references_for_paths() {
-        assert_eq!(encode("localhost/testfunction:python3.12-v1"), "localhost/testfunction:python3.12-v1");
+        assert_eq!(
+            encode("localhost/testfunction:python3.12-v1"),
+            "localhost/testfunction:python3.12-v1"
+        );
         assert_eq!(encode("a b#c"), "a%20b%23c");
     }
 }

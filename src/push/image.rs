@@ -119,7 +119,11 @@ impl<W: Write> HashingWriter<W> {
 
     /// The inner writer, the `sha256:` digest and the byte count.
     pub fn finish(self) -> (W, String, u64) {
-        (self.inner, format_digest(&self.hasher.finalize()), self.written)
+        (
+            self.inner,
+            format_digest(&self.hasher.finalize()),
+            self.written,
+        )
     }
 }
 

@@ -30,9 +30,9 @@ pub fn registry_base(host: &str, endpoint_override: Option<&str>) -> anyhow::Res
     let Some(endpoint) = endpoint_override.filter(|e| !e.is_empty()) else {
         return Ok(format!("https://{host}"));
     };
-    let uri: http::Uri = endpoint
-        .parse()
-        .with_context(|| format!("{ENDPOINT_VARIABLE}={endpoint} is not a URL like http://127.0.0.1:5000"))?;
+    let uri: http::Uri = endpoint.parse().with_context(|| {
+        format!("{ENDPOINT_VARIABLE}={endpoint} is not a URL like http://127.0.0.1:5000")
+    })?;
     match uri.scheme_str() {
         Some("https") => {}
         Some("http") if uri.host().is_some_and(is_loopback) => {}
@@ -46,7 +46,8 @@ pub fn registry_base(host: &str, endpoint_override: Option<&str>) -> anyhow::Res
 
 fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The `Authorization` header value for the caller's ECR registry.
@@ -73,7 +74,10 @@ fn basic_authorization(token: &str) -> anyhow::Result<String> {
     let (user, password) = decoded
         .split_once(':')
         .context("the ECR authorization token is not `user:password`")?;
-    Ok(format!("Basic {}", BASE64_STANDARD.encode(format!("{user}:{password}"))))
+    Ok(format!(
+        "Basic {}",
+        BASE64_STANDARD.encode(format!("{user}:{password}"))
+    ))
 }
 
 #[cfg(test)]
@@ -100,7 +104,10 @@ mod tests {
     #[test]
     fn plain_http_only_to_loopback() {
         let host = "1.dkr.ecr.us-east-1.amazonaws.com";
-        assert_eq!(registry_base(host, None).unwrap(), format!("https://{host}"));
+        assert_eq!(
+            registry_base(host, None).unwrap(),
+            format!("https://{host}")
+        );
         assert_eq!(
             registry_base(host, Some("http://127.0.0.1:5102/")).unwrap(),
             "http://127.0.0.1:5102"
@@ -109,7 +116,9 @@ mod tests {
         assert!(registry_base(host, Some("http://localhost:5102")).is_ok());
         assert!(registry_base(host, Some("https://mirror.example")).is_ok());
         let err = registry_base(host, Some("http://10.0.0.5:5000")).unwrap_err();
-        assert!(err.to_string().contains("plain HTTP to a non-loopback host"));
+        assert!(err
+            .to_string()
+            .contains("plain HTTP to a non-loopback host"));
     }
 
     #[test]

@@ -25,7 +25,9 @@ pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.ta
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ManifestError {
     /// The function's architecture is neither `x86_64` nor `arm64`.
-    #[error("unknown Lambda architecture `{0}`: use x86_64 or arm64 in the function's Architectures")]
+    #[error(
+        "unknown Lambda architecture `{0}`: use x86_64 or arm64 in the function's Architectures"
+    )]
     UnknownArchitecture(String),
     /// The index has no manifest for the function's platform.
     #[error("the image has no linux/{wanted} manifest (it has: {available}); build it for linux/{wanted} or change the function's Architectures")]
@@ -163,7 +165,10 @@ pub fn check_config_architecture(
 }
 
 /// Parses JSON, naming `what` in the error.
-pub fn parse<'a, T: Deserialize<'a>>(what: &'static str, bytes: &'a [u8]) -> Result<T, ManifestError> {
+pub fn parse<'a, T: Deserialize<'a>>(
+    what: &'static str,
+    bytes: &'a [u8],
+) -> Result<T, ManifestError> {
     serde_json::from_slice(bytes).map_err(|e| ManifestError::Invalid {
         what,
         reason: e.to_string(),
@@ -277,10 +282,15 @@ mod tests {
 
     #[test]
     fn config_architecture_must_match_when_present() {
-        assert!(check_config_architecture(br#"{"architecture":"amd64","os":"linux"}"#, "x86_64").is_ok());
+        assert!(
+            check_config_architecture(br#"{"architecture":"amd64","os":"linux"}"#, "x86_64")
+                .is_ok()
+        );
         assert!(check_config_architecture(br#"{"os":"linux"}"#, "arm64").is_ok());
         let err = check_config_architecture(br#"{"architecture":"amd64"}"#, "arm64").unwrap_err();
-        assert!(err.to_string().contains("built for amd64, but the function runs on arm64"));
+        assert!(err
+            .to_string()
+            .contains("built for amd64, but the function runs on arm64"));
     }
 
     #[test]

@@ -160,7 +160,8 @@ async fn prepare_all(jobs: &[PushJob], parallel: usize) -> anyhow::Result<Vec<Pr
             (index, image)
         });
     }
-    let mut images: Vec<Option<anyhow::Result<PreparedImage>>> = jobs.iter().map(|_| None).collect();
+    let mut images: Vec<Option<anyhow::Result<PreparedImage>>> =
+        jobs.iter().map(|_| None).collect();
     while let Some(joined) = tasks.join_next().await {
         let (index, image) = joined.context("an image reading task stopped")?;
         images[index] = Some(image);
@@ -204,33 +205,59 @@ impl Shared {
     }
 
     fn blob_holder(&self, host: &str, digest: &str) -> Arc<tokio::sync::Mutex<Option<String>>> {
-        let mut blobs = self.blobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut blobs = self
+            .blobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         Arc::clone(blobs.entry(format!("{host} {digest}")).or_default())
     }
 }
 
-async fn push_image(shared: &Arc<Shared>, job: PushJob, image: PreparedImage) -> anyhow::Result<PushedImage> {
+async fn push_image(
+    shared: &Arc<Shared>,
+    job: PushJob,
+    image: PreparedImage,
+) -> anyhow::Result<PushedImage> {
     let (host, repo) = login::split_repository_uri(&job.repository_uri)?;
     let registry = shared.registry(&host).await?;
-    let (name, suffix) = job.source.tag_parts(&job.function, &image.image_id, &job.tag);
+    let (name, suffix) = job
+        .source
+        .tag_parts(&job.function, &image.image_id, &job.tag);
     let tag = sam_tag(&name, &image.image_id, Some(&suffix));
     let function = job.function;
     let total = image.total_bytes();
-    shared.emit(Event::Start { name: function.clone(), total });
+    shared.emit(Event::Start {
+        name: function.clone(),
+        total,
+    });
     let existing = registry.manifest_digest(&repo, &tag).await?;
     if existing.as_deref() != Some(image.manifest_digest.as_str()) {
         push_blobs(shared, &registry, &host, &repo, &function, &image.blobs).await?;
         let reported = registry
-            .put_manifest(&repo, &tag, &image.manifest_media_type, image.manifest.clone())
+            .put_manifest(
+                &repo,
+                &tag,
+                &image.manifest_media_type,
+                image.manifest.clone(),
+            )
             .await?;
         if let Some(reported) = reported.filter(|d| *d != image.manifest_digest) {
-            bail!("the registry stored {repo}:{tag} as {reported}, not as the pushed manifest {}", image.manifest_digest);
+            bail!(
+                "the registry stored {repo}:{tag} as {reported}, not as the pushed manifest {}",
+                image.manifest_digest
+            );
         }
     } else {
-        shared.emit(Event::Progress { name: function.clone(), bytes: total });
+        shared.emit(Event::Progress {
+            name: function.clone(),
+            bytes: total,
+        });
     }
     let digest = image.manifest_digest;
-    shared.emit(Event::Done { name: function.clone(), digest: digest.clone() });
+    shared.emit(Event::Done {
+        name: function.clone(),
+        digest: digest.clone(),
+    });
     Ok(PushedImage {
         function,
         uri_with_digest: format!("{host}/{repo}@{digest}"),
@@ -251,7 +278,9 @@ async fn push_blobs(
         let shared = Arc::clone(shared);
         let (registry, blob) = (registry.clone(), blob.clone());
         let (host, repo, function) = (host.to_string(), repo.to_string(), function.to_string());
-        tasks.spawn(async move { push_blob(&shared, &registry, &host, &repo, &function, &blob).await });
+        tasks.spawn(
+            async move { push_blob(&shared, &registry, &host, &repo, &function, &blob).await },
+        );
     }
     while let Some(joined) = tasks.join_next().await {
         joined.context("a layer push task stopped")??;
@@ -282,7 +311,10 @@ async fn push_blob(
             Mount::Mounted => BlobOutcome::Mounted,
             Mount::Upload(location) => {
                 let progress = |bytes| {
-                    shared.emit(Event::Progress { name: function.to_string(), bytes });
+                    shared.emit(Event::Progress {
+                        name: function.to_string(),
+                        bytes,
+                    });
                 };
                 registry
                     .upload(location, blob, shared.options.chunk_size, &progress)
@@ -292,9 +324,16 @@ async fn push_blob(
         }
     };
     if outcome != BlobOutcome::Uploaded {
-        shared.emit(Event::Progress { name: function.to_string(), bytes: blob.descriptor.size });
+        shared.emit(Event::Progress {
+            name: function.to_string(),
+            bytes: blob.descriptor.size,
+        });
     }
-    shared.emit(Event::Blob { name: function.to_string(), digest: digest.clone(), outcome });
+    shared.emit(Event::Blob {
+        name: function.to_string(),
+        digest: digest.clone(),
+        outcome,
+    });
     held_in.get_or_insert_with(|| repo.to_string());
     Ok(())
 }

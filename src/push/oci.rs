@@ -17,7 +17,11 @@ const REF_NAME: &str = "org.opencontainers.image.ref.name";
 const MAX_INDEX_DEPTH: usize = 4;
 
 /// Reads the image `reference` names (or the layout's only image) for `architecture`.
-pub fn read(dir: &Path, reference: Option<&str>, architecture: &str) -> anyhow::Result<PreparedImage> {
+pub fn read(
+    dir: &Path,
+    reference: Option<&str>,
+    architecture: &str,
+) -> anyhow::Result<PreparedImage> {
     let index_path = dir.join("index.json");
     let bytes = std::fs::read(&index_path)
         .with_context(|| format!("{} is not an OCI layout (no index.json)", dir.display()))?;
@@ -36,7 +40,11 @@ pub fn read(dir: &Path, reference: Option<&str>, architecture: &str) -> anyhow::
     let descriptor = chosen.context("the layout's indexes nest too deeply")?;
     let manifest_bytes = read_blob(dir, &descriptor)?;
     let manifest: ImageManifest = parse("image manifest", &manifest_bytes)?;
-    if let Some(layer) = manifest.layers.iter().find(|l| l.media_type.contains("zstd")) {
+    if let Some(layer) = manifest
+        .layers
+        .iter()
+        .find(|l| l.media_type.contains("zstd"))
+    {
         bail!(
             "layer {} is zstd-compressed, which Lambda does not run; rebuild with gzip compression",
             layer.digest
@@ -54,7 +62,12 @@ pub fn read(dir: &Path, reference: Option<&str>, architecture: &str) -> anyhow::
         let on_disk = std::fs::metadata(&path)
             .with_context(|| format!("layer {} is missing from the layout", layer.digest))?;
         if on_disk.len() != layer.size {
-            bail!("layer {} has {} bytes, the manifest says {}", layer.digest, on_disk.len(), layer.size);
+            bail!(
+                "layer {} has {} bytes, the manifest says {}",
+                layer.digest,
+                on_disk.len(),
+                layer.size
+            );
         }
         blobs.push(Blob {
             descriptor: layer.clone(),
@@ -77,7 +90,10 @@ pub fn read(dir: &Path, reference: Option<&str>, architecture: &str) -> anyhow::
 }
 
 /// The entries of `index.json` named `reference` (all of them when no reference is given).
-fn by_reference(manifests: Vec<Descriptor>, reference: Option<&str>) -> anyhow::Result<Vec<Descriptor>> {
+fn by_reference(
+    manifests: Vec<Descriptor>,
+    reference: Option<&str>,
+) -> anyhow::Result<Vec<Descriptor>> {
     let Some(reference) = reference else {
         return Ok(manifests);
     };
@@ -90,7 +106,10 @@ fn by_reference(manifests: Vec<Descriptor>, reference: Option<&str>) -> anyhow::
         .filter(|d| d.annotations.get(REF_NAME).is_some_and(|n| n == reference))
         .collect();
     if named.is_empty() {
-        bail!("the layout has no image named {reference} (it has: {})", names.join(", "));
+        bail!(
+            "the layout has no image named {reference} (it has: {})",
+            names.join(", ")
+        );
     }
     Ok(named)
 }
@@ -144,7 +163,10 @@ mod tests {
         let arm = read(dir.path(), None, "arm64").unwrap();
         assert_eq!(arm.manifest_digest, manifests[1]);
         // The shared base layer has one digest in both images.
-        assert_eq!(amd.blobs[1].descriptor.digest, arm.blobs[1].descriptor.digest);
+        assert_eq!(
+            amd.blobs[1].descriptor.digest,
+            arm.blobs[1].descriptor.digest
+        );
     }
 
     #[test]
@@ -165,6 +187,9 @@ mod tests {
     fn an_unknown_reference_names_the_known_ones() {
         let (dir, _) = layout();
         let err = read(dir.path(), Some("v2"), "x86_64").unwrap_err();
-        assert_eq!(err.to_string(), "the layout has no image named v2 (it has: v1)");
+        assert_eq!(
+            err.to_string(),
+            "the layout has no image named v2 (it has: v1)"
+        );
     }
 }

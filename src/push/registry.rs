@@ -57,7 +57,11 @@ impl Answer {
             .ok()
             .and_then(|v| {
                 let e = &v["errors"][0];
-                Some(format!("{}: {}", e["code"].as_str()?, e["message"].as_str().unwrap_or("")))
+                Some(format!(
+                    "{}: {}",
+                    e["code"].as_str()?,
+                    e["message"].as_str().unwrap_or("")
+                ))
             })
             .unwrap_or_else(|| text.chars().take(300).collect());
         anyhow::anyhow!("{action}: the registry answered {} {detail}", self.status)
@@ -101,7 +105,10 @@ impl Registry {
 
     /// Mounts `digest` from `from` into `repo`; registries that cannot mount open an upload.
     pub async fn mount(&self, repo: &str, digest: &str, from: &str) -> anyhow::Result<Mount> {
-        let url = format!("{}/v2/{repo}/blobs/uploads/?mount={digest}&from={from}", self.base);
+        let url = format!(
+            "{}/v2/{repo}/blobs/uploads/?mount={digest}&from={from}",
+            self.base
+        );
         let answer = self.send(Method::POST, &url, &[], Bytes::new()).await?;
         match answer.status {
             StatusCode::CREATED => Ok(Mount::Mounted),
@@ -156,10 +163,21 @@ impl Registry {
     }
 
     /// The digest `repo` has under `reference` (a tag or digest), if any.
-    pub async fn manifest_digest(&self, repo: &str, reference: &str) -> anyhow::Result<Option<String>> {
+    pub async fn manifest_digest(
+        &self,
+        repo: &str,
+        reference: &str,
+    ) -> anyhow::Result<Option<String>> {
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
         let accept = [DOCKER_MANIFEST, OCI_MANIFEST, OCI_INDEX, DOCKER_LIST].join(", ");
-        let answer = self.send(Method::HEAD, &url, &[(ACCEPT.as_str(), &accept)], Bytes::new()).await?;
+        let answer = self
+            .send(
+                Method::HEAD,
+                &url,
+                &[(ACCEPT.as_str(), &accept)],
+                Bytes::new(),
+            )
+            .await?;
         match answer.status {
             s if s.is_success() => Ok(answer.header(DIGEST_HEADER).map(str::to_string)),
             StatusCode::NOT_FOUND => Ok(None),
@@ -176,7 +194,14 @@ impl Registry {
         manifest: Bytes,
     ) -> anyhow::Result<Option<String>> {
         let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
-        let answer = self.send(Method::PUT, &url, &[(CONTENT_TYPE.as_str(), media_type)], manifest).await?;
+        let answer = self
+            .send(
+                Method::PUT,
+                &url,
+                &[(CONTENT_TYPE.as_str(), media_type)],
+                manifest,
+            )
+            .await?;
         if answer.status != StatusCode::CREATED {
             return Err(answer.error(&format!("putting the manifest of {repo}:{tag}")));
         }
@@ -195,10 +220,18 @@ impl Registry {
     }
 
     /// Sends one request, retrying connection errors, 429 and 5xx answers.
-    async fn send(&self, method: Method, url: &str, headers: &[(&str, &str)], body: Bytes) -> anyhow::Result<Answer> {
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> anyhow::Result<Answer> {
         let mut backoff = FIRST_BACKOFF;
         for attempt in 1..=ATTEMPTS {
-            let result = self.send_once(method.clone(), url, headers, body.clone()).await;
+            let result = self
+                .send_once(method.clone(), url, headers, body.clone())
+                .await;
             let retry = match &result {
                 Ok(a) => a.status == StatusCode::TOO_MANY_REQUESTS || a.status.is_server_error(),
                 Err(_) => true,
@@ -212,7 +245,13 @@ impl Registry {
         unreachable!("the last attempt returns")
     }
 
-    async fn send_once(&self, method: Method, url: &str, headers: &[(&str, &str)], body: Bytes) -> anyhow::Result<Answer> {
+    async fn send_once(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> anyhow::Result<Answer> {
         let mut request = Request::builder()
             .method(method)
             .uri(url)
@@ -220,7 +259,9 @@ impl Registry {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let request = request.body(Full::new(body)).context("building a registry request")?;
+        let request = request
+            .body(Full::new(body))
+            .context("building a registry request")?;
         let exchange = async {
             let response = self.client.request(request).await?;
             let (parts, body) = response.into_parts();
@@ -271,7 +312,9 @@ impl ChunkReader {
             ChunkReader::File { file, left } => {
                 let len = chunk_size.min(usize::try_from(*left).unwrap_or(usize::MAX));
                 let mut buffer = BytesMut::zeroed(len);
-                file.read_exact(&mut buffer).await.context("reading a layer for upload")?;
+                file.read_exact(&mut buffer)
+                    .await
+                    .context("reading a layer for upload")?;
                 *left -= len as u64;
                 Ok(Some(buffer.freeze()))
             }
@@ -288,10 +331,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("blob");
         std::fs::write(&path, b"..0123456789").unwrap();
-        let mut file = ChunkReader::open(&BlobData::File { path, offset: 2 }, 10).await.unwrap();
-        let mut memory = ChunkReader::open(&BlobData::Memory(Bytes::from_static(b"0123456789")), 10)
+        let mut file = ChunkReader::open(&BlobData::File { path, offset: 2 }, 10)
             .await
             .unwrap();
+        let mut memory =
+            ChunkReader::open(&BlobData::Memory(Bytes::from_static(b"0123456789")), 10)
+                .await
+                .unwrap();
         for reader in [&mut file, &mut memory] {
             let mut chunks = Vec::new();
             while let Some(chunk) = reader.next(4).await.unwrap() {

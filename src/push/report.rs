@@ -34,13 +34,19 @@ pub struct LineReporter;
 
 impl Reporter for LineReporter {
     fn on_image_start(&self, name: &str, total_bytes: u64) {
-        line(format_args!("Pushing image for {name} ({})", human_size(total_bytes)));
+        line(format_args!(
+            "Pushing image for {name} ({})",
+            human_size(total_bytes)
+        ));
     }
 
     fn on_progress(&self, _name: &str, _bytes: u64) {}
 
     fn on_blob(&self, name: &str, digest: &str, outcome: BlobOutcome) {
-        let short = digest.trim_start_matches("sha256:").get(..12).unwrap_or(digest);
+        let short = digest
+            .trim_start_matches("sha256:")
+            .get(..12)
+            .unwrap_or(digest);
         let what = match outcome {
             BlobOutcome::Exists => "already exists",
             BlobOutcome::Mounted => "mounted",
@@ -77,10 +83,23 @@ pub fn human_size(bytes: u64) -> String {
 /// A progress event from a push worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    Start { name: String, total: u64 },
-    Progress { name: String, bytes: u64 },
-    Blob { name: String, digest: String, outcome: BlobOutcome },
-    Done { name: String, digest: String },
+    Start {
+        name: String,
+        total: u64,
+    },
+    Progress {
+        name: String,
+        bytes: u64,
+    },
+    Blob {
+        name: String,
+        digest: String,
+        outcome: BlobOutcome,
+    },
+    Done {
+        name: String,
+        digest: String,
+    },
 }
 
 impl Event {
@@ -89,7 +108,11 @@ impl Event {
         match self {
             Event::Start { name, total } => reporter.on_image_start(name, *total),
             Event::Progress { name, bytes } => reporter.on_progress(name, *bytes),
-            Event::Blob { name, digest, outcome } => reporter.on_blob(name, digest, *outcome),
+            Event::Blob {
+                name,
+                digest,
+                outcome,
+            } => reporter.on_blob(name, digest, *outcome),
             Event::Done { name, digest } => reporter.on_image_done(name, digest),
         }
     }

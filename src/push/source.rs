@@ -178,6 +178,9 @@ mod tests {
             ("app".into(), "v3".into())
         );
         let archive = ImageSource::DockerArchive("a.tar".into());
-        assert_eq!(archive.tag_parts("Fn", ID, "latest"), ("Fn".into(), "latest".into()));
+        assert_eq!(
+            archive.tag_parts("Fn", ID, "latest"),
+            ("Fn".into(), "latest".into())
+        );
     }
 }

@@ -13,9 +13,9 @@ use super::manifest::{sha256_digest, OCI_INDEX, OCI_MANIFEST};
 /// A tar holding `{name}.bin` with `size` bytes derived from `name` (different names give
 /// different layers; the same name the same bytes).
 pub fn layer_tar(name: &str, size: usize) -> Vec<u8> {
-    let mut state = name
-        .bytes()
-        .fold(0x9e37_79b9_7f4a_7c15u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let mut state = name.bytes().fold(0x9e37_79b9_7f4a_7c15u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let content: Vec<u8> = (0..size)
         .map(|_| {
             // xorshift64: incompressible enough that gzip sizes stay close to the input.
@@ -62,8 +62,19 @@ pub enum ArchiveLayout {
     Dockerd,
 }
 
-/// Writes a `docker save` archive of one image with `layers` to `path`.
+/// Writes a `docker save` archive of one image with `layers` to `path`, tagged `testfunction:v1`.
 pub fn docker_archive(path: &Path, layers: &[Vec<u8>], architecture: &str, layout: ArchiveLayout) {
+    tagged_docker_archive(path, "testfunction:v1", layers, architecture, layout);
+}
+
+/// [`docker_archive`] with the repository tag `docker load` gives the image.
+pub fn tagged_docker_archive(
+    path: &Path,
+    repo_tag: &str,
+    layers: &[Vec<u8>],
+    architecture: &str,
+    layout: ArchiveLayout,
+) {
     let config = config_json(architecture, layers);
     let config_name = format!("{}.json", hex(&sha256_digest(&config)));
     let mut builder = tar::Builder::new(Vec::new());
@@ -87,8 +98,12 @@ pub fn docker_archive(path: &Path, layers: &[Vec<u8>], architecture: &str, layou
         names.push(in_dir);
     }
     append(&mut builder, &config_name, &config);
-    let manifest = json!([{"Config": config_name, "RepoTags": ["testfunction:v1"], "Layers": names}]);
-    append(&mut builder, "manifest.json", manifest.to_string().as_bytes());
+    let manifest = json!([{"Config": config_name, "RepoTags": [repo_tag], "Layers": names}]);
+    append(
+        &mut builder,
+        "manifest.json",
+        manifest.to_string().as_bytes(),
+    );
     std::fs::write(path, builder.into_inner().unwrap()).unwrap();
 }
 
@@ -129,8 +144,10 @@ pub fn oci_layout(dir: &Path, ref_name: &str, platforms: &[(&str, Vec<Vec<u8>>)]
             "layers": layer_descriptors
         });
         let (digest, size) = put(manifest.to_string().as_bytes());
-        entries.push(json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": size,
-                            "platform": {"architecture": architecture, "os": "linux"}}));
+        entries.push(
+            json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": size,
+                            "platform": {"architecture": architecture, "os": "linux"}}),
+        );
         manifests.push(digest);
     }
     let (statement, statement_size) = put(br#"{"_type":"https://in-toto.io/Statement/v0.1"}"#);
