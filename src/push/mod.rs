@@ -18,6 +18,8 @@ mod source;
 mod testimage;
 #[cfg(test)]
 mod tests_registry;
+#[cfg(test)]
+mod testserver;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
