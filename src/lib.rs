@@ -7,6 +7,7 @@
 //! - [`artifacts`] (pure) and [`package`] (uploads): `sam package` for local code.
 //! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
 //! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell.
+//! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed.
 
 pub mod artifacts;
@@ -23,6 +24,7 @@ pub mod managed_bucket;
 pub mod output;
 pub mod package;
 pub mod prompt;
+pub mod push;
 pub mod s3;
 pub mod settings;
 pub mod template;

@@ -1,0 +1,131 @@
+//! Push progress for the command line: the push never prints, it tells a [`Reporter`] (a CLI
+//! draws bars with it; [`LineReporter`] writes plain lines to stderr). Workers send [`Event`]s
+//! over a channel and the caller's task hands them to the reporter, so a reporter needs to be
+//! neither `Send` nor `Sync`.
+
+use std::io::Write;
+
+/// What happened to one blob of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobOutcome {
+    /// The repository already had it.
+    Exists,
+    /// Mounted from another repository of the same registry, pushed earlier in this run.
+    Mounted,
+    /// Uploaded.
+    Uploaded,
+}
+
+/// Hears the progress of a push, image by image (`name` is the function's name).
+pub trait Reporter {
+    /// An image starts; `total_bytes` is the size of all its blobs.
+    fn on_image_start(&self, name: &str, total_bytes: u64);
+    /// `bytes` more of the image are in the registry (uploaded, or found there already).
+    fn on_progress(&self, name: &str, bytes: u64);
+    /// One blob is settled.
+    fn on_blob(&self, _name: &str, _digest: &str, _outcome: BlobOutcome) {}
+    /// The image is in the registry as `digest`.
+    fn on_image_done(&self, name: &str, digest: &str);
+}
+
+/// Plain progress lines on stderr, for logs and terminals without bars.
+#[derive(Debug, Default)]
+pub struct LineReporter;
+
+impl Reporter for LineReporter {
+    fn on_image_start(&self, name: &str, total_bytes: u64) {
+        line(format_args!(
+            "Pushing image for {name} ({})",
+            human_size(total_bytes)
+        ));
+    }
+
+    fn on_progress(&self, _name: &str, _bytes: u64) {}
+
+    fn on_blob(&self, name: &str, digest: &str, outcome: BlobOutcome) {
+        let short = digest
+            .trim_start_matches("sha256:")
+            .get(..12)
+            .unwrap_or(digest);
+        let what = match outcome {
+            BlobOutcome::Exists => "already exists",
+            BlobOutcome::Mounted => "mounted",
+            BlobOutcome::Uploaded => "pushed",
+        };
+        line(format_args!("{name}: {short}: {what}"));
+    }
+
+    fn on_image_done(&self, name: &str, digest: &str) {
+        line(format_args!("{name}: pushed {digest}"));
+    }
+}
+
+fn line(text: std::fmt::Arguments) {
+    // A closed stderr must not fail a deploy.
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// A progress event from a push worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Start {
+        name: String,
+        total: u64,
+    },
+    Progress {
+        name: String,
+        bytes: u64,
+    },
+    Blob {
+        name: String,
+        digest: String,
+        outcome: BlobOutcome,
+    },
+    Done {
+        name: String,
+        digest: String,
+    },
+}
+
+impl Event {
+    /// Hands the event to `reporter`.
+    pub fn deliver(&self, reporter: &dyn Reporter) {
+        match self {
+            Event::Start { name, total } => reporter.on_image_start(name, *total),
+            Event::Progress { name, bytes } => reporter.on_progress(name, *bytes),
+            Event::Blob {
+                name,
+                digest,
+                outcome,
+            } => reporter.on_blob(name, digest, *outcome),
+            Event::Done { name, digest } => reporter.on_image_done(name, digest),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(52_447_232), "50.0 MiB");
+    }
+}
