@@ -3,9 +3,7 @@
 //! reference that is not already in a registry is an image in the local Docker-compatible engine.
 
 use std::path::PathBuf;
-use std::sync::LazyLock;
 
-use regex::Regex;
 
 /// An image to push, by where it is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,20 +19,10 @@ pub enum ImageSource {
     DockerArchive(PathBuf),
 }
 
-// sam's `is_ecr_url` (samcli/lib/package/ecr_utils.py): ECR hosts, and localhost registries.
-static ECR_URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^(?:(?:[a-zA-Z0-9][\w-]*)\.dkr\.ecr\.(?:[a-zA-Z0-9][\w-]*)\.amazonaws\.com(\.cn)?",
-        r"|localhost(?::\d{1,5})?|127\.0\.0\.1(?::\d{1,5})?)/",
-        r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
-    ))
-    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
-});
-
 /// Where `image_uri` is read from, or `None` when it is already in a registry (sam's
 /// `is_ecr_url`), so there is nothing to push.
 pub fn image_source(image_uri: &str) -> Option<ImageSource> {
-    if ECR_URL.is_match(image_uri) {
+    if crate::template::is_ecr_url(image_uri) {
         return None;
     }
     if let Some(rest) = image_uri.strip_prefix("oci:") {
