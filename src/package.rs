@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::artifacts::{self, Artifact, ArtifactKind, Uploaded};
 use crate::aws::Aws;
+use crate::deploy::images::{image_location, ImageLocation};
 use crate::output::Ui;
 use crate::s3::{self, Destination, Upload};
 use crate::template::{self, Template};
@@ -22,16 +23,19 @@ use crate::template::{self, Template};
 const MAX_DEPTH: usize = 32;
 
 /// The packaged template: every local artifact uploaded and referenced by its S3 location.
+/// `images` gives the pushed (digest-pinned) `ImageUri` of functions, by template and logical id.
 pub async fn package_template(
     aws: &Aws,
     template: &Template,
     dest: Option<&Destination>,
+    images: &HashMap<ImageLocation, String>,
     ui: &Ui,
 ) -> anyhow::Result<Value> {
     let mut packager = Packager {
         aws,
         dest,
         ui,
+        images,
         done: HashMap::new(),
     };
     packager.package(&template.value, &template.path, 0).await
@@ -41,6 +45,7 @@ struct Packager<'a> {
     aws: &'a Aws,
     dest: Option<&'a Destination>,
     ui: &'a Ui,
+    images: &'a HashMap<ImageLocation, String>,
     /// Artifacts already uploaded in this run (several functions often share one CodeUri).
     done: HashMap<(PathBuf, bool), String>,
 }
@@ -51,9 +56,11 @@ impl Packager<'_> {
     fn package<'f>(&'f mut self, value: &'f Value, path: &'f Path, depth: usize) -> Packaged<'f> {
         Box::pin(async move {
             let dir = path.parent().unwrap_or(Path::new("."));
-            let found = artifacts::find_artifacts(value, dir)?;
+            let mut packaged = value.clone();
+            self.pin_images(&mut packaged, path);
+            let found = artifacts::find_artifacts(&packaged, dir)?;
             if found.is_empty() {
-                return Ok(value.clone());
+                return Ok(packaged);
             }
             let dest = self.dest.context(
                 "S3 Bucket not specified, use --s3-bucket to specify a bucket name, or use --resolve-s3 to create a managed default bucket, or run samrs deploy --guided",
@@ -71,10 +78,28 @@ impl Packager<'_> {
                     },
                 ));
             }
-            let mut packaged = value.clone();
             artifacts::apply_uploads(&mut packaged, &uploads)?;
             Ok(packaged)
         })
+    }
+
+    /// Points the pushed functions of this template at their images by digest.
+    fn pin_images(&self, template: &mut Value, path: &Path) {
+        let Some(resources) = template.get_mut("Resources").and_then(Value::as_object_mut) else {
+            return;
+        };
+        for (logical_id, resource) in resources.iter_mut() {
+            let Some(uri) = self.images.get(&image_location(path, logical_id)) else {
+                continue;
+            };
+            let pointer = match resource.get("Type").and_then(Value::as_str) {
+                Some("AWS::Lambda::Function") => "/Properties/Code",
+                _ => "/Properties",
+            };
+            if let Some(Value::Object(properties)) = resource.pointer_mut(pointer) {
+                properties.insert("ImageUri".into(), Value::String(uri.clone()));
+            }
+        }
     }
 
     /// Uploads one artifact (once per run) and returns its key.

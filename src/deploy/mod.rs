@@ -5,6 +5,7 @@
 //! parameter list); this file sequences them.
 
 pub mod companion;
+pub mod images;
 pub mod report;
 
 use anyhow::bail;
@@ -143,7 +144,10 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         |p| p.mapping.clone(),
     );
 
-    let packaged = package::package_template(&aws, &template, destination.as_ref(), ui).await?;
+    let jobs = images::push_jobs(&functions, &mapping, settings.image_repository.as_deref())?;
+    let pushed = images::push(&aws.ecr, &functions, jobs, settings.dry_run, ui).await?;
+    let packaged =
+        package::package_template(&aws, &template, destination.as_ref(), &pushed, ui).await?;
     report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
     let body = template::to_yaml(&packaged);
     let source = template_source(&aws, destination.as_ref(), body, ui).await?;
@@ -164,7 +168,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
 }
 
 /// sam's image-repository rules that need the template (§4.6 rules 2 and 3), for the functions
-/// whose image is not already in ECR.
+/// whose image has to be pushed (its ImageUri is not already in ECR).
 fn check_image_options(
     settings: &DeploySettings,
     functions: &[ImageFunction],
@@ -173,13 +177,13 @@ fn check_image_options(
         .iter()
         .filter(|f| !f.image_uri.as_deref().is_some_and(template::is_ecr_url))
         .collect();
-    if needing_repo.is_empty() {
+    if needing_repo.is_empty()
+        || settings.image_repository.is_some()
+        || settings.resolve_image_repos
+    {
         return Ok(());
     }
-    if settings.image_repository.is_none()
-        && settings.image_repositories.is_empty()
-        && !settings.resolve_image_repos
-    {
+    if settings.image_repositories.is_empty() {
         return Err(UsageError(
             "Missing option '--image-repositories', '--image-repository', '--resolve-image-repos'"
                 .into(),
@@ -193,17 +197,12 @@ fn check_image_options(
         })
         .map(|f| f.full_path.as_str())
         .collect();
-    if settings.image_repository.is_none() && !settings.resolve_image_repos && !uncovered.is_empty()
-    {
-        return Err(UsageError(format!(
-            "Incomplete list of function logical ids specified for '--image-repositories' (missing: {}). You can also add --resolve-image-repos to automatically create missing repositories.",
-            uncovered.join(", ")
-        )));
+    if uncovered.is_empty() {
+        return Ok(());
     }
-    let names: Vec<&str> = needing_repo.iter().map(|f| f.full_path.as_str()).collect();
     Err(UsageError(format!(
-        "Pushing local images is not supported yet: the images of {} must already be in ECR (set their ImageUri to an ECR image URI)",
-        names.join(", ")
+        "Incomplete list of function logical ids specified for '--image-repositories' (missing: {}). You can also add --resolve-image-repos to automatically create missing repositories.",
+        uncovered.join(", ")
     )))
 }
 

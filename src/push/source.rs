@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-
 /// An image to push, by where it is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageSource {

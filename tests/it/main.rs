@@ -5,4 +5,5 @@
 mod companion;
 mod deploy;
 mod harness;
+mod push;
 mod smoke;
