@@ -112,18 +112,12 @@ fn an_image_for_the_wrong_architecture_fails_before_the_main_stack_is_touched() 
     let env = TestEnv::new("push-arch");
     let stack = env.name("app");
     archive(&env, "first.tar", "x");
-    env.write_file(
-        "template.yaml",
-        &TEMPLATE
-            .replace(
-                "      ImageUri: docker-archive:first.tar\n",
-                "      ImageUri: docker-archive:first.tar\n      Architectures: [arm64]\n",
-            )
-            .split("  Second:")
-            .next()
-            .unwrap_or_default()
-            .to_string(),
+    let arm64 = TEMPLATE.replace(
+        "      ImageUri: docker-archive:first.tar\n",
+        "      ImageUri: docker-archive:first.tar\n      Architectures: [arm64]\n",
     );
+    let first_only = arm64.split("  Second:").next().unwrap_or_default();
+    env.write_file("template.yaml", first_only);
     let out = env.samrs(&[
         "deploy",
         "--stack-name",
