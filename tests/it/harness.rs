@@ -9,7 +9,9 @@ mod aws;
 mod emulator;
 mod http;
 mod testenv;
+mod tty;
 
 pub use aws::block_on;
 pub use http::{basic_auth, request};
 pub use testenv::{RunOutput, TestEnv};
+pub use tty::Tty;

@@ -4,6 +4,7 @@
 
 mod companion;
 mod deploy;
+mod guided;
 mod harness;
 mod push;
 mod smoke;

@@ -195,6 +195,17 @@ impl TestEnv {
         run_with_timeout(command, &format!("{program} {}", args.join(" ")))
     }
 
+    /// The whole environment samrs runs with: the base one and `set_env`'s on top.
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        let mut vars: Vec<(String, String)> = self
+            .base_env()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        vars.extend(self.extra_env.iter().cloned());
+        vars
+    }
+
     fn base_env(&self) -> Vec<(&'static str, String)> {
         let home = self.home().to_string_lossy().into_owned();
         let mut env = vec![
