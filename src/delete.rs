@@ -225,6 +225,9 @@ async fn remove_stack(
         ))? {
             bail!("Stack {name} is in DELETE_FAILED because of {}: delete those resources yourself, or run samrs delete again and keep them", list.join("; "));
         }
+        for resource in &list {
+            asker.ui.line(&format!("\t- Keeping {resource}"));
+        }
         retain.extend(blocking.iter().map(|e| e.logical_id.clone()));
     }
 }

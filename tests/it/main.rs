@@ -3,6 +3,7 @@
 //! registry, see tests/emulator/) once per run; every other module holds tests.
 
 mod companion;
+mod delete;
 mod deploy;
 mod guided;
 mod harness;
