@@ -509,4 +509,34 @@ tags = "team=\"core\""
         let e = merge(&args(&[]), &bad, Path::new("/w"), None).unwrap_err();
         assert!(e.0.contains("image_repos_keep_last"), "{}", e.0);
     }
+
+    #[test]
+    fn the_example_samconfig_resolves_in_both_environments() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samconfig.example.toml");
+        let file = config::load(&path).expect("samconfig.example.toml loads");
+        let s = merge(
+            &args(&[]),
+            &file.parameters("default", "deploy"),
+            Path::new("/w"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.stack_name, "my-app");
+        assert!(s.resolve_s3 && s.resolve_image_repos && s.fail_on_empty_changeset);
+        assert_eq!(s.region.as_deref(), Some("us-east-1"));
+        assert_eq!(s.parameter_overrides.len(), 2);
+        assert_eq!(s.tags.len(), 2);
+        let prod = merge(
+            &args(&[]),
+            &file.parameters("prod", "deploy"),
+            Path::new("/w"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (prod.stack_name.as_str(), prod.region.as_deref()),
+            ("my-app-prod", Some("eu-west-1"))
+        );
+        assert!(prod.confirm_changeset);
+    }
 }
