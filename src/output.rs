@@ -60,6 +60,11 @@ impl Ui {
         }
     }
 
+    /// Whether progress bars are drawn: stderr is a terminal (plain lines in CI and logs).
+    pub fn progress_bars(&self) -> bool {
+        std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+    }
+
     /// Whether colours and bold are drawn (a terminal without NO_COLOR).
     pub fn colour_enabled(&self) -> bool {
         self.colour

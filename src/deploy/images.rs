@@ -81,7 +81,11 @@ pub async fn push(
         }
         return Ok(HashMap::new());
     }
-    let pushed = push::push_all(ecr, jobs, &push::LineReporter).await?;
+    let pushed = if ui.progress_bars() {
+        push::push_all(ecr, jobs, &push::BarReporter::default()).await?
+    } else {
+        push::push_all(ecr, jobs, &push::LineReporter).await?
+    };
     let mut locations = HashMap::new();
     for image in pushed {
         if let Some(function) = functions.iter().find(|f| f.full_path == image.function) {

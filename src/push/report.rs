@@ -1,5 +1,6 @@
-//! Push progress for the command line: the push never prints, it tells a [`Reporter`] (a CLI
-//! draws bars with it; [`LineReporter`] writes plain lines to stderr). Workers send [`Event`]s
+//! Push progress for the command line: the push never prints, it tells a [`Reporter`]
+//! ([`BarReporter`] draws a bar per image on a terminal; [`LineReporter`] writes plain lines to
+//! stderr for logs and CI). Workers send [`Event`]s
 //! over a channel and the caller's task hands them to the reporter, so a reporter needs to be
 //! neither `Send` nor `Sync`.
 
@@ -57,6 +58,49 @@ impl Reporter for LineReporter {
 
     fn on_image_done(&self, name: &str, digest: &str) {
         line(format_args!("{name}: pushed {digest}"));
+    }
+}
+
+/// One progress bar per image (bytes and rate), for terminals.
+pub struct BarReporter {
+    bars: indicatif::MultiProgress,
+    by_image: std::cell::RefCell<std::collections::HashMap<String, indicatif::ProgressBar>>,
+}
+
+impl Default for BarReporter {
+    fn default() -> Self {
+        BarReporter {
+            bars: indicatif::MultiProgress::with_draw_target(
+                indicatif::ProgressDrawTarget::stderr(),
+            ),
+            by_image: Default::default(),
+        }
+    }
+}
+
+impl Reporter for BarReporter {
+    fn on_image_start(&self, name: &str, total_bytes: u64) {
+        let bar = self.bars.add(indicatif::ProgressBar::new(total_bytes));
+        let style = indicatif::ProgressStyle::with_template(
+            "{prefix:30!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_prefix(name.to_string());
+        self.by_image.borrow_mut().insert(name.to_string(), bar);
+    }
+
+    fn on_progress(&self, name: &str, bytes: u64) {
+        if let Some(bar) = self.by_image.borrow().get(name) {
+            bar.inc(bytes);
+        }
+    }
+
+    fn on_image_done(&self, name: &str, digest: &str) {
+        if let Some(bar) = self.by_image.borrow().get(name) {
+            bar.finish_with_message(digest.get(..19).unwrap_or(digest).to_string());
+        }
     }
 }
 
