@@ -33,6 +33,30 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Where and as whom AWS is called, shared by every command.
+#[derive(Debug, Args, Default)]
+pub struct AwsArgs {
+    /// AWS region.
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// AWS credentials profile.
+    #[arg(long)]
+    pub profile: Option<String>,
+}
+
+/// Which samconfig file and environment the defaults come from, shared by every command.
+#[derive(Debug, Args, Default)]
+pub struct ConfigArgs {
+    /// Configuration file [default: samconfig.toml].
+    #[arg(long)]
+    pub config_file: Option<PathBuf>,
+
+    /// Environment (table) in the configuration file [default: default].
+    #[arg(long)]
+    pub config_env: Option<String>,
+}
+
 /// `samrs deploy`: the flags of `sam deploy`, plus samrs's own (`--dry-run`, `--output`).
 #[derive(Debug, Args, Default)]
 pub struct DeployArgs {
@@ -146,21 +170,11 @@ pub struct DeployArgs {
     #[arg(long)]
     pub force_upload: bool,
 
-    /// AWS region.
-    #[arg(long)]
-    pub region: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 
-    /// AWS credentials profile.
-    #[arg(long)]
-    pub profile: Option<String>,
-
-    /// Configuration file [default: samconfig.toml].
-    #[arg(long)]
-    pub config_file: Option<PathBuf>,
-
-    /// Environment (table) in the configuration file [default: default].
-    #[arg(long)]
-    pub config_env: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 
     /// Print what would be done and change nothing (the change set is created, shown and deleted).
     #[arg(long)]
@@ -178,21 +192,11 @@ pub struct DeleteArgs {
     #[arg(long)]
     pub stack_name: Option<String>,
 
-    /// AWS region.
-    #[arg(long)]
-    pub region: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 
-    /// AWS credentials profile.
-    #[arg(long)]
-    pub profile: Option<String>,
-
-    /// Configuration file [default: samconfig.toml].
-    #[arg(long)]
-    pub config_file: Option<PathBuf>,
-
-    /// Environment (table) in the configuration file [default: default].
-    #[arg(long)]
-    pub config_env: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 
     /// Do not ask; answer yes to every question.
     #[arg(long)]

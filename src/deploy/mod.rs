@@ -257,17 +257,19 @@ async fn deploy_stack(
     let stack_name = settings.stack_name.as_str();
     let report =
         |change_set: Option<&str>, changes: &[cfn::ChangeRow], stack: Option<&StackInfo>| {
-            report_json(
-                ui,
-                &JsonReport {
-                    settings,
-                    region: &aws.region,
-                    change_set,
-                    changes,
-                    stack,
-                    companion: plan,
-                },
-            )
+            if ui.format() != crate::cli::OutputFormat::Json {
+                return Ok(());
+            }
+            ui.json(&DeployReport {
+                stack_name,
+                region: &aws.region,
+                change_set,
+                changes,
+                status: stack.map(|s| s.status.as_str()),
+                outputs: stack.map_or(&[], |s| s.outputs.as_slice()),
+                dry_run: settings.dry_run,
+                companion: plan,
+            })
         };
     let existing = ready_stack(aws, stack_name, poller, ui).await?;
     let create = existing
@@ -469,30 +471,4 @@ pub fn parameter_values(
             }
         })
         .collect()
-}
-
-/// What `--output json` is made from.
-struct JsonReport<'a> {
-    settings: &'a DeploySettings,
-    region: &'a str,
-    change_set: Option<&'a str>,
-    changes: &'a [cfn::ChangeRow],
-    stack: Option<&'a StackInfo>,
-    companion: Option<&'a crate::companion::CompanionPlan>,
-}
-
-fn report_json(ui: &Ui, r: &JsonReport) -> anyhow::Result<()> {
-    if ui.format() != crate::cli::OutputFormat::Json {
-        return Ok(());
-    }
-    ui.json(&DeployReport {
-        stack_name: &r.settings.stack_name,
-        region: r.region,
-        change_set: r.change_set,
-        changes: r.changes,
-        status: r.stack.map(|s| s.status.as_str()),
-        outputs: r.stack.map_or(&[], |s| s.outputs.as_slice()),
-        dry_run: r.settings.dry_run,
-        companion: r.companion,
-    })
 }

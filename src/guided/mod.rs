@@ -26,23 +26,23 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         return Err(UsageError("--guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml".into()).into());
     }
     let prompt = Prompter::new(ui);
-    let config_dir = args
-        .template_file
-        .as_deref()
-        .and_then(Path::parent)
-        .map(|p| cwd.join(p))
-        .unwrap_or_else(|| cwd.to_path_buf());
+    let config_dir = settings::config_dir(args, cwd);
     let config_name = args
+        .config
         .config_file
         .clone()
         .unwrap_or_else(|| PathBuf::from("samconfig.toml"));
-    let env = args.config_env.clone().unwrap_or_else(|| "default".into());
+    let env = args
+        .config
+        .config_env
+        .clone()
+        .unwrap_or_else(|| "default".into());
 
     ui.say(
         "\nConfiguring SAM deploy\n======================",
         Tone::Warn,
     );
-    let config_file = config::find_config_file(&config_dir, args.config_file.as_deref());
+    let config_file = config::find_config_file(&config_dir, args.config.config_file.as_deref());
     ui.line(&format!(
         "\n\tLooking for config file [{}] :  {}",
         config_name.display(),

@@ -64,16 +64,19 @@ pub fn default_template(dir: &Path) -> PathBuf {
     dir.join("template.yaml")
 }
 
-/// Reads samconfig (where sam looks for it) and merges it under the flags.
-pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> {
-    // sam looks for samconfig beside the template the user named (not the build output).
-    let config_dir = args
-        .template_file
+/// Where sam looks for samconfig: beside the template the user named (not the build output).
+pub fn config_dir(args: &DeployArgs, cwd: &Path) -> PathBuf {
+    args.template_file
         .as_deref()
         .and_then(Path::parent)
         .map(|p| cwd.join(p))
-        .unwrap_or_else(|| cwd.to_path_buf());
-    let explicit = args.config_file.as_deref();
+        .unwrap_or_else(|| cwd.to_path_buf())
+}
+
+/// Reads samconfig (where sam looks for it) and merges it under the flags.
+pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> {
+    let config_dir = config_dir(args, cwd);
+    let explicit = args.config.config_file.as_deref();
     let config_file = config::find_config_file(&config_dir, explicit);
     if let (Some(path), None) = (explicit, &config_file) {
         return Err(UsageError(format!(
@@ -84,7 +87,7 @@ pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> 
     }
     let values = read_config(
         config_file.as_deref(),
-        args.config_env.as_deref(),
+        args.config.config_env.as_deref(),
         &["deploy"],
     )?;
     merge(args, &values, cwd, config_file).map_err(Into::into)
@@ -124,7 +127,7 @@ pub fn resolve_delete(
     args: &crate::cli::DeleteArgs,
     cwd: &Path,
 ) -> anyhow::Result<crate::delete::DeleteSettings> {
-    let explicit = args.config_file.as_deref();
+    let explicit = args.config.config_file.as_deref();
     let config_file = config::find_config_file(cwd, explicit);
     if let (Some(path), None) = (explicit, &config_file) {
         return Err(UsageError(format!(
@@ -135,7 +138,7 @@ pub fn resolve_delete(
     }
     let cfg = read_config(
         config_file.as_deref(),
-        args.config_env.as_deref(),
+        args.config.config_env.as_deref(),
         &["deploy", "delete"],
     )?;
     let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg_string(&cfg, key));
@@ -146,8 +149,8 @@ pub fn resolve_delete(
         } else {
             string(&args.stack_name, "stack_name")
         },
-        region: string(&args.region, "region"),
-        profile: string(&args.profile, "profile"),
+        region: string(&args.aws.region, "region"),
+        profile: string(&args.aws.profile, "profile"),
         s3_bucket: string(&args.s3_bucket, "s3_bucket"),
         s3_prefix: string(&args.s3_prefix, "s3_prefix"),
         no_prompts: args.no_prompts || cfg_bool(&cfg, "no_prompts").unwrap_or(false),
@@ -229,8 +232,8 @@ fn merge_inner(
     Ok(DeploySettings {
         template_file,
         stack_name,
-        region: string(&args.region, "region"),
-        profile: string(&args.profile, "profile"),
+        region: string(&args.aws.region, "region"),
+        profile: string(&args.aws.profile, "profile"),
         s3_bucket,
         s3_prefix: string(&args.s3_prefix, "s3_prefix"),
         resolve_s3,

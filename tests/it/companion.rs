@@ -43,32 +43,6 @@ fn repo_name(stack: &str, function: &str) -> String {
         .to_string()
 }
 
-/// Puts an image (manifest only) into a repository, as ECR sees it.
-fn put_image(env: &TestEnv, repo: &str, tag: &str) {
-    let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}"#;
-    block_on(
-        env.emu
-            .ecr()
-            .put_image()
-            .repository_name(repo)
-            .image_manifest(manifest)
-            .image_tag(tag)
-            .send(),
-    )
-    .unwrap_or_else(|e| panic!("put an image into {repo}: {e:?}"));
-}
-
-fn image_tags(env: &TestEnv, repo: &str) -> Vec<String> {
-    block_on(env.emu.ecr().list_images().repository_name(repo).send())
-        .map(|out| {
-            out.image_ids()
-                .iter()
-                .filter_map(|i| i.image_tag().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn repositories_get_sams_names_tags_and_a_scoped_lambda_policy() {
     let env = TestEnv::new("companion-create");
@@ -169,7 +143,7 @@ fn a_removed_functions_repository_goes_only_after_the_main_stack_succeeded() {
     env.write_file("template.yaml", &image_template(&["Keep", "Gone"]));
     deploy(&env, &stack, &[]).assert_success();
     let gone = repo_name(&stack, "Gone");
-    put_image(&env, &gone, "v1");
+    env.emu.put_image(&gone, "v1");
 
     // The function is removed, but the main deploy fails: the repository and its image stay.
     let dup = env.name("dup");
@@ -188,7 +162,7 @@ fn a_removed_functions_repository_goes_only_after_the_main_stack_succeeded() {
         env.emu.repositories().contains(&gone),
         "retired repository deleted before the main stack was safe"
     );
-    assert_eq!(image_tags(&env, &gone), ["v1"]);
+    assert_eq!(env.emu.image_tags(&gone), ["v1"]);
 
     // The next good deploy retires it.
     env.write_file("template.yaml", &image_template(&["Keep"]));
@@ -243,7 +217,7 @@ fn a_companion_stack_made_by_sam_is_updated_in_place() {
         Some("CREATE_COMPLETE")
     );
     for repo in &repos {
-        put_image(&env, repo.repository_name(), "from-sam");
+        env.emu.put_image(repo.repository_name(), "from-sam");
     }
 
     env.write_file("template.yaml", &image_template(&functions));
@@ -263,7 +237,7 @@ fn a_companion_stack_made_by_sam_is_updated_in_place() {
             .expect("logical id kept");
         assert_eq!(deployed.physical_id, repo.repository_name());
         assert_eq!(
-            image_tags(&env, repo.repository_name()),
+            env.emu.image_tags(repo.repository_name()),
             ["from-sam"],
             "image lost"
         );

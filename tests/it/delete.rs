@@ -44,20 +44,6 @@ fn deploy_app(env: &TestEnv, stack: &str, region: &str) {
     .assert_success();
 }
 
-fn put_image(env: &TestEnv, repo: &str) {
-    let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}"#;
-    block_on(
-        env.emu
-            .ecr()
-            .put_image()
-            .repository_name(repo)
-            .image_manifest(manifest)
-            .image_tag("v1")
-            .send(),
-    )
-    .unwrap_or_else(|e| panic!("put an image into {repo}: {e:?}"));
-}
-
 #[test]
 fn delete_removes_the_stack_its_companion_repositories_and_artifacts_only() {
     let env = TestEnv::new("delete-all");
@@ -80,7 +66,7 @@ fn delete_removes_the_stack_its_companion_repositories_and_artifacts_only() {
     let repo = EcrRepo::for_function(&companion, "ImageFunction")
         .repository_name()
         .to_string();
-    put_image(&env, &repo);
+    env.emu.put_image(&repo, "v1");
     let bucket = managed_bucket(&env);
     assert!(!objects_under(&env, &bucket, &stack).is_empty());
 
@@ -185,7 +171,7 @@ fn delete_failed_keeps_the_blocking_resource_and_finishes() {
     );
     env.samrs(&["deploy", "--stack-name", &stack])
         .assert_success();
-    put_image(&env, &repo);
+    env.emu.put_image(&repo, "v1");
     // Without a terminal and without --no-prompts, samrs asks for --no-prompts instead of hanging.
     let out = env.samrs(&["delete", "--stack-name", &stack]);
     assert_eq!(out.status.code(), Some(1));

@@ -212,6 +212,33 @@ impl Emulator {
         }
     }
 
+    /// Puts an image (a manifest with no layers) into a repository, as ECR sees it: images that
+    /// must survive (or go with) a repository.
+    pub fn put_image(&self, repo: &str, tag: &str) {
+        let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}"#;
+        block_on(
+            self.ecr()
+                .put_image()
+                .repository_name(repo)
+                .image_manifest(manifest)
+                .image_tag(tag)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("PutImage into {repo}: {e:?}"));
+    }
+
+    /// The tags of the images ECR lists in a repository (none when it does not exist).
+    pub fn image_tags(&self, repo: &str) -> Vec<String> {
+        block_on(self.ecr().list_images().repository_name(repo).send())
+            .map(|out| {
+                out.image_ids()
+                    .iter()
+                    .filter_map(|i| i.image_tag().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The repository's tags, key to value.
     pub fn repository_tags(&self, repo: &str) -> BTreeMap<String, String> {
         let arn = format!("arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/{repo}");
