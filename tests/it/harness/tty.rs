@@ -29,8 +29,9 @@ impl Tty {
             env.prefix,
             STARTED.fetch_add(1, Ordering::Relaxed)
         );
-        let exit_file = env.work_dir().join(".tty-exit");
-        let script = env.work_dir().join(".tty-run.sh");
+        // Files of their own: a second terminal in the same test must not read the first's status.
+        let exit_file = env.home().join(format!("{socket}.exit"));
+        let script = env.home().join(format!("{socket}.sh"));
         let mut text = String::from("#!/bin/sh\n");
         for (key, value) in env.env_vars() {
             text.push_str(&format!(
