@@ -25,7 +25,10 @@ pub struct StackInfo {
     pub status: String,
     pub outputs: Vec<StackOutput>,
     pub tags: Vec<(String, String)>,
-    pub parameter_keys: Vec<String>,
+    /// Parameter keys and values (NoEcho values come back as `****`).
+    pub parameters: Vec<(String, String)>,
+    pub role_arn: Option<String>,
+    pub notification_arns: Vec<String>,
     pub termination_protection: bool,
 }
 
@@ -77,11 +80,18 @@ pub async fn describe_stack(cfn: &Client, name: &str) -> Result<Option<StackInfo
                 )
             })
             .collect(),
-        parameter_keys: stack
+        parameters: stack
             .parameters()
             .iter()
-            .filter_map(|p| p.parameter_key().map(str::to_string))
+            .filter_map(|p| {
+                Some((
+                    p.parameter_key()?.to_string(),
+                    p.parameter_value().unwrap_or_default().to_string(),
+                ))
+            })
             .collect(),
+        role_arn: stack.role_arn().map(str::to_string),
+        notification_arns: stack.notification_arns().to_vec(),
         termination_protection: stack.enable_termination_protection().unwrap_or(false),
     }))
 }

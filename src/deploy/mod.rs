@@ -150,12 +150,12 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         package::package_template(&aws, &template, destination.as_ref(), &pushed, ui).await?;
     report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
     let body = template::to_yaml(&packaged);
-    let source = template_source(&aws, destination.as_ref(), body, ui).await?;
     let finish = deploy_stack(
         &aws,
         settings,
         &template,
-        source,
+        body,
+        destination.as_ref(),
         plan.as_ref(),
         &poller,
         ui,
@@ -249,7 +249,8 @@ async fn deploy_stack(
     aws: &Aws,
     settings: &DeploySettings,
     template: &Template,
-    source: TemplateSource,
+    body: String,
+    destination: Option<&Destination>,
     plan: Option<&crate::companion::CompanionPlan>,
     poller: &Poller,
     ui: &Ui,
@@ -275,12 +276,22 @@ async fn deploy_stack(
     let create = existing
         .as_ref()
         .is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
+    let parameters = parameter_values(template, settings, existing.as_ref().filter(|_| !create));
+    if let Some(stack) = existing.as_ref().filter(|_| !create) {
+        // The same template, parameters and stack settings cannot change anything: say so
+        // without a change set (the slowest call of a no-op deploy).
+        let deployed = cfn::original_template(&aws.cfn, stack_name).await?;
+        if is_unchanged(&deployed, &body, &parameters, stack, settings) {
+            return nothing_to_deploy(settings, ui);
+        }
+    }
+    let source = template_source(aws, destination, body, ui).await?;
     let request = ChangeSetRequest {
         stack_name: stack_name.to_string(),
         change_set_name: format!("samrs-deploy{}", chrono::Utc::now().timestamp()),
         create,
         template: source,
-        parameters: parameter_values(template, settings, existing.as_ref().filter(|_| !create)),
+        parameters,
         capabilities: settings.capabilities.clone(),
         tags: settings.tags.clone(),
         role_arn: settings.role_arn.clone(),
@@ -343,6 +354,51 @@ async fn deploy_stack(
     ));
     report(Some(&change_set), &changes, Some(&stack))?;
     Ok(Finish::Deployed)
+}
+
+/// sam's answer to an empty change set: an error unless `--no-fail-on-empty-changeset`.
+fn nothing_to_deploy(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
+    let stack_name = &settings.stack_name;
+    if settings.fail_on_empty_changeset && !settings.dry_run {
+        return Err(DeployError::NoChanges(stack_name.clone()).into());
+    }
+    ui.line(&format!(
+        "\nNo changes to deploy. Stack {stack_name} is up to date"
+    ));
+    Ok(Finish::NothingToDeploy)
+}
+
+/// Whether a deploy would change nothing: the deployed template is byte for byte the new one,
+/// every parameter keeps its value, and tags, role and notification ARNs are the same. Anything
+/// not comparable (a NoEcho value) counts as a change, so CloudFormation decides.
+pub fn is_unchanged(
+    deployed_template: &str,
+    template: &str,
+    parameters: &[ParameterValue],
+    stack: &StackInfo,
+    settings: &DeploySettings,
+) -> bool {
+    let same_parameters = parameters.iter().all(|p| match p {
+        ParameterValue::UsePrevious(_) => true,
+        ParameterValue::Value(key, value) => stack
+            .parameters
+            .iter()
+            .any(|(k, v)| k == key && v == value && v != "****"),
+    }) && stack.parameters.len() == parameters.len();
+    let mut tags = settings.tags.clone();
+    let mut deployed_tags = stack.tags.clone();
+    tags.sort();
+    deployed_tags.sort();
+    let mut arns = settings.notification_arns.clone();
+    let mut deployed_arns = stack.notification_arns.clone();
+    arns.sort();
+    deployed_arns.sort();
+    deployed_template == template
+        && same_parameters
+        // Without --tags, CloudFormation keeps the stack's tags.
+        && (settings.tags.is_empty() || tags == deployed_tags)
+        && (settings.role_arn.is_none() || settings.role_arn == stack.role_arn)
+        && (settings.notification_arns.is_empty() || arns == deployed_arns)
 }
 
 /// Waits out running operations and clears a never-created stack; returns the stack to update,
@@ -464,11 +520,108 @@ pub fn parameter_values(
                 .find(|(k, _)| *k == name)
             {
                 Some(ParameterValue::Value(name, value.clone()))
-            } else if existing.is_some_and(|s| s.parameter_keys.contains(&name)) {
+            } else if existing.is_some_and(|s| s.parameters.iter().any(|(k, _)| *k == name)) {
                 Some(ParameterValue::UsePrevious(name))
             } else {
                 None
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn settings(flags: &[&str]) -> DeploySettings {
+        let mut argv = vec!["samrs", "deploy", "--stack-name", "app"];
+        argv.extend_from_slice(flags);
+        let crate::cli::Command::Deploy(args) = crate::cli::Cli::parse_from(argv).command else {
+            panic!("deploy expected");
+        };
+        crate::settings::merge(&args, &Default::default(), std::path::Path::new("/w"), None)
+            .unwrap()
+    }
+
+    fn stack() -> StackInfo {
+        StackInfo {
+            status: "UPDATE_COMPLETE".into(),
+            parameters: vec![
+                ("Stage".into(), "prod".into()),
+                ("Secret".into(), "****".into()),
+            ],
+            tags: vec![("team".into(), "core".into())],
+            ..StackInfo::default()
+        }
+    }
+
+    const T: &str = "Resources: {}\n";
+
+    #[test]
+    fn same_template_parameters_and_settings_is_unchanged() {
+        let params = [
+            ParameterValue::Value("Stage".into(), "prod".into()),
+            ParameterValue::UsePrevious("Secret".into()),
+        ];
+        assert!(is_unchanged(T, T, &params, &stack(), &settings(&[])));
+        assert!(is_unchanged(
+            T,
+            T,
+            &params,
+            &stack(),
+            &settings(&["--tags", "team=core"])
+        ));
+    }
+
+    #[test]
+    fn any_difference_or_uncomparable_value_needs_a_change_set() {
+        let params = [
+            ParameterValue::Value("Stage".into(), "prod".into()),
+            ParameterValue::UsePrevious("Secret".into()),
+        ];
+        assert!(!is_unchanged(
+            T,
+            "Resources: {A: {}}\n",
+            &params,
+            &stack(),
+            &settings(&[])
+        ));
+        let changed = [
+            ParameterValue::Value("Stage".into(), "dev".into()),
+            ParameterValue::UsePrevious("Secret".into()),
+        ];
+        assert!(!is_unchanged(T, T, &changed, &stack(), &settings(&[])));
+        let secret = [
+            ParameterValue::Value("Stage".into(), "prod".into()),
+            ParameterValue::Value("Secret".into(), "****".into()),
+        ];
+        assert!(
+            !is_unchanged(T, T, &secret, &stack(), &settings(&[])),
+            "NoEcho values cannot be compared"
+        );
+        let fewer = [ParameterValue::Value("Stage".into(), "prod".into())];
+        assert!(!is_unchanged(T, T, &fewer, &stack(), &settings(&[])));
+        assert!(!is_unchanged(
+            T,
+            T,
+            &params,
+            &stack(),
+            &settings(&["--tags", "team=other"])
+        ));
+        assert!(!is_unchanged(
+            T,
+            T,
+            &params,
+            &stack(),
+            &settings(&["--role-arn", "arn:aws:iam::1:role/x"])
+        ));
+        assert!(!is_unchanged(
+            T,
+            T,
+            &params,
+            &stack(),
+            &settings(&["--notification-arns", "arn:aws:sns:us-east-1:1:t"])
+        ));
+    }
 }
