@@ -150,17 +150,13 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         package::package_template(&aws, &template, destination.as_ref(), &pushed, ui).await?;
     report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
     let body = template::to_yaml(&packaged);
-    let finish = deploy_stack(
-        &aws,
+    let run = Run {
+        aws: &aws,
         settings,
-        &template,
-        body,
-        destination.as_ref(),
-        plan.as_ref(),
-        &poller,
+        poller: &poller,
         ui,
-    )
-    .await?;
+    };
+    let finish = deploy_stack(&run, &template, body, destination.as_ref(), plan.as_ref()).await?;
     if let (Finish::Deployed, Some(plan)) = (finish, &plan) {
         companion::apply_phase2(&aws, plan, settings, destination.as_ref(), &poller, ui).await?;
     }
@@ -244,17 +240,29 @@ async fn template_source(
     )))
 }
 
+/// What every step of one deploy works with.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    aws: &'a Aws,
+    settings: &'a DeploySettings,
+    poller: &'a Poller,
+    ui: &'a Ui,
+}
+
 /// Brings the stack into a state a change set can be made on, then creates, shows and executes it.
 async fn deploy_stack(
-    aws: &Aws,
-    settings: &DeploySettings,
+    run: &Run<'_>,
     template: &Template,
     body: String,
     destination: Option<&Destination>,
     plan: Option<&crate::companion::CompanionPlan>,
-    poller: &Poller,
-    ui: &Ui,
 ) -> anyhow::Result<Finish> {
+    let Run {
+        aws,
+        settings,
+        poller,
+        ui,
+    } = *run;
     let stack_name = settings.stack_name.as_str();
     let report =
         |change_set: Option<&str>, changes: &[cfn::ChangeRow], stack: Option<&StackInfo>| {
