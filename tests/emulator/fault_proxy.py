@@ -17,10 +17,14 @@ and forwarded, unless a rule matches the name (Python `re.search`) and still has
   delay     the request is held `seconds`, then forwarded
 
 Control API on the same port (bucket names cannot start with `_`, so no S3 path collides):
-  PUT /__faults/rules   body: JSON list of {"match": REGEX, "fault": NAME, "seconds": F, "times": N|null}
-                        (times null: always); replaces the rules
+  PUT /__faults/rules   body: JSON list of {"match": REGEX, "fault": NAME, "seconds": F, "times": N|null,
+                        "first_attempts": BOOL} (times null: always; first_attempts: only a call's first
+                        attempt, by the SDK's `amz-sdk-request: attempt=N` header, so every call fails
+                        once and its retry goes through); replaces the rules
+  DELETE /__faults/log  forgets the calls so far
   GET /__faults/log     JSON list of {"call": NAME, "fault": NAME|null, "status": CODE|null}, one per
-                        request in arrival order; status is set when the answer was sent
+                        request in arrival order; status is set once the answer is known (after a delay's
+                        forward, even when the caller is gone)
 """
 import http.client
 import json
@@ -56,9 +60,17 @@ def call_name(method, path, headers, body):
     return f"{service}:{method} {path}"
 
 
-def take_fault(name):
+def attempt(headers):
+    """The SDK's attempt number of this request (`amz-sdk-request: attempt=2; max=5`), 1 if unsaid."""
+    found = re.search(r"attempt=(\d+)", headers.get("amz-sdk-request", ""))
+    return int(found.group(1)) if found else 1
+
+
+def take_fault(name, attempt_no):
     with lock:
         for rule in rules:
+            if rule["first_attempts"] and attempt_no != 1:
+                continue
             if rule["match"].search(name) and (rule["left"] is None or rule["left"] > 0):
                 if rule["left"] is not None:
                     rule["left"] -= 1
@@ -107,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
 
     def answer(self, status, headers, body, entry):
+        with lock:
+            entry["status"] = status  # before writing: a caller that went away still ends the hold
         self.send_response_only(status)
         for key, value in headers:
             self.send_header(key, value)
@@ -114,16 +128,19 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
         self.wfile.flush()
-        with lock:
-            entry["status"] = status
 
     def control(self, body):
         global rules
         if self.command == "PUT" and self.path == CONTROL + "rules":
             new = [{"match": re.compile(r["match"]), "fault": r["fault"], "seconds": r.get("seconds", 0),
-                    "left": r.get("times")} for r in json.loads(body or b"[]")]
+                    "left": r.get("times"), "first_attempts": r.get("first_attempts", False)}
+                   for r in json.loads(body or b"[]")]
             with lock:
                 rules = new
+            out = b"{}"
+        elif self.command == "DELETE":
+            with lock:
+                del log[:]
             out = b"{}"
         else:
             with lock:
@@ -148,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith(CONTROL):
             return self.control(body)
         name = call_name(self.command, self.path, self.headers, body)
-        rule = take_fault(name)
+        rule = take_fault(name, attempt(self.headers))
         fault = rule["fault"] if rule else None
         entry = {"call": name, "fault": fault, "status": None}
         with lock:

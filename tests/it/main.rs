@@ -5,6 +5,7 @@
 mod companion;
 mod delete;
 mod deploy;
+mod faults;
 mod guided;
 mod harness;
 mod push;

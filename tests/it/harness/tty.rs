@@ -44,7 +44,7 @@ impl Tty {
         let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
         text.push_str(&format!(
             "'{}' {}\necho $? > '{}'\nsleep 3600\n",
-            env!("CARGO_BIN_EXE_samrs"),
+            super::testenv::samrs_bin(),
             quoted.join(" "),
             exit_file.display()
         ));
