@@ -18,9 +18,11 @@ and forwarded, unless a rule matches the name (Python `re.search`) and still has
 
 Control API on the same port (bucket names cannot start with `_`, so no S3 path collides):
   PUT /__faults/rules   body: JSON list of {"match": REGEX, "fault": NAME, "seconds": F, "times": N|null,
-                        "first_attempts": BOOL} (times null: always; first_attempts: only a call's first
-                        attempt, by the SDK's `amz-sdk-request: attempt=N` header, so every call fails
-                        once and its retry goes through); replaces the rules
+                        "first_attempts": BOOL, "skip": N, "body": REGEX} (times null: always;
+                        first_attempts: only a call's first attempt, by the SDK's `amz-sdk-request:
+                        attempt=N` header, so every call fails once and its retry goes through; skip: the
+                        first N matching calls go through; body: the URL-decoded request body must match
+                        too, e.g. `StackName=app&`); replaces the rules
   DELETE /__faults/log  forgets the calls so far
   GET /__faults/log     JSON list of {"call": NAME, "fault": NAME|null, "status": CODE|null}, one per
                         request in arrival order; status is set once the answer is known (after a delay's
@@ -36,7 +38,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote_plus, urlparse
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 CONTROL = "/__faults/"
@@ -66,12 +68,17 @@ def attempt(headers):
     return int(found.group(1)) if found else 1
 
 
-def take_fault(name, attempt_no):
+def take_fault(name, attempt_no, body):
     with lock:
         for rule in rules:
             if rule["first_attempts"] and attempt_no != 1:
                 continue
-            if rule["match"].search(name) and (rule["left"] is None or rule["left"] > 0):
+            if not rule["match"].search(name) or not rule["body"].search(body):
+                continue
+            if rule["skip"] > 0:
+                rule["skip"] -= 1
+                continue
+            if rule["left"] is None or rule["left"] > 0:
                 if rule["left"] is not None:
                     rule["left"] -= 1
                 return rule
@@ -133,7 +140,8 @@ class Handler(BaseHTTPRequestHandler):
         global rules
         if self.command == "PUT" and self.path == CONTROL + "rules":
             new = [{"match": re.compile(r["match"]), "fault": r["fault"], "seconds": r.get("seconds", 0),
-                    "left": r.get("times"), "first_attempts": r.get("first_attempts", False)}
+                    "left": r.get("times"), "first_attempts": r.get("first_attempts", False),
+                    "skip": r.get("skip", 0), "body": re.compile(r.get("body", ""))}
                    for r in json.loads(body or b"[]")]
             with lock:
                 rules = new
@@ -165,7 +173,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith(CONTROL):
             return self.control(body)
         name = call_name(self.command, self.path, self.headers, body)
-        rule = take_fault(name, attempt(self.headers))
+        rule = take_fault(name, attempt(self.headers), unquote_plus(body.decode("utf-8", "replace")))
         fault = rule["fault"] if rule else None
         entry = {"call": name, "fault": fault, "status": None}
         with lock:

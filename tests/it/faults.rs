@@ -98,7 +98,7 @@ const FAULTS: [Fault; 4] = [
     Fault::Reset,
 ];
 
-fn assert_deployed(env: &TestEnv, stack: &str) {
+pub fn assert_deployed(env: &TestEnv, stack: &str) {
     assert_eq!(
         env.emu.stack_status(stack).as_deref(),
         Some("CREATE_COMPLETE")

@@ -8,5 +8,6 @@ mod deploy;
 mod faults;
 mod guided;
 mod harness;
+mod interrupts;
 mod push;
 mod smoke;

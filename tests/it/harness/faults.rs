@@ -50,6 +50,10 @@ pub struct Rule {
     pub times: Option<u32>,
     /// Only a call's first attempt (the SDK numbers its retries): every call fails once.
     pub first_attempts: bool,
+    /// The first `skip` matching calls go through untouched.
+    pub skip: u32,
+    /// A regex the URL-decoded request body must match too (`StackName=app&`).
+    pub body: String,
 }
 
 impl Rule {
@@ -60,6 +64,8 @@ impl Rule {
             fault,
             times: Some(times),
             first_attempts: false,
+            skip: 0,
+            body: String::new(),
         }
     }
 
@@ -70,6 +76,8 @@ impl Rule {
             fault,
             times: None,
             first_attempts: false,
+            skip: 0,
+            body: String::new(),
         }
     }
 
@@ -80,7 +88,21 @@ impl Rule {
             fault,
             times: None,
             first_attempts: true,
+            skip: 0,
+            body: String::new(),
         }
+    }
+
+    /// Lets the first `skip` matching calls through.
+    pub fn after(mut self, skip: u32) -> Rule {
+        self.skip = skip;
+        self
+    }
+
+    /// Only calls for the stack `name` (CloudFormation's StackName form field).
+    pub fn on_stack(mut self, name: &str) -> Rule {
+        self.body = format!("StackName={name}(&|$)");
+        self
     }
 }
 
@@ -144,6 +166,8 @@ impl FaultProxy {
                         "seconds": match r.fault { Fault::Delay(s) => s, _ => 0.0 },
                         "times": r.times,
                         "first_attempts": r.first_attempts,
+                        "skip": r.skip,
+                        "body": r.body,
                     })
                 })
                 .collect(),
