@@ -10,4 +10,5 @@ mod guided;
 mod harness;
 mod interrupts;
 mod push;
+mod security;
 mod smoke;
