@@ -108,7 +108,10 @@ mod tests {
     #[test]
     fn two_waits_at_once_are_both_named() {
         let line = interrupted_message(
-            &["aws-sam-cli-managed-default".into(), "app-1a2b3c4d-CompanionStack".into()],
+            &[
+                "aws-sam-cli-managed-default".into(),
+                "app-1a2b3c4d-CompanionStack".into(),
+            ],
             Some("samrs deploy"),
         )
         .unwrap();

@@ -20,7 +20,10 @@ pub const NOT_YET_CREATED: &str = "aws-sam-cli-managed-default-samclisourcebucke
 /// says so).
 pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyhow::Result<String> {
     let mut existing = cfn::describe_stack(&aws.cfn, STACK_NAME).await?;
-    if let Some(stack) = existing.as_ref().filter(|s| !cfn::state::is_terminal(&s.status)) {
+    if let Some(stack) = existing
+        .as_ref()
+        .filter(|s| !cfn::state::is_terminal(&s.status))
+    {
         // Another run (an interrupted one, say) is creating it: its outputs come at the end.
         ui.line(&format!(
             "\tStack {STACK_NAME} is in {}: waiting for that operation to finish",

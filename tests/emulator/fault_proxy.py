@@ -23,7 +23,6 @@ Control API on the same port (bucket names cannot start with `_`, so no S3 path 
                         attempt=N` header, so every call fails once and its retry goes through; skip: the
                         first N matching calls go through; body: the URL-decoded request body must match
                         too, e.g. `StackName=app&`); replaces the rules
-  DELETE /__faults/log  forgets the calls so far
   GET /__faults/log     JSON list of {"call": NAME, "fault": NAME|null, "status": CODE|null}, one per
                         request in arrival order; status is set once the answer is known (after a delay's
                         forward, even when the caller is gone)
@@ -145,10 +144,6 @@ class Handler(BaseHTTPRequestHandler):
                    for r in json.loads(body or b"[]")]
             with lock:
                 rules = new
-            out = b"{}"
-        elif self.command == "DELETE":
-            with lock:
-                del log[:]
             out = b"{}"
         else:
             with lock:

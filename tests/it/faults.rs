@@ -30,12 +30,20 @@ Resources:
 
 pub fn app(env: &TestEnv) {
     env.write_file("template.yaml", APP);
-    env.write_file("src/app.py", "def handler(event, context):\n    return 'hi'\n");
+    env.write_file(
+        "src/app.py",
+        "def handler(event, context):\n    return 'hi'\n",
+    );
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/tiny_image.py");
     let archive = env.work_dir().join("image.tar");
     env.run(
         "python3",
-        &[&script.to_string_lossy(), &archive.to_string_lossy(), "fn:v1", "faults"],
+        &[
+            &script.to_string_lossy(),
+            &archive.to_string_lossy(),
+            "fn:v1",
+            "faults",
+        ],
     )
     .assert_success();
 }
@@ -168,16 +176,24 @@ fn every_call_of_a_deploy_may_fail_once() {
                 let stack = env.name("app");
                 proxy.set(&[Rule::first_attempts(".", fault)]);
                 let out = deploy(&env, &stack);
-                assert!(out.status.success(), "every call failing once with {fault:?}\n{out}");
+                assert!(
+                    out.status.success(),
+                    "every call failing once with {fault:?}\n{out}"
+                );
                 assert_deployed(&env, &stack);
                 let log = proxy.log();
                 let kinds = call_kinds(&log);
                 assert!(kinds.len() >= 9, "{kinds:?}");
                 for kind in kinds {
-                    let calls = log.iter().filter(|c| c.name.starts_with(&format!("{kind} ")) || c.name == kind);
+                    let calls = log
+                        .iter()
+                        .filter(|c| c.name.starts_with(&format!("{kind} ")) || c.name == kind);
                     let faulted = calls.clone().filter(|c| c.fault.is_some()).count();
                     let answered = calls.filter(|c| c.fault.is_none()).count();
-                    assert!(faulted >= 1 && faulted == answered, "{kind}: {faulted} faults, {answered} answers");
+                    assert!(
+                        faulted >= 1 && faulted == answered,
+                        "{kind}: {faulted} faults, {answered} answers"
+                    );
                 }
             });
         }
@@ -202,11 +218,7 @@ fn a_call_failing_for_good_stops_with_one_error_line_and_the_next_run_completes(
         let stack = env.name("app");
         proxy.set(&[Rule::always(&pattern(kind), fault)]);
         let out = deploy(env, &stack);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{kind} always {fault:?}\n{out}"
-        );
+        assert_eq!(out.status.code(), Some(1), "{kind} always {fault:?}\n{out}");
         let errors: Vec<&str> = out
             .stderr
             .lines()

@@ -58,7 +58,13 @@ const EXECUTION_WAIT: Phase = Phase {
 
 /// Runs a deploy of `stack`, holds it in `phase`, sends `signal`; returns what samrs printed once
 /// the held call has reached moto (as a request that AWS received goes on without its caller).
-fn interrupt(env: &TestEnv, proxy: &FaultProxy, stack: &str, phase: &Phase, signal: i32) -> RunOutput {
+fn interrupt(
+    env: &TestEnv,
+    proxy: &FaultProxy,
+    stack: &str,
+    phase: &Phase,
+    signal: i32,
+) -> RunOutput {
     let target = match phase.stack {
         "main" => stack.to_string(),
         "companion" => CompanionStack::new(stack).name().to_string(),
@@ -90,13 +96,25 @@ fn interrupt(env: &TestEnv, proxy: &FaultProxy, stack: &str, phase: &Phase, sign
 }
 
 fn check_signal_outcome(out: &RunOutput, target: &str, phase: &Phase, signal: i32) {
-    let what = format!("{} at the {}", if signal == SIGINT { "Ctrl-C" } else { "SIGKILL" }, phase.name);
+    let what = format!(
+        "{} at the {}",
+        if signal == SIGINT {
+            "Ctrl-C"
+        } else {
+            "SIGKILL"
+        },
+        phase.name
+    );
     if signal == SIGKILL {
         assert_eq!(out.status.signal(), Some(SIGKILL), "{what}\n{out}");
         return;
     }
     assert_eq!(out.status.code(), Some(130), "{what}\n{out}");
-    let notes: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("Interrupted:")).collect();
+    let notes: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Interrupted:"))
+        .collect();
     if phase.stack_wait {
         assert_eq!(
             notes,
@@ -114,13 +132,20 @@ fn check_signal_outcome(out: &RunOutput, target: &str, phase: &Phase, signal: i3
 
 /// Interrupts a deploy in `phase`, then deploys again: it must converge.
 fn interrupt_then_converge(emu: &'static Emulator, phase: &Phase, signal: i32) {
-    let mut env = TestEnv::on(emu, &format!("int-{}-{signal}", phase.name.replace(' ', "-")));
+    let mut env = TestEnv::on(
+        emu,
+        &format!("int-{}-{signal}", phase.name.replace(' ', "-")),
+    );
     let proxy = FaultProxy::start(&mut env);
     app(&env);
     let stack = env.name("app");
     interrupt(&env, &proxy, &stack, phase, signal);
     let out = deploy(&env, &stack);
-    assert!(out.status.success(), "rerun after {} ({signal})\n{out}", phase.name);
+    assert!(
+        out.status.success(),
+        "rerun after {} ({signal})\n{out}",
+        phase.name
+    );
     assert_deployed(&env, &stack);
 }
 
@@ -143,15 +168,25 @@ fn interrupted_deploys_converge_on_the_next_run() {
     };
     interrupt(&env, &proxy, &stack, &managed, SIGINT);
     let out = deploy(&env, &stack);
-    assert!(out.status.success(), "rerun after Ctrl-C at the managed bucket\n{out}");
     assert!(
-        out.stdout.contains(&format!("Stack {MANAGED_STACK} is in CREATE_IN_PROGRESS: waiting")),
+        out.status.success(),
+        "rerun after Ctrl-C at the managed bucket\n{out}"
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "Stack {MANAGED_STACK} is in CREATE_IN_PROGRESS: waiting"
+        )),
         "{out}"
     );
     assert_deployed(&env, &stack);
 
     std::thread::scope(|scope| {
-        for phase in [&COMPANION_CREATE, &COMPANION_WAIT, &CHANGE_SET, &EXECUTION_WAIT] {
+        for phase in [
+            &COMPANION_CREATE,
+            &COMPANION_WAIT,
+            &CHANGE_SET,
+            &EXECUTION_WAIT,
+        ] {
             for signal in [SIGINT, SIGKILL] {
                 scope.spawn(move || interrupt_then_converge(emu, phase, signal));
             }
@@ -169,9 +204,11 @@ fn ctrl_c_during_a_guided_deploy_leaves_a_whole_samconfig() {
     env.write_file("template.yaml", &crate::guided::template(&["Fn"]));
     let old = "version = 0.1\n\n[default.deploy.parameters]\nstack_name = \"before\"\n";
     env.write_file("samconfig.toml", old);
-    proxy.set(&[Rule::times("^cloudformation:DescribeStackEvents$", HOLD, 1)
-        .after(1)
-        .on_stack(&stack)]);
+    proxy.set(
+        &[Rule::times("^cloudformation:DescribeStackEvents$", HOLD, 1)
+            .after(1)
+            .on_stack(&stack)],
+    );
     let tty = Tty::start(&env, &["deploy", "--guided"]);
     tty.answer("Stack Name [before]: ", &stack);
     for prompt in [
@@ -190,7 +227,8 @@ fn ctrl_c_during_a_guided_deploy_leaves_a_whole_samconfig() {
     tty.interrupt_at("Waiting for stack create/update to complete");
     assert_eq!(tty.exit_code(), 130, "{}", tty.screen());
     assert!(
-        tty.screen().contains("CloudFormation goes on with the operation on stack"),
+        tty.screen()
+            .contains("CloudFormation goes on with the operation on stack"),
         "{}",
         tty.screen()
     );
@@ -208,8 +246,14 @@ fn ctrl_c_during_a_guided_deploy_leaves_a_whole_samconfig() {
     let new = format!(
         "version = 0.1\n\n[default.deploy.parameters]\nstack_name = \"{stack}\"\nresolve_s3 = true\ns3_prefix = \"{stack}\"\nresolve_image_repos = true\nregion = \"us-east-1\"\ncapabilities = \"CAPABILITY_IAM\"\n\n[default.global.parameters]\nregion = \"us-east-1\"\n"
     );
-    assert!(saved == old || saved == new, "a mixed samconfig.toml:\n{saved}");
+    assert!(
+        saved == old || saved == new,
+        "a mixed samconfig.toml:\n{saved}"
+    );
     let out = env.samrs(&["deploy", "--no-fail-on-empty-changeset"]);
     assert!(out.status.success(), "{out}");
-    assert_eq!(env.emu.stack_status(&stack).as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(
+        env.emu.stack_status(&stack).as_deref(),
+        Some("CREATE_COMPLETE")
+    );
 }

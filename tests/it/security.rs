@@ -32,7 +32,11 @@ fn credentials_and_ecr_tokens_are_never_printed() {
     app(&env);
     let stack = env.name("app");
     // Failures print the most: the token call, the upload and the stack creation each failing.
-    for kind in ["^ecr:GetAuthorizationToken$", "^s3:PUT ", "^cloudformation:CreateChangeSet$"] {
+    for kind in [
+        "^ecr:GetAuthorizationToken$",
+        "^s3:PUT ",
+        "^cloudformation:CreateChangeSet$",
+    ] {
         proxy.set(&[Rule::always(kind, Fault::Internal)]);
         let out = deploy(&env, &stack);
         assert_eq!(out.status.code(), Some(1), "{out}");
@@ -42,7 +46,15 @@ fn credentials_and_ecr_tokens_are_never_printed() {
     let out = deploy(&env, &stack);
     out.assert_success();
     assert_no_secret("a deploy", &format!("{}{}", out.stdout, out.stderr));
-    let out = env.samrs(&["deploy", "--stack-name", &stack, "--resolve-s3", "--resolve-image-repos", "--output", "json"]);
+    let out = env.samrs(&[
+        "deploy",
+        "--stack-name",
+        &stack,
+        "--resolve-s3",
+        "--resolve-image-repos",
+        "--output",
+        "json",
+    ]);
     assert_no_secret("--output json", &format!("{}{}", out.stdout, out.stderr));
 }
 
@@ -56,23 +68,40 @@ fn push_scratch_files_are_private() {
     std::fs::create_dir(&tmp).unwrap();
     env.set_env("TMPDIR", &tmp.to_string_lossy());
     app(&env);
-    proxy.set(&[Rule::times("^ecr:GetAuthorizationToken$", Fault::Delay(3.0), 1)]);
+    proxy.set(&[Rule::times(
+        "^ecr:GetAuthorizationToken$",
+        Fault::Delay(3.0),
+        1,
+    )]);
     let run = env.spawn_samrs(&[
-        "deploy", "--stack-name", &env.name("app"), "--resolve-s3", "--resolve-image-repos",
-        "--capabilities", "CAPABILITY_IAM",
+        "deploy",
+        "--stack-name",
+        &env.name("app"),
+        "--resolve-s3",
+        "--resolve-image-repos",
+        "--capabilities",
+        "CAPABILITY_IAM",
     ]);
     proxy.wait_until_held("ecr:GetAuthorizationToken");
     let mut seen = Vec::new();
     for entry in walkdir::WalkDir::new(&tmp).min_depth(1) {
         let entry = entry.unwrap();
         let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
-        let want = if entry.file_type().is_dir() { 0o700 } else { 0o600 };
+        let want = if entry.file_type().is_dir() {
+            0o700
+        } else {
+            0o600
+        };
         assert_eq!(mode, want, "{} is {mode:o}", entry.path().display());
         seen.push(entry.path().to_path_buf());
     }
     run.signal(SIGKILL);
     run.finish();
-    assert!(seen.iter().any(|p| p.is_file() || p.extension().is_some()), "no scratch files under {}: {seen:?}", tmp.display());
+    assert!(
+        seen.iter().any(|p| p.is_file() || p.extension().is_some()),
+        "no scratch files under {}: {seen:?}",
+        tmp.display()
+    );
 }
 
 /// A registry endpoint over plain HTTP that is not loopback is refused before any login: no
@@ -87,12 +116,23 @@ fn plain_http_registry_endpoints_must_be_loopback() {
         env.set_env("SAMRS_REGISTRY_ENDPOINT", endpoint);
         let out = deploy(&env, &stack);
         assert_eq!(out.status.code(), Some(1), "{out}");
-        let errors: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("Error:")).collect();
+        let errors: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("Error:"))
+            .collect();
         assert_eq!(errors.len(), 1, "{out}");
-        assert!(errors[0].contains("plain HTTP to a non-loopback host"), "{}", errors[0]);
+        assert!(
+            errors[0].contains("plain HTTP to a non-loopback host"),
+            "{}",
+            errors[0]
+        );
     }
     assert!(
-        !proxy.log().iter().any(|c| c.name == "ecr:GetAuthorizationToken"),
+        !proxy
+            .log()
+            .iter()
+            .any(|c| c.name == "ecr:GetAuthorizationToken"),
         "a token was fetched for a refused endpoint"
     );
 }

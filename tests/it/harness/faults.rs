@@ -198,12 +198,6 @@ impl FaultProxy {
             .collect()
     }
 
-    /// Forgets the calls so far.
-    pub fn clear_log(&self) {
-        let answer = request(self.port, "DELETE", "/__faults/log", &[], b"");
-        assert_eq!(answer.status, 200, "{}", answer.body);
-    }
-
     /// Waits until a call matching `name` (exact) is being held by a delay fault: samrs is then
     /// inside that call.
     pub fn wait_until_held(&self, name: &str) {

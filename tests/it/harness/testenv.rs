@@ -312,7 +312,10 @@ impl Running {
             if Instant::now() > deadline {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                panic!("{} ran longer than {RUN_TIMEOUT:?}; it was killed", self.what);
+                panic!(
+                    "{} ran longer than {RUN_TIMEOUT:?}; it was killed",
+                    self.what
+                );
             }
             thread::sleep(Duration::from_millis(10));
         };
