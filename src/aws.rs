@@ -27,7 +27,10 @@ pub struct Aws {
 /// Loads the shared configuration and builds every client samrs needs.
 pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Result<Aws> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        .retry_config(retry_config(
+            std::env::var(MAX_ATTEMPTS_VARIABLE).ok().as_deref(),
+            std::env::var(BACKOFF_VARIABLE).ok().as_deref(),
+        ))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(10))
@@ -60,6 +63,30 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
         region,
         s3_url_base,
     })
+}
+
+/// The AWS SDKs' variable for the number of attempts per call (first try included).
+pub const MAX_ATTEMPTS_VARIABLE: &str = "AWS_MAX_ATTEMPTS";
+/// samrs's variable for the first retry's backoff in seconds (it doubles per retry, with jitter).
+pub const BACKOFF_VARIABLE: &str = "SAMRS_RETRY_BACKOFF";
+const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// The SDK's standard retry (throttling, 5xx, timeouts and broken connections are retried) with
+/// five attempts, or `AWS_MAX_ATTEMPTS` when set; `SAMRS_RETRY_BACKOFF` shortens or lengthens the
+/// backoff (the SDK's default starts at 1 s). Values that are not positive numbers are ignored.
+pub fn retry_config(max_attempts: Option<&str>, backoff: Option<&str>) -> RetryConfig {
+    let attempts = max_attempts
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_MAX_ATTEMPTS);
+    let config = RetryConfig::standard().with_max_attempts(attempts);
+    match backoff
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+    {
+        Some(seconds) => config.with_initial_backoff(Duration::from_secs_f64(seconds)),
+        None => config,
+    }
 }
 
 /// The S3 endpoint in force when one is overridden. `SdkConfig::endpoint_url` does not show the
@@ -230,6 +257,21 @@ mod tests {
              (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or run `aws configure`)"
         );
         assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn retries_default_to_five_attempts_and_follow_the_environment() {
+        let default = retry_config(None, None);
+        assert_eq!(default.max_attempts(), 5);
+        assert_eq!(default.initial_backoff(), Duration::from_secs(1));
+        let tuned = retry_config(Some("2"), Some("0.01"));
+        assert_eq!(tuned.max_attempts(), 2);
+        assert_eq!(tuned.initial_backoff(), Duration::from_millis(10));
+        for bad in ["0", "-1", "x", "", "inf"] {
+            let config = retry_config(Some(bad), Some(bad));
+            assert_eq!(config.max_attempts(), 5, "{bad}");
+            assert_eq!(config.initial_backoff(), Duration::from_secs(1), "{bad}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
 //! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell.
 //! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
-//! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed.
+//! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
+//!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
 
 pub mod artifacts;
 pub mod aws;
@@ -20,6 +21,7 @@ pub mod delete;
 pub mod deploy;
 pub mod ecr;
 pub mod guided;
+pub mod interrupt;
 pub mod managed_bucket;
 pub mod output;
 pub mod package;
@@ -54,6 +56,7 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {
+    interrupt::install(Some("samrs deploy"))?;
     let cwd = std::env::current_dir()?;
     let ui = output::Ui::new(args.output);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -71,6 +74,7 @@ fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {
 }
 
 fn run_delete(args: &cli::DeleteArgs) -> anyhow::Result<()> {
+    interrupt::install(None)?;
     let cwd = std::env::current_dir()?;
     let settings = settings::resolve_delete(args, &cwd)?;
     let ui = output::Ui::new(cli::OutputFormat::Text);

@@ -19,11 +19,26 @@ pub const NOT_YET_CREATED: &str = "aws-sam-cli-managed-default-samclisourcebucke
 /// The bucket of the managed stack, creating the stack when it does not exist (a dry run only
 /// says so).
 pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyhow::Result<String> {
-    if let Some(stack) = cfn::describe_stack(&aws.cfn, STACK_NAME).await? {
-        if stack.status != "REVIEW_IN_PROGRESS" {
-            return bucket_of(&stack);
-        }
+    let mut existing = cfn::describe_stack(&aws.cfn, STACK_NAME).await?;
+    if let Some(stack) = existing
+        .as_ref()
+        .filter(|s| !cfn::state::is_terminal(&s.status))
+    {
+        // Another run (an interrupted one, say) is creating it: its outputs come at the end.
+        ui.line(&format!(
+            "\tStack {STACK_NAME} is in {}: waiting for that operation to finish",
+            stack.status
+        ));
+        let mut cursor = cfn::EventCursor::after_current(&aws.cfn, STACK_NAME).await?;
+        existing = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {})
+            .await?
+            .stack;
     }
+    let in_review = match &existing {
+        Some(stack) if stack.status != "REVIEW_IN_PROGRESS" => return bucket_of(stack),
+        Some(_) => true,
+        None => false,
+    };
     if dry_run {
         ui.line(&format!(
             "\tDry run: the managed stack {STACK_NAME} would be created"
@@ -31,7 +46,7 @@ pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyho
         return Ok(NOT_YET_CREATED.to_string());
     }
     ui.line("\tCreating the required resources...");
-    create(aws, poller)
+    create(aws, poller, in_review)
         .await
         .context("Failed to create managed resources")?;
     let stack = cfn::describe_stack(&aws.cfn, STACK_NAME)
@@ -65,10 +80,17 @@ fn bucket_of(stack: &cfn::StackInfo) -> anyhow::Result<String> {
         .with_context(|| format!("Stack {STACK_NAME} exists, but is missing the managed source bucket key. Failing as this stack was likely not created by the AWS SAM CLI."))
 }
 
-async fn create(aws: &Aws, poller: &Poller) -> anyhow::Result<()> {
+/// `in_review`: an earlier run made the stack and its `InitialCreation` change set but never
+/// executed it; CloudFormation refuses a second change set of that name.
+async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<()> {
+    let change_set_name = if in_review {
+        format!("InitialCreation{}", chrono::Utc::now().timestamp_millis())
+    } else {
+        "InitialCreation".to_string()
+    };
     let request = ChangeSetRequest {
         stack_name: STACK_NAME.into(),
-        change_set_name: "InitialCreation".into(),
+        change_set_name,
         create: true,
         template: cfn::TemplateSource::Body(template()),
         parameters: Vec::new(),

@@ -425,6 +425,7 @@ pub async fn wait_for_stack(
     poller: &Poller,
     mut on_event: impl FnMut(&EventRow),
 ) -> Result<StackOutcome, AwsError> {
+    let _interruptible = crate::interrupt::StackWait::new(&cursor.stack_name);
     let mut poller = poller.restart();
     let mut failures = Vec::new();
     let mut polls: u32 = 0;

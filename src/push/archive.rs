@@ -209,7 +209,8 @@ fn gzip_range(
 ) -> anyhow::Result<(String, u64)> {
     let mut source = File::open(archive)?;
     source.seek(SeekFrom::Start(offset))?;
-    let out = File::create(dest).with_context(|| format!("creating {}", dest.display()))?;
+    let out = super::image::create_private(dest)
+        .with_context(|| format!("creating {}", dest.display()))?;
     let hashing = HashingWriter::new(io::BufWriter::new(out));
     let mut gz = GzBuilder::new()
         .mtime(0)

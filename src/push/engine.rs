@@ -83,8 +83,8 @@ impl Engine {
             .get(&format!("/images/{}/get", encode(reference)))
             .await?;
         let mut body = self.check(response, reference).await?.into_body();
-        let mut file = tokio::fs::File::create(dest)
-            .await
+        let mut file = super::image::create_private(dest)
+            .map(tokio::fs::File::from_std)
             .with_context(|| format!("creating {}", dest.display()))?;
         while let Some(frame) = body.frame().await {
             let frame = frame

@@ -94,9 +94,24 @@ async fn blocking<T: Send + 'static>(
         .context("an image reading task stopped")?
 }
 
+/// Opens a new scratch file only its owner can read (image layers may hold secrets), whatever
+/// the umask; its directory is private too.
+pub fn create_private(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
 fn scratch_dir() -> anyhow::Result<TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    // tempfile leaves the mode to the umask (often 0755): other users could read the layers.
     tempfile::Builder::new()
         .prefix("samrs-push-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()
         .context("creating a scratch directory for the image push")
 }
@@ -172,6 +187,17 @@ pub fn memory_blob(media_type: &str, bytes: Vec<u8>) -> Blob {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scratch_files_and_dirs_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = scratch_dir().unwrap();
+        assert_eq!(mode(dir.path()), 0o700);
+        let path = dir.path().join("layer-0.tar.gz");
+        create_private(&path).unwrap().write_all(b"layer").unwrap();
+        assert_eq!(mode(&path), 0o600);
+    }
 
     #[test]
     fn hashing_writer_and_file_ranges_agree_with_sha256() {

@@ -9,6 +9,8 @@ use std::net::IpAddr;
 use anyhow::{bail, Context};
 use base64::prelude::{Engine as _, BASE64_STANDARD};
 
+use crate::aws::AwsResultExt;
+
 /// The environment variable that overrides where pushes go.
 pub const ENDPOINT_VARIABLE: &str = "SAMRS_REGISTRY_ENDPOINT";
 
@@ -56,7 +58,7 @@ pub async fn ecr_authorization(ecr: &aws_sdk_ecr::Client) -> anyhow::Result<Stri
         .get_authorization_token()
         .send()
         .await
-        .context("ECR GetAuthorizationToken failed; check the credentials and ecr:GetAuthorizationToken permission")?;
+        .aws("ECR GetAuthorizationToken")?;
     let token = output
         .authorization_data()
         .first()

@@ -6,7 +6,7 @@ use samrs::companion::{CompanionStack, EcrRepo};
 
 use crate::harness::{TestEnv, Tty};
 
-fn template(functions: &[&str]) -> String {
+pub fn template(functions: &[&str]) -> String {
     let mut t = String::from("AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nResources:\n");
     for f in functions {
         t.push_str(&format!(
@@ -18,7 +18,7 @@ fn template(functions: &[&str]) -> String {
 }
 
 /// The first run's answers: a stack name, then every default.
-fn first_run(env: &TestEnv, stack: &str) -> Tty {
+pub fn first_run(env: &TestEnv, stack: &str) -> Tty {
     let tty = Tty::start(env, &["deploy", "--guided"]);
     tty.answer("Stack Name [sam-app]: ", stack);
     tty.answer("AWS Region [us-east-1]: ", "");

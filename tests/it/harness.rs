@@ -7,11 +7,14 @@
 
 mod aws;
 mod emulator;
+mod faults;
 mod http;
 mod testenv;
 mod tty;
 
 pub use aws::block_on;
+pub use emulator::Emulator;
+pub use faults::{Call, Fault, FaultProxy, Rule};
 pub use http::{basic_auth, request};
-pub use testenv::{RunOutput, TestEnv};
+pub use testenv::{RunOutput, TestEnv, SIGINT, SIGKILL};
 pub use tty::Tty;

@@ -5,7 +5,10 @@
 mod companion;
 mod delete;
 mod deploy;
+mod faults;
 mod guided;
 mod harness;
+mod interrupts;
 mod push;
+mod security;
 mod smoke;

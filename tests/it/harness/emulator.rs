@@ -11,7 +11,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, Once, OnceLock};
 
 use super::aws::Clients;
 
@@ -22,6 +22,8 @@ pub const REGISTRY_USER: &str = "AWS";
 pub const REGISTRY_PASSWORD: &str = "123456789012-auth-token";
 
 static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+/// Emulators started for one test each (see [`Emulator::private`]), stopped at exit too.
+static PRIVATE: Mutex<Vec<&'static Emulator>> = Mutex::new(Vec::new());
 static A_TEST_FAILED: AtomicBool = AtomicBool::new(false);
 
 /// The running emulators of this test process, with SDK clients pointed at them.
@@ -41,7 +43,20 @@ impl Emulator {
     /// The emulators of this test run, started on first use. Panics with the servers' log tails when
     /// they cannot start (run `bash tests/emulator/emulators.sh install` first).
     pub fn shared() -> &'static Emulator {
-        EMULATOR.get_or_init(Emulator::start)
+        EMULATOR.get_or_init(|| Emulator::start(&[]))
+    }
+
+    /// Emulators of a test's own, with extra environment for moto (e.g.
+    /// `MOTO_CFN_IN_PROGRESS_POLLS`, which is process-wide), or for a test that needs an account
+    /// no other test touched (the managed bucket's stack not created yet). They live until the
+    /// test process exits.
+    pub fn private(moto_env: &[(&str, &str)]) -> &'static Emulator {
+        let emulator: &'static Emulator = Box::leak(Box::new(Emulator::start(moto_env)));
+        PRIVATE
+            .lock()
+            .expect("the private emulators' list")
+            .push(emulator);
+        emulator
     }
 
     /// `http://127.0.0.1:<moto port>`: the AWS_ENDPOINT_URL samrs gets.
@@ -54,7 +69,7 @@ impl Emulator {
         format!("http://127.0.0.1:{}", self.registry_port)
     }
 
-    fn start() -> Emulator {
+    fn start(moto_env: &[(&str, &str)]) -> Emulator {
         let state_dir = tempfile::Builder::new()
             .prefix("samrs-it-emulators-")
             .tempdir()
@@ -70,6 +85,7 @@ impl Emulator {
             .arg(registry_port.to_string())
             // if this process dies while the servers start, the script stops them itself
             .env("EMULATORS_OWNER_PID", std::process::id().to_string())
+            .envs(moto_env.iter().copied())
             .stdin(Stdio::null())
             // out of the terminal's process group: Ctrl-C ends only the test process, then the watchdog stops the servers
             .process_group(0)
@@ -181,11 +197,19 @@ extern "C" fn stop_at_exit() {
     if let Some(emulator) = EMULATOR.get() {
         emulator.stop();
     }
+    if let Ok(private) = PRIVATE.lock() {
+        for emulator in private.iter() {
+            emulator.stop();
+        }
+    }
 }
 
 /// Stops the servers before the process exits, so they are gone when `cargo test` returns.
 fn register_stop_at_exit() {
-    // SAFETY: atexit only stores the pointer of a plain `extern "C" fn()` that lives for the whole program.
-    let rc = unsafe { atexit(stop_at_exit) };
-    assert_eq!(rc, 0, "atexit refused the emulators' stop hook");
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        // SAFETY: atexit only stores the pointer of a plain `extern "C" fn()` that lives for the whole program.
+        let rc = unsafe { atexit(stop_at_exit) };
+        assert_eq!(rc, 0, "atexit refused the emulators' stop hook");
+    });
 }

@@ -44,7 +44,7 @@ impl fmt::Display for RunOutput {
 
 /// A test's work dir, HOME, unique name prefix and extra environment.
 pub struct TestEnv {
-    /// The run's emulators, shared with every other test.
+    /// The run's emulators, shared with every other test (or the test's own).
     pub emu: &'static Emulator,
     /// Unique among this run's tests, lowercase `[a-z0-9-]`, starts with a letter: valid as a stack,
     /// bucket or repository name stem.
@@ -56,8 +56,12 @@ pub struct TestEnv {
 impl TestEnv {
     /// A fresh environment for the test `name` (starts the emulators on first use).
     pub fn new(name: &str) -> TestEnv {
+        TestEnv::on(Emulator::shared(), name)
+    }
+
+    /// A fresh environment for the test `name` on emulators of its own ([`Emulator::private`]).
+    pub fn on(emu: &'static Emulator, name: &str) -> TestEnv {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let emu = Emulator::shared();
         let stem: String = name
             .chars()
             .map(|c| {
@@ -175,13 +179,23 @@ impl TestEnv {
 
     /// Runs the samrs binary under test with `args` (see [`TestEnv::run`]).
     pub fn samrs(&self, args: &[&str]) -> RunOutput {
-        self.run(env!("CARGO_BIN_EXE_samrs"), args)
+        self.run(&samrs_bin(), args)
     }
 
     /// Runs `program` in the work dir with only PATH kept from this process, the emulator's
     /// endpoints and dummy credentials, HOME set to the test's home, no stdin (so no tty), the extra
     /// environment on top; panics when it runs longer than two minutes.
     pub fn run(&self, program: &str, args: &[&str]) -> RunOutput {
+        self.spawn(program, args).finish()
+    }
+
+    /// Starts the samrs binary under test like [`TestEnv::samrs`] without waiting for it, so a
+    /// test can signal it mid-way.
+    pub fn spawn_samrs(&self, args: &[&str]) -> Running {
+        self.spawn(&samrs_bin(), args)
+    }
+
+    fn spawn(&self, program: &str, args: &[&str]) -> Running {
         let mut command = Command::new(program);
         command
             .args(args)
@@ -192,7 +206,7 @@ impl TestEnv {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        run_with_timeout(command, &format!("{program} {}", args.join(" ")))
+        Running::start(command, format!("{program} {}", args.join(" ")))
     }
 
     /// The whole environment samrs runs with: the base one and `set_env`'s on top.
@@ -243,28 +257,73 @@ impl Drop for TestEnv {
     }
 }
 
-fn run_with_timeout(mut command: Command, what: &str) -> RunOutput {
-    let mut child = command
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {what}: {e}"));
-    let stdout = drain(child.stdout.take().expect("stdout is piped"));
-    let stderr = drain(child.stderr.take().expect("stderr is piped"));
-    let deadline = Instant::now() + RUN_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the child") {
-            break status;
+/// The samrs binary under test: cargo's build of it, or `SAMRS_BIN` when set (a copy taken right
+/// after the build, when other builds share the target dir and may replace cargo's file mid-run).
+pub fn samrs_bin() -> String {
+    std::env::var("SAMRS_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_samrs").to_string())
+}
+
+/// A command started by [`TestEnv`], its output drained on threads.
+pub struct Running {
+    child: std::process::Child,
+    what: String,
+    stdout: thread::JoinHandle<String>,
+    stderr: thread::JoinHandle<String>,
+}
+
+extern "C" {
+    fn kill(pid: i32, signal: i32) -> i32;
+}
+
+/// SIGINT (Ctrl-C) and SIGKILL, for [`Running::signal`].
+pub const SIGINT: i32 = 2;
+pub const SIGKILL: i32 = 9;
+
+impl Running {
+    fn start(mut command: Command, what: String) -> Running {
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {what}: {e}"));
+        let stdout = drain(child.stdout.take().expect("stdout is piped"));
+        let stderr = drain(child.stderr.take().expect("stderr is piped"));
+        Running {
+            child,
+            what,
+            stdout,
+            stderr,
         }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} ran longer than {RUN_TIMEOUT:?}; it was killed");
+    }
+
+    /// Sends `signal` to the process (by its PID, which is ours until it is waited for).
+    pub fn signal(&self, signal: i32) {
+        let pid = i32::try_from(self.child.id()).expect("a PID fits in i32");
+        // SAFETY: kill(2) only takes two integers; the child is not reaped yet, so the PID is its.
+        let rc = unsafe { kill(pid, signal) };
+        assert_eq!(rc, 0, "kill -{signal} {pid} ({})", self.what);
+    }
+
+    /// Waits for the end (at most two minutes: then it is killed and the test fails).
+    pub fn finish(mut self) -> RunOutput {
+        let deadline = Instant::now() + RUN_TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the child") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "{} ran longer than {RUN_TIMEOUT:?}; it was killed",
+                    self.what
+                );
+            }
+            thread::sleep(Duration::from_millis(10));
+        };
+        RunOutput {
+            status,
+            stdout: self.stdout.join().expect("stdout reader thread"),
+            stderr: self.stderr.join().expect("stderr reader thread"),
         }
-        thread::sleep(Duration::from_millis(10));
-    };
-    RunOutput {
-        status,
-        stdout: stdout.join().expect("stdout reader thread"),
-        stderr: stderr.join().expect("stderr reader thread"),
     }
 }
 

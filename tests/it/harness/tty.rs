@@ -41,11 +41,14 @@ impl Tty {
         }
         // A real terminal: colours are the program's choice again.
         text.push_str("unset NO_COLOR\nexport TERM=xterm\n");
+        // Ctrl-C signals the whole foreground group; like an interactive shell, this one survives
+        // it (a trapped signal is back to its default in samrs) to record samrs's exit status.
+        text.push_str("trap : INT\n");
         text.push_str(&format!("cd '{}'\n", env.work_dir().display()));
         let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
         text.push_str(&format!(
             "'{}' {}\necho $? > '{}'\nsleep 3600\n",
-            env!("CARGO_BIN_EXE_samrs"),
+            super::testenv::samrs_bin(),
             quoted.join(" "),
             exit_file.display()
         ));
