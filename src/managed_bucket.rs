@@ -106,7 +106,7 @@ async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<(
         ChangeSetOutcome::Empty => bail!("the change set for {STACK_NAME} was empty"),
         ChangeSetOutcome::Failed(reason) => bail!("{reason}"),
     }
-    let mut cursor = cfn::EventCursor::after_current(&aws.cfn, STACK_NAME).await?;
+    let mut cursor = cfn::EventCursor::for_new_stack(STACK_NAME);
     cfn::execute_change_set(&aws.cfn, STACK_NAME, &id, false).await?;
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
     match outcome.stack {

@@ -126,9 +126,48 @@ pub struct ChangeSetRequest {
     pub description: String,
 }
 
+/// The SDK's shapes of a request's fields, shared by change sets and direct stack operations.
+struct SdkFields {
+    body: Option<String>,
+    url: Option<String>,
+    parameters: Vec<Parameter>,
+    capabilities: Option<Vec<Capability>>,
+    tags: Option<Vec<Tag>>,
+    notification_arns: Option<Vec<String>>,
+}
+
+impl SdkFields {
+    fn of(req: &ChangeSetRequest) -> Self {
+        let (body, url) = match &req.template {
+            TemplateSource::Body(body) => (Some(body.clone()), None),
+            TemplateSource::Url(url) => (None, Some(url.clone())),
+        };
+        SdkFields {
+            body,
+            url,
+            parameters: req.parameters.iter().map(to_sdk_parameter).collect(),
+            capabilities: (!req.capabilities.is_empty()).then(|| {
+                req.capabilities
+                    .iter()
+                    .map(|c| Capability::from(c.as_str()))
+                    .collect()
+            }),
+            tags: (!req.tags.is_empty()).then(|| {
+                req.tags
+                    .iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect()
+            }),
+            notification_arns: (!req.notification_arns.is_empty())
+                .then(|| req.notification_arns.clone()),
+        }
+    }
+}
+
 /// Creates the change set and returns its ARN.
 pub async fn create_change_set(cfn: &Client, req: &ChangeSetRequest) -> Result<String, AwsError> {
-    let mut call = cfn
+    let f = SdkFields::of(req);
+    let output = cfn
         .create_change_set()
         .stack_name(&req.stack_name)
         .change_set_name(&req.change_set_name)
@@ -138,33 +177,58 @@ pub async fn create_change_set(cfn: &Client, req: &ChangeSetRequest) -> Result<S
             ChangeSetType::Update
         })
         .description(&req.description)
-        .set_parameters(Some(req.parameters.iter().map(to_sdk_parameter).collect()))
-        .set_role_arn(req.role_arn.clone());
-    call = match &req.template {
-        TemplateSource::Body(body) => call.template_body(body),
-        TemplateSource::Url(url) => call.template_url(url),
-    };
-    if !req.capabilities.is_empty() {
-        call = call.set_capabilities(Some(
-            req.capabilities
-                .iter()
-                .map(|c| Capability::from(c.as_str()))
-                .collect(),
-        ));
-    }
-    if !req.tags.is_empty() {
-        call = call.set_tags(Some(
-            req.tags
-                .iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect(),
-        ));
-    }
-    if !req.notification_arns.is_empty() {
-        call = call.set_notification_arns(Some(req.notification_arns.clone()));
-    }
-    let output = call.send().await.aws("CloudFormation CreateChangeSet")?;
+        .set_template_body(f.body)
+        .set_template_url(f.url)
+        .set_parameters(Some(f.parameters))
+        .set_capabilities(f.capabilities)
+        .set_tags(f.tags)
+        .set_notification_arns(f.notification_arns)
+        .set_role_arn(req.role_arn.clone())
+        .send()
+        .await
+        .aws("CloudFormation CreateChangeSet")?;
     Ok(output.id().unwrap_or(&req.change_set_name).to_string())
+}
+
+/// Creates or updates the stack without a change set (one call instead of three, for stacks
+/// samrs alone manages). Returns false when CloudFormation found nothing to update.
+pub async fn apply_directly(cfn: &Client, req: &ChangeSetRequest) -> Result<bool, AwsError> {
+    let f = SdkFields::of(req);
+    if req.create {
+        cfn.create_stack()
+            .stack_name(&req.stack_name)
+            .set_template_body(f.body)
+            .set_template_url(f.url)
+            .set_parameters(Some(f.parameters))
+            .set_capabilities(f.capabilities)
+            .set_tags(f.tags)
+            .set_notification_arns(f.notification_arns)
+            .set_role_arn(req.role_arn.clone())
+            .send()
+            .await
+            .aws("CloudFormation CreateStack")?;
+        return Ok(true);
+    }
+    let result = cfn
+        .update_stack()
+        .stack_name(&req.stack_name)
+        .set_template_body(f.body)
+        .set_template_url(f.url)
+        .set_parameters(Some(f.parameters))
+        .set_capabilities(f.capabilities)
+        .set_tags(f.tags)
+        .set_notification_arns(f.notification_arns)
+        .set_role_arn(req.role_arn.clone())
+        .send()
+        .await
+        .aws("CloudFormation UpdateStack");
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.code == "ValidationError" && is_empty_change_set_reason(&e.message) => {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn to_sdk_parameter(p: &ParameterValue) -> Parameter {
@@ -336,6 +400,10 @@ impl EventRow {
 pub struct EventCursor {
     stack_name: String,
     seen: HashSet<String>,
+    /// CloudFormation no longer finds the stack by name: it was deleted.
+    gone: bool,
+    /// A stack being created: its REVIEW_IN_PROGRESS events predate the operation.
+    skip_review: bool,
 }
 
 /// At most this many pages are read per poll: a stack with a long history and no known event
@@ -345,20 +413,29 @@ const MAX_EVENT_PAGES: usize = 10;
 impl EventCursor {
     /// A cursor that skips every event that exists now.
     pub async fn after_current(cfn: &Client, stack_name: &str) -> Result<Self, AwsError> {
-        let mut cursor = EventCursor {
-            stack_name: stack_name.to_string(),
-            seen: HashSet::new(),
-        };
+        let mut cursor = Self::new(stack_name, false);
         cursor.poll(cfn).await?;
         Ok(cursor)
     }
 
-    /// A cursor for a stack that does not exist yet.
-    pub fn empty(stack_name: &str) -> Self {
+    /// A cursor for a stack being created (absent, or in REVIEW_IN_PROGRESS): all its events but
+    /// the review ones belong to the operation, so no call is needed to skip older ones.
+    pub fn for_new_stack(stack_name: &str) -> Self {
+        Self::new(stack_name, true)
+    }
+
+    fn new(stack_name: &str, skip_review: bool) -> Self {
         EventCursor {
             stack_name: stack_name.to_string(),
             seen: HashSet::new(),
+            gone: false,
+            skip_review,
         }
+    }
+
+    /// Whether the last poll found the stack deleted.
+    pub fn stack_gone(&self) -> bool {
+        self.gone
     }
 
     /// The events that appeared since the last poll, oldest first.
@@ -375,7 +452,10 @@ impl EventCursor {
                 .aws("CloudFormation DescribeStackEvents");
             let page = match result {
                 Ok(page) => page,
-                Err(e) if e.is_stack_missing() => break,
+                Err(e) if e.is_stack_missing() => {
+                    self.gone = true;
+                    break;
+                }
                 Err(e) => return Err(e),
             };
             let mut reached_seen = false;
@@ -396,6 +476,9 @@ impl EventCursor {
             self.seen.insert(row.id.clone());
         }
         fresh.reverse();
+        if self.skip_review {
+            fresh.retain(|row| row.status != "REVIEW_IN_PROGRESS");
+        }
         Ok(fresh)
     }
 
@@ -433,6 +516,12 @@ pub async fn wait_for_stack(
         poller.wait().await;
         polls += 1;
         let events = cursor.poll(cfn).await?;
+        if cursor.stack_gone() {
+            return Ok(StackOutcome {
+                stack: None,
+                failures,
+            });
+        }
         let mut finished = false;
         for event in &events {
             on_event(event);
@@ -451,16 +540,8 @@ pub async fn wait_for_stack(
                         failures,
                     })
                 }
-                _ => {
-                    // Events that arrived after the terminal one (slow event delivery).
-                    for event in cursor.poll(cfn).await? {
-                        on_event(&event);
-                        if event.is_failure() {
-                            failures.push(event);
-                        }
-                    }
-                    return Ok(StackOutcome { stack, failures });
-                }
+                // The stack's own terminal event is the operation's last.
+                _ => return Ok(StackOutcome { stack, failures }),
             }
         }
     }
@@ -576,7 +657,7 @@ mod tests {
 
     #[test]
     fn only_the_stacks_own_terminal_event_ends_the_wait() {
-        let cursor = EventCursor::empty("app");
+        let cursor = EventCursor::for_new_stack("app");
         let event = |status: &str, rtype: &str, id: &str| EventRow {
             id: "1".into(),
             status: status.into(),

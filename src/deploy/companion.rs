@@ -8,9 +8,7 @@
 use anyhow::{bail, Context};
 
 use crate::aws::{Aws, AwsResultExt};
-use crate::cloudformation::{
-    self as cfn, poll::Poller, ChangeSetOutcome, ChangeSetRequest, TemplateSource,
-};
+use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetRequest, TemplateSource};
 use crate::companion::{
     self, CompanionAction, CompanionPlan, DeployedResource, PlanInput, RepoSettings,
 };
@@ -210,7 +208,7 @@ pub async fn force_delete_repositories(
     Ok(())
 }
 
-/// One change set on the companion stack, executed and waited for.
+/// One create or update of the companion stack, waited for.
 async fn run_template(
     aws: &Aws,
     name: &str,
@@ -239,7 +237,7 @@ async fn run_template(
     };
     let request = ChangeSetRequest {
         stack_name: name.to_string(),
-        change_set_name: format!("samrs-companion{}", chrono::Utc::now().timestamp_millis()),
+        change_set_name: String::new(),
         create,
         template: source,
         parameters: Vec::new(),
@@ -250,19 +248,15 @@ async fn run_template(
         notification_arns: settings.notification_arns.clone(),
         description: "ECR repositories managed by samrs (SAM CLI companion stack)".into(),
     };
-    let id = cfn::create_change_set(&aws.cfn, &request).await?;
-    match cfn::wait_for_change_set(&aws.cfn, name, &id, poller).await? {
-        ChangeSetOutcome::Ready(_) => {}
-        ChangeSetOutcome::Empty => {
-            cfn::delete_change_set(&aws.cfn, name, &id).await?;
-            return Ok(());
-        }
-        ChangeSetOutcome::Failed(reason) => {
-            bail!("Failed to create the change set for companion stack {name}: {reason}")
-        }
+    // The companion stack is samrs's alone: no change set to review, so one call applies it.
+    let mut cursor = if create {
+        cfn::EventCursor::for_new_stack(name)
+    } else {
+        cfn::EventCursor::after_current(&aws.cfn, name).await?
+    };
+    if !cfn::apply_directly(&aws.cfn, &request).await? {
+        return Ok(());
     }
-    let mut cursor = cfn::EventCursor::after_current(&aws.cfn, name).await?;
-    cfn::execute_change_set(&aws.cfn, name, &id, false).await?;
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
     match outcome.stack {
         Some(stack) if cfn::state::is_success(&stack.status) => Ok(()),

@@ -345,7 +345,11 @@ async fn deploy_stack(
         return Ok(Finish::Stopped);
     }
 
-    let mut cursor = cfn::EventCursor::after_current(&aws.cfn, stack_name).await?;
+    let mut cursor = if create {
+        cfn::EventCursor::for_new_stack(stack_name)
+    } else {
+        cfn::EventCursor::after_current(&aws.cfn, stack_name).await?
+    };
     cfn::execute_change_set(&aws.cfn, stack_name, &change_set, settings.disable_rollback).await?;
     ui.line(&format!(
         "\n{} - Waiting for stack create/update to complete\n",

@@ -21,16 +21,17 @@ struct Phase {
     /// The stack whose call is held: "main", "companion" or the managed stack.
     stack: &'static str,
     action: &'static str,
-    /// Matching calls let through first (the event cursor's read before ExecuteChangeSet).
+    /// Matching calls let through first (stacks being created have no event read before the
+    /// operation, so their first events read is already inside the wait).
     skip: u32,
     /// Whether samrs is then inside a stack wait (Ctrl-C explains itself).
     stack_wait: bool,
 }
 
 const COMPANION_CREATE: Phase = Phase {
-    name: "companion change set creation",
+    name: "companion stack creation",
     stack: "companion",
-    action: "CreateChangeSet",
+    action: "CreateStack",
     skip: 0,
     stack_wait: false,
 };
@@ -38,7 +39,7 @@ const COMPANION_WAIT: Phase = Phase {
     name: "companion execution wait",
     stack: "companion",
     action: "DescribeStackEvents",
-    skip: 1,
+    skip: 0,
     stack_wait: true,
 };
 const CHANGE_SET: Phase = Phase {
@@ -52,7 +53,7 @@ const EXECUTION_WAIT: Phase = Phase {
     name: "main execution wait",
     stack: "main",
     action: "DescribeStackEvents",
-    skip: 1,
+    skip: 0,
     stack_wait: true,
 };
 
@@ -163,7 +164,7 @@ fn interrupted_deploys_converge_on_the_next_run() {
         name: "managed bucket creation",
         stack: MANAGED_STACK,
         action: "DescribeStackEvents",
-        skip: 1,
+        skip: 0,
         stack_wait: true,
     };
     interrupt(&env, &proxy, &stack, &managed, SIGINT);
@@ -206,7 +207,7 @@ fn ctrl_c_during_a_guided_deploy_leaves_a_whole_samconfig() {
     env.write_file("samconfig.toml", old);
     proxy.set(
         &[Rule::times("^cloudformation:DescribeStackEvents$", HOLD, 1)
-            .after(1)
+            .after(0)
             .on_stack(&stack)],
     );
     let tty = Tty::start(&env, &["deploy", "--guided"]);
