@@ -171,6 +171,32 @@ pub struct DeployArgs {
     pub output: OutputFormat,
 }
 
+/// A command-line mistake as one line, as every other error is printed: clap's first line, then
+/// its tips and possible values, then where to look (the `--help` of `subcommand`, when known).
+pub fn usage_error_line(err: &clap::Error, subcommand: Option<&str>) -> String {
+    let rendered = err.render().to_string();
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut line = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    for extra in lines {
+        if let Some(tip) = extra.strip_prefix("tip: ") {
+            line.push_str("; ");
+            line.push_str(tip);
+        } else if extra.starts_with('[') {
+            line.push(' ');
+            line.push_str(extra);
+        }
+    }
+    let command = match subcommand {
+        Some(sub) => format!("samrs {sub}"),
+        None => "samrs".to_string(),
+    };
+    format!("{line}; see '{command} --help'")
+}
+
 /// `samrs delete`: the flags of `sam delete`, plus `--orphans`.
 #[derive(Debug, Args, Default)]
 pub struct DeleteArgs {
@@ -245,6 +271,27 @@ mod tests {
         );
         assert_eq!(args.parameter_overrides, ["A=1", "B=2"]);
         assert!(args.no_confirm_changeset && !args.confirm_changeset);
+    }
+
+    fn parse_error(argv: &[&str]) -> String {
+        let err = Cli::try_parse_from(argv).unwrap_err();
+        usage_error_line(&err, argv.get(1).copied().filter(|a| !a.starts_with('-')))
+    }
+
+    #[test]
+    fn parse_errors_are_one_line_with_their_tips() {
+        assert_eq!(
+            parse_error(&["samrs", "deploy", "--stack"]),
+            "unexpected argument '--stack' found; a similar argument exists: '--stack-name'; see 'samrs deploy --help'"
+        );
+        assert_eq!(
+            parse_error(&["samrs", "deploy", "--output", "xml"]),
+            "invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json]; see 'samrs deploy --help'"
+        );
+        assert_eq!(
+            parse_error(&["samrs", "deploy", "--stack-name"]),
+            "a value is required for '--stack-name <STACK_NAME>' but none was supplied; see 'samrs deploy --help'"
+        );
     }
 
     #[test]

@@ -53,6 +53,12 @@ pub(super) fn looks_like_json(text: &str) -> bool {
 }
 
 fn check_shape(value: &Value, origin: &str) -> Result<(), TemplateError> {
+    if value.is_null() {
+        return Err(TemplateError::Shape {
+            origin: origin.to_string(),
+            problem: "is empty; a template needs at least a Resources section".to_string(),
+        });
+    }
     let Some(document) = value.as_object() else {
         return Err(TemplateError::Shape {
             origin: origin.to_string(),
@@ -203,12 +209,15 @@ impl<'de> Visitor<'de> for ValueVisitor {
             )));
         }
         let CfnValue(inner) = content.newtype_variant()?;
-        Ok(CfnValue(long_form(&tag, inner)))
+        long_form(&tag, inner)
+            .map(CfnValue)
+            .map_err(de::Error::custom)
     }
 }
 
-/// Builds `{"Fn::Tag": value}` (or `{"Ref"|"Condition": value}`) as CloudFormation does for `!Tag value`.
-fn long_form(tag: &str, inner: Value) -> Value {
+/// Builds `{"Fn::Tag": value}` (or `{"Ref"|"Condition": value}`) as CloudFormation does for
+/// `!Tag value`; refuses the forms CloudFormation would reject with a less precise message.
+fn long_form(tag: &str, inner: Value) -> Result<Value, String> {
     let inner = match inner {
         // A tagged scalar is always text to CloudFormation (`!GetAZs` alone means "").
         Value::Null => Value::String(String::new()),
@@ -218,9 +227,26 @@ fn long_form(tag: &str, inner: Value) -> Value {
     };
     let inner = match (tag, inner) {
         ("GetAtt", Value::String(s)) => match s.split_once('.') {
-            Some((resource, attribute)) => Value::from(vec![resource, attribute]),
-            None => Value::from(vec![s]),
+            Some((resource, attribute)) if !resource.is_empty() && !attribute.is_empty() => {
+                Value::from(vec![resource, attribute])
+            }
+            _ => {
+                return Err(format!(
+                    "!GetAtt {s} needs Resource.Attribute, for example !GetAtt {s}.Arn"
+                ))
+            }
         },
+        ("GetAtt", Value::Array(items)) if items.len() != 2 => {
+            return Err(format!(
+                "!GetAtt takes a list of two items [Resource, Attribute], not {}",
+                items.len()
+            ))
+        }
+        ("Ref" | "Condition", Value::Array(_) | Value::Object(_)) => {
+            return Err(format!(
+                "!{tag} takes one name, not a list or a mapping, for example !{tag} MyName"
+            ))
+        }
         (_, other) => other,
     };
     let key = if tag == "Ref" || tag == "Condition" {
@@ -230,7 +256,7 @@ fn long_form(tag: &str, inner: Value) -> Value {
     };
     let mut map = Map::new();
     map.insert(key, inner);
-    Value::Object(map)
+    Ok(Value::Object(map))
 }
 
 /// Reads a mapping key as a string (YAML allows numbers and booleans) and rejects repeats.
@@ -407,6 +433,21 @@ mod tests {
     }
 
     #[test]
+    fn misused_short_forms_are_refused_with_an_example() {
+        let doc = |v: &str| format!("Resources: {{}}\nOutputs:\n  V:\n    Value: {v}\n");
+        assert_eq!(
+            error(&doc("!GetAtt Foo")),
+            "template.yaml: line 4, column 12: Outputs.V.Value: !GetAtt Foo needs Resource.Attribute, for example !GetAtt Foo.Arn"
+        );
+        assert!(error(&doc("!GetAtt Foo.")).contains("!GetAtt Foo. needs Resource.Attribute"));
+        assert!(error(&doc("!GetAtt [a, b, c]"))
+            .ends_with("!GetAtt takes a list of two items [Resource, Attribute], not 3"));
+        assert!(error(&doc("!Ref [a, b]"))
+            .ends_with("!Ref takes one name, not a list or a mapping, for example !Ref MyName"));
+        assert!(error(&doc("!Condition {a: b}")).contains("!Condition takes one name"));
+    }
+
+    #[test]
     fn bad_indentation_has_line_and_hint() {
         let text = error("Resources:\n  A:\n    Type: AWS::SNS::Topic\n   Properties: {}\n");
         assert!(
@@ -460,6 +501,10 @@ mod tests {
 
     #[test]
     fn shape_errors() {
+        assert_eq!(
+            error(""),
+            "template.yaml is empty; a template needs at least a Resources section"
+        );
         assert_eq!(
             error("- a\n- b\n"),
             "template.yaml is not a mapping of template sections"
