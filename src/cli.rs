@@ -174,6 +174,10 @@ pub struct DeployArgs {
 /// A command-line mistake as one line, as every other error is printed: clap's first line, then
 /// its tips and possible values, then where to look (the `--help` of `subcommand`, when known).
 pub fn usage_error_line(err: &clap::Error, subcommand: Option<&str>) -> String {
+    // clap shows the whole help for this one; its first line is the tool's description.
+    if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "samrs needs a command: deploy or delete; see 'samrs --help'".to_string();
+    }
     let rendered = err.render().to_string();
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
     let mut line = lines
@@ -287,6 +291,10 @@ mod tests {
         assert_eq!(
             parse_error(&["samrs", "deploy", "--output", "xml"]),
             "invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json]; see 'samrs deploy --help'"
+        );
+        assert_eq!(
+            parse_error(&["samrs"]),
+            "samrs needs a command: deploy or delete; see 'samrs --help'"
         );
         assert_eq!(
             parse_error(&["samrs", "deploy", "--stack-name"]),

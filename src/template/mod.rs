@@ -106,6 +106,7 @@ pub fn load(path: &Path) -> Result<Template, TemplateError> {
     let origin = path.display().to_string();
     let value = parse_str(&text, &origin)?;
     check_logical_ids(&value, &origin)?;
+    check_resources(&value, &origin)?;
     Ok(Template {
         path: path.to_path_buf(),
         format,
@@ -139,6 +140,43 @@ fn check_logical_ids(value: &Value, origin: &str) -> Result<(), TemplateError> {
                 origin: origin.to_string(),
                 message: format!("logical ID '{shown}{ellipsis}' in {section} {problem}"),
             });
+        }
+    }
+    Ok(())
+}
+
+/// What CloudFormation requires of the Resources section itself: at least one resource, each a
+/// mapping with a `Type`.
+fn check_resources(value: &Value, origin: &str) -> Result<(), TemplateError> {
+    let invalid = |message: String| TemplateError::Invalid {
+        origin: origin.to_string(),
+        message,
+    };
+    let Some(resources) = value.get("Resources").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    if resources.is_empty() {
+        return Err(invalid(
+            "the Resources section is empty; CloudFormation needs at least one resource".into(),
+        ));
+    }
+    for (id, resource) in resources {
+        if id.starts_with("Fn::ForEach::") {
+            continue;
+        }
+        match resource.get("Type") {
+            _ if !resource.is_object() => {
+                return Err(invalid(format!(
+                    "resource {id} is not a mapping; give it a Type (and Properties)"
+                )))
+            }
+            Some(Value::String(_)) => {}
+            Some(_) => return Err(invalid(format!("the Type of resource {id} must be text, such as AWS::Serverless::Function"))),
+            None => {
+                return Err(invalid(format!(
+                    "resource {id} has no Type; add one, such as Type: AWS::Serverless::Function"
+                )))
+            }
         }
     }
     Ok(())
@@ -249,6 +287,28 @@ mod tests {
             "t.yaml: logical ID 'My-Topic' in Resources contains '-'; CloudFormation allows only letters and digits: rename it"
         );
         assert!(check("").unwrap_err().ends_with("is empty: give it a name"));
+    }
+
+    #[test]
+    fn resources_need_a_type() {
+        let check = |resources: Value| {
+            check_resources(&json!({ "Resources": resources }), "t.yaml")
+                .map_err(|e| e.to_string())
+        };
+        assert!(check(json!({"A": {"Type": "AWS::SNS::Topic"}})).is_ok());
+        assert_eq!(
+            check(json!({})).unwrap_err(),
+            "t.yaml: the Resources section is empty; CloudFormation needs at least one resource"
+        );
+        assert_eq!(
+            check(json!({"A": 5})).unwrap_err(),
+            "t.yaml: resource A is not a mapping; give it a Type (and Properties)"
+        );
+        assert_eq!(
+            check(json!({"A": {"Properties": {}}})).unwrap_err(),
+            "t.yaml: resource A has no Type; add one, such as Type: AWS::Serverless::Function"
+        );
+        assert!(check(json!({"A": {"Type": ["x"]}})).unwrap_err().contains("must be text"));
     }
 
     #[test]

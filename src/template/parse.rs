@@ -29,8 +29,11 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Value, TemplateError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value = if looks_like_json(text) {
         // Like the SAM CLI, fall back to YAML for a flow mapping that is not strict JSON.
-        match serde_json::from_str(text) {
+        // The same visitor as YAML, so a repeated key is refused here too (serde_json keeps the last).
+        let mut json = serde_json::Deserializer::from_str(text);
+        match CfnValue::deserialize_root(&mut json).and_then(|value| json.end().map(|()| value)) {
             Ok(value) => value,
+            Err(err) if err.is_data() => return Err(json_error(origin, &err)),
             Err(err) => parse_yaml(text, origin).map_err(|_| json_error(origin, &err))?,
         }
     } else {
@@ -491,6 +494,13 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("read as JSON"), "{text}");
+    }
+
+    #[test]
+    fn json_duplicate_keys_are_refused() {
+        let text = error("{\"Resources\": {\"A\": {\"Type\": \"X\"},\n \"A\": {\"Type\": \"Y\"}}}");
+        assert!(text.starts_with("template.yaml: line 2, column "), "{text}");
+        assert!(text.contains("duplicate key 'A'"), "{text}");
     }
 
     #[test]
