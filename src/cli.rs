@@ -45,7 +45,8 @@ pub struct DeployArgs {
     pub template_file: Option<PathBuf>,
 
     /// Name of the CloudFormation stack to deploy to.
-    #[arg(long)]
+    // A name like "-app" is taken as the (invalid) name it is, not as a flag.
+    #[arg(long, allow_hyphen_values = true)]
     pub stack_name: Option<String>,
 
     /// S3 bucket for artifacts and templates.
@@ -75,11 +76,11 @@ pub struct DeployArgs {
     pub resolve_image_repos: bool,
 
     /// Managed repositories: expire all but the newest N images.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub image_repos_keep_last: Option<u32>,
 
     /// Managed repositories: expire untagged images this many days after their push.
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", allow_negative_numbers = true)]
     pub image_repos_expire_untagged_days: Option<u32>,
 
     /// Managed repositories: scan each image for vulnerabilities when it is pushed.

@@ -194,8 +194,10 @@ fn check_image_uris(template: &Template) -> Result<(), template::TemplateError> 
     Err(template::TemplateError::Invalid {
         origin: template.path.display().to_string(),
         message: format!(
-            "image function {} has no ImageUri: run `sam build` first (it sets ImageUri), or set ImageUri to an image",
-            missing.join(", ")
+            "image function{} {} {} no ImageUri: run `sam build` first (it sets ImageUri), or set ImageUri to an image",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", "),
+            if missing.len() == 1 { "has" } else { "have" }
         ),
     })
 }
@@ -230,8 +232,13 @@ fn check_image_options(
     }
     if settings.image_repositories.is_empty() {
         let names: Vec<&str> = needing_repo.iter().map(|f| f.full_path.as_str()).collect();
+        let (noun, verb) = if names.len() == 1 {
+            ("function", "needs an ECR repository (--resolve-image-repos creates one)")
+        } else {
+            ("functions", "need ECR repositories (--resolve-image-repos creates them)")
+        };
         return Err(UsageError(format!(
-            "Missing option '--image-repositories', '--image-repository', '--resolve-image-repos': image function {} needs an ECR repository (--resolve-image-repos creates one)",
+            "Missing option '--image-repositories', '--image-repository', '--resolve-image-repos': image {noun} {} {verb}",
             names.join(", ")
         )));
     }

@@ -63,6 +63,7 @@ fn shown(value: &ConfigValue) -> String {
     match value {
         ConfigValue::String(s) => format!("{s:?}"),
         ConfigValue::Bool(b) => b.to_string(),
+        ConfigValue::List(_) => "a list".to_string(),
         other => other.to_string(),
     }
 }

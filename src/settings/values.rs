@@ -110,7 +110,10 @@ pub fn check_stack_name(name: &str) -> Result<(), UsageError> {
         format!("is {length} characters long; CloudFormation allows at most {MAX}")
     } else if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         "must start with a letter".to_string()
-    } else if let Some(c) = name.chars().find(|c| !c.is_ascii_alphanumeric() && *c != '-') {
+    } else if let Some(c) = name
+        .chars()
+        .find(|c| !c.is_ascii_alphanumeric() && *c != '-')
+    {
         format!("contains {c:?}; only letters, digits and hyphens are allowed")
     } else {
         return Ok(());

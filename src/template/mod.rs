@@ -118,7 +118,13 @@ pub fn load(path: &Path) -> Result<Template, TemplateError> {
 /// most 255 of them. Checked before anything is uploaded, so the user hears it first.
 fn check_logical_ids(value: &Value, origin: &str) -> Result<(), TemplateError> {
     const MAX: usize = 255;
-    for section in ["Parameters", "Mappings", "Conditions", "Resources", "Outputs"] {
+    for section in [
+        "Parameters",
+        "Mappings",
+        "Conditions",
+        "Resources",
+        "Outputs",
+    ] {
         let Some(entries) = value.get(section).and_then(Value::as_object) else {
             continue;
         };
@@ -126,7 +132,9 @@ fn check_logical_ids(value: &Value, origin: &str) -> Result<(), TemplateError> {
         for id in entries.keys().filter(|id| !id.starts_with("Fn::ForEach::")) {
             let length = id.chars().count();
             let problem = if length > MAX {
-                format!("is {length} characters long; CloudFormation allows at most {MAX}: shorten it")
+                format!(
+                    "is {length} characters long; CloudFormation allows at most {MAX}: shorten it"
+                )
             } else if let Some(c) = id.chars().find(|c| !c.is_ascii_alphanumeric()) {
                 format!("contains {c:?}; CloudFormation allows only letters and digits: rename it")
             } else if id.is_empty() {
@@ -171,7 +179,11 @@ fn check_resources(value: &Value, origin: &str) -> Result<(), TemplateError> {
                 )))
             }
             Some(Value::String(_)) => {}
-            Some(_) => return Err(invalid(format!("the Type of resource {id} must be text, such as AWS::Serverless::Function"))),
+            Some(_) => {
+                return Err(invalid(format!(
+                    "the Type of resource {id} must be text, such as AWS::Serverless::Function"
+                )))
+            }
             None => {
                 return Err(invalid(format!(
                     "resource {id} has no Type; add one, such as Type: AWS::Serverless::Function"
@@ -292,8 +304,7 @@ mod tests {
     #[test]
     fn resources_need_a_type() {
         let check = |resources: Value| {
-            check_resources(&json!({ "Resources": resources }), "t.yaml")
-                .map_err(|e| e.to_string())
+            check_resources(&json!({ "Resources": resources }), "t.yaml").map_err(|e| e.to_string())
         };
         assert!(check(json!({"A": {"Type": "AWS::SNS::Topic"}})).is_ok());
         assert_eq!(
@@ -308,7 +319,9 @@ mod tests {
             check(json!({"A": {"Properties": {}}})).unwrap_err(),
             "t.yaml: resource A has no Type; add one, such as Type: AWS::Serverless::Function"
         );
-        assert!(check(json!({"A": {"Type": ["x"]}})).unwrap_err().contains("must be text"));
+        assert!(check(json!({"A": {"Type": ["x"]}}))
+            .unwrap_err()
+            .contains("must be text"));
     }
 
     #[test]

@@ -234,9 +234,13 @@ fn long_form(tag: &str, inner: Value) -> Result<Value, String> {
                 Value::from(vec![resource, attribute])
             }
             _ => {
+                let resource = match s.split('.').next() {
+                    Some(r) if !r.is_empty() => r,
+                    _ => "MyResource",
+                };
                 return Err(format!(
-                    "!GetAtt {s} needs Resource.Attribute, for example !GetAtt {s}.Arn"
-                ))
+                    "!GetAtt {s} needs Resource.Attribute, for example !GetAtt {resource}.Arn"
+                ));
             }
         },
         ("GetAtt", Value::Array(items)) if items.len() != 2 => {
@@ -442,7 +446,9 @@ mod tests {
             error(&doc("!GetAtt Foo")),
             "template.yaml: line 4, column 12: Outputs.V.Value: !GetAtt Foo needs Resource.Attribute, for example !GetAtt Foo.Arn"
         );
-        assert!(error(&doc("!GetAtt Foo.")).contains("!GetAtt Foo. needs Resource.Attribute"));
+        assert!(error(&doc("!GetAtt Foo."))
+            .ends_with("!GetAtt Foo. needs Resource.Attribute, for example !GetAtt Foo.Arn"));
+        assert!(error(&doc("!GetAtt .Arn")).ends_with("for example !GetAtt MyResource.Arn"));
         assert!(error(&doc("!GetAtt [a, b, c]"))
             .ends_with("!GetAtt takes a list of two items [Resource, Attribute], not 3"));
         assert!(error(&doc("!Ref [a, b]"))

@@ -109,27 +109,6 @@ impl Emulator {
         }
     }
 
-    /// Names of all stacks that are not deleted (any status but DELETE_COMPLETE), sorted.
-    pub fn stacks(&self) -> Vec<String> {
-        let summaries = block_on(
-            self.cfn()
-                .list_stacks()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .unwrap_or_else(|e| panic!("ListStacks: {e:?}"));
-        let mut names: Vec<String> = summaries
-            .iter()
-            .filter(|s| s.stack_status().is_some_and(|st| st.as_str() != "DELETE_COMPLETE"))
-            .filter_map(|s| s.stack_name())
-            .map(str::to_owned)
-            .collect();
-        names.sort();
-        names
-    }
-
     /// The stack's resources, in the order CloudFormation lists them.
     pub fn stack_resources(&self, stack: &str) -> Vec<Resource> {
         let out = block_on(
