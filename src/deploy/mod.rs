@@ -233,9 +233,15 @@ fn check_image_options(
     if settings.image_repositories.is_empty() {
         let names: Vec<&str> = needing_repo.iter().map(|f| f.full_path.as_str()).collect();
         let (noun, verb) = if names.len() == 1 {
-            ("function", "needs an ECR repository (--resolve-image-repos creates one)")
+            (
+                "function",
+                "needs an ECR repository (--resolve-image-repos creates one)",
+            )
         } else {
-            ("functions", "need ECR repositories (--resolve-image-repos creates them)")
+            (
+                "functions",
+                "need ECR repositories (--resolve-image-repos creates them)",
+            )
         };
         return Err(UsageError(format!(
             "Missing option '--image-repositories', '--image-repository', '--resolve-image-repos': image {noun} {} {verb}",

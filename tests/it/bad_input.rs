@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use samrs::companion::CompanionStack;
+use samrs::companion::{CompanionStack, EcrRepo};
 
 use crate::harness::{RunOutput, TestEnv};
 
@@ -389,4 +389,184 @@ fn fill(env: &TestEnv, text: &str) -> String {
 
 fn words(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_string).collect()
+}
+
+/// Names exactly at AWS's limits deploy; one character more is refused before AWS is called.
+#[test]
+fn names_at_and_past_aws_limits() {
+    let env = TestEnv::new("limits");
+    copy_input(&env, "good-template.yaml", "template.yaml");
+    let at_limit = padded(&env.name("s"), 128);
+    let out = env.samrs(&[
+        "deploy",
+        "--stack-name",
+        &at_limit,
+        "--no-confirm-changeset",
+    ]);
+    assert!(well_behaved(&out).is_empty(), "{out}");
+    out.assert_success();
+    assert_eq!(
+        env.emu.stack_status(&at_limit).as_deref(),
+        Some("CREATE_COMPLETE")
+    );
+
+    let past_limit = padded(&env.name("s"), 129);
+    let expected = format!("Error: Invalid stack name '{}...': it is 129 characters long; CloudFormation allows at most 128; change --stack-name (or stack_name in samconfig)", &past_limit[..40]);
+    expect_error(&env, &["deploy", "--stack-name", &past_limit], 2, &expected);
+
+    let stack = env.name("ids");
+    let id = |n: usize| padded("Topic", n);
+    env.write_file("ids.yaml", &topic_template(&id(255)));
+    let out = env.samrs(&[
+        "deploy",
+        "--stack-name",
+        &stack,
+        "-t",
+        "ids.yaml",
+        "--no-confirm-changeset",
+    ]);
+    out.assert_success();
+    env.write_file("ids.yaml", &topic_template(&id(256)));
+    let expected = format!("Error: {}/ids.yaml: logical ID '{}...' in Resources is 256 characters long; CloudFormation allows at most 255: shorten it", env.work_dir().display(), &id(256)[..40]);
+    let stack = env.name("ids256");
+    expect_error(
+        &env,
+        &[
+            "deploy",
+            "--stack-name",
+            &stack,
+            "-t",
+            "ids.yaml",
+            "--no-confirm-changeset",
+        ],
+        1,
+        &expected,
+    );
+}
+
+/// A template over CloudFormation's 51,200 bytes needs a bucket; an override for a parameter the
+/// template lacks is ignored, as sam does, but with a warning.
+#[test]
+fn template_size_and_unknown_parameter_overrides() {
+    let env = TestEnv::new("size");
+    let topics: String = (0..700)
+        .map(|i| format!("  Topic{i}:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: topic-number-{i}\n"))
+        .collect();
+    let big = format!("Resources:\n{topics}");
+    env.write_file("big.yaml", &big);
+    let size =
+        samrs::template::to_yaml(&samrs::template::parse_str(&big, "big.yaml").unwrap()).len();
+    let expected = format!("Error: Templates with a size greater than 51,200 bytes must be deployed via an S3 Bucket (this one is {size} bytes): add --s3-bucket or --resolve-s3");
+    let stack = env.name("big");
+    expect_error(
+        &env,
+        &[
+            "deploy",
+            "--stack-name",
+            &stack,
+            "-t",
+            "big.yaml",
+            "--no-confirm-changeset",
+        ],
+        1,
+        &expected,
+    );
+
+    copy_input(
+        &env,
+        "templates/parameter-override-unknown.yaml",
+        "template.yaml",
+    );
+    let stack = env.name("params");
+    let out = env.samrs(&[
+        "deploy",
+        "--stack-name",
+        &stack,
+        "--no-confirm-changeset",
+        "--parameter-overrides",
+        "Stage=prod",
+        "Stgae=prod",
+    ]);
+    assert!(well_behaved(&out).is_empty(), "{out}");
+    out.assert_success();
+    assert!(
+        out.stderr.lines().any(|l| l == "Warning: parameter override Stgae is not a parameter of the template; it is ignored"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("override Stage "), "{out}");
+}
+
+/// ECR refuses repository names over 256 characters, which sam's naming reaches with a long stack
+/// name and a long function name; samrs shortens them to a valid, unique name.
+#[test]
+fn managed_repository_names_past_ecrs_limit_are_shortened() {
+    let env = TestEnv::new("ecr-limit");
+    let stack = padded(&env.name("s"), 128);
+    let function = padded("Function", 255);
+    let template = format!(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  {function}:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n      ImageUri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/app:v1\n    Metadata:\n      DockerTag: v1\n      DockerContext: ./app\n      Dockerfile: Dockerfile\n"
+    );
+    env.write_file("template.yaml", &template);
+    let out = env.samrs(&[
+        "deploy",
+        "--stack-name",
+        &stack,
+        "--resolve-s3",
+        "--s3-prefix",
+        "limits",
+        "--resolve-image-repos",
+        "--capabilities",
+        "CAPABILITY_IAM",
+        "--no-confirm-changeset",
+    ]);
+    assert!(well_behaved(&out).is_empty(), "{out}");
+    out.assert_success();
+    let companion = CompanionStack::new(&stack);
+    let repo = EcrRepo::for_function(&companion, &function);
+    assert!(repo.repository_name_adjusted());
+    assert!(
+        repo.repository_name().len() <= 256,
+        "{}",
+        repo.repository_name()
+    );
+    assert!(companion.name().len() <= 128, "{}", companion.name());
+    assert!(env
+        .emu
+        .repositories()
+        .contains(&repo.repository_name().to_string()));
+    assert_eq!(
+        env.emu.stack_status(companion.name()).as_deref(),
+        Some("CREATE_COMPLETE")
+    );
+}
+
+/// Runs samrs and checks the exit status, the one error line, and that the stack in `args`
+/// (after `--stack-name`) was not created.
+fn expect_error(env: &TestEnv, args: &[&str], status: i32, expected: &str) {
+    let out = env.samrs(args);
+    assert!(well_behaved(&out).is_empty(), "{out}");
+    assert_eq!(out.status.code(), Some(status), "{out}");
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Error:"))
+        .collect();
+    assert_eq!(errors, [expected], "{out}");
+    let stack = args
+        .iter()
+        .position(|a| *a == "--stack-name")
+        .map(|i| args[i + 1])
+        .expect("the args name a stack");
+    assert_eq!(env.emu.stack_status(stack), None);
+}
+
+/// `stem` followed by `x`s up to `length` characters.
+fn padded(stem: &str, length: usize) -> String {
+    format!("{stem}{}", "x".repeat(length - stem.len()))
+}
+
+/// One topic under `logical_id`, with a short name of its own (a name made from a long logical
+/// id would be past SNS's limit).
+fn topic_template(logical_id: &str) -> String {
+    format!("Resources:\n  {logical_id}:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: limits-topic\n")
 }
