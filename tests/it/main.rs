@@ -8,5 +8,6 @@ mod delete;
 mod deploy;
 mod guided;
 mod harness;
+mod parser_properties;
 mod push;
 mod smoke;
