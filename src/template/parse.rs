@@ -82,6 +82,9 @@ fn check_shape(value: &Value, origin: &str) -> Result<(), TemplateError> {
     }
 }
 
+/// Both parsers stop at 128 levels of nesting, far more than any real template has.
+const RECURSION_HINT: &str = " (values are nested more than 128 levels deep)";
+
 fn json_error(origin: &str, err: &serde_json::Error) -> TemplateError {
     let message = err.to_string();
     let message = strip_position(&message);
@@ -89,7 +92,14 @@ fn json_error(origin: &str, err: &serde_json::Error) -> TemplateError {
         origin: origin.to_string(),
         line: err.line(),
         column: err.column(),
-        message: format!("{message} (the file starts with '{{' so it is read as JSON)"),
+        message: format!(
+            "{message}{} (the file starts with '{{' so it is read as JSON)",
+            if message.contains("recursion limit exceeded") {
+                RECURSION_HINT
+            } else {
+                ""
+            }
+        ),
     }
 }
 
@@ -99,6 +109,10 @@ fn yaml_error(origin: &str, text: &str, err: &serde_yaml::Error) -> TemplateErro
     let has_tab = line > 0 && text.lines().nth(line - 1).is_some_and(|l| l.contains('\t'));
     let hint = if has_tab {
         " (YAML indentation must use spaces, not tabs)"
+    } else if message.contains("recursion limit exceeded") {
+        RECURSION_HINT
+    } else if message.contains("repetition limit exceeded") {
+        " (its aliases expand to too much data: write the repeated parts out, or use fewer nested aliases)"
     } else if message.contains("did not find expected key")
         || message.contains("mapping values are not allowed")
         || message.contains("did not find expected '-'")
@@ -476,6 +490,21 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("duplicate key 'A'"), "{text}");
+    }
+
+    #[test]
+    fn nesting_and_alias_limits_have_hints() {
+        let deep = format!("Resources: {}{}\n", "[".repeat(200), "]".repeat(200));
+        assert!(error(&deep)
+            .ends_with("recursion limit exceeded (values are nested more than 128 levels deep)"));
+        let json = format!("{{\"Resources\": {}{}}}", "[".repeat(200), "]".repeat(200));
+        assert!(error(&json).contains("recursion limit exceeded (values are nested more than 128 levels deep) (the file starts"));
+        let mut laughs = String::from("Resources: {}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            laughs.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        assert!(error(&laughs).ends_with("repetition limit exceeded (its aliases expand to too much data: write the repeated parts out, or use fewer nested aliases)"));
     }
 
     #[test]
