@@ -30,6 +30,8 @@ impl Tty {
             STARTED.fetch_add(1, Ordering::Relaxed)
         );
         let exit_file = env.work_dir().join(".tty-exit");
+        // A second terminal in the same test must not read the first one's exit status.
+        let _ = std::fs::remove_file(&exit_file);
         let script = env.work_dir().join(".tty-run.sh");
         let mut text = String::from("#!/bin/sh\n");
         for (key, value) in env.env_vars() {
