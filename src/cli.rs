@@ -69,7 +69,8 @@ pub struct DeployArgs {
     pub template_file: Option<PathBuf>,
 
     /// Name of the CloudFormation stack to deploy to.
-    #[arg(long)]
+    // A name like "-app" is taken as the (invalid) name it is, not as a flag.
+    #[arg(long, allow_hyphen_values = true)]
     pub stack_name: Option<String>,
 
     /// S3 bucket for artifacts and templates.
@@ -99,11 +100,11 @@ pub struct DeployArgs {
     pub resolve_image_repos: bool,
 
     /// Managed repositories: expire all but the newest N images.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub image_repos_keep_last: Option<u32>,
 
     /// Managed repositories: expire untagged images this many days after their push.
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", allow_negative_numbers = true)]
     pub image_repos_expire_untagged_days: Option<u32>,
 
     /// Managed repositories: scan each image for vulnerabilities when it is pushed.
@@ -185,6 +186,36 @@ pub struct DeployArgs {
     pub output: OutputFormat,
 }
 
+/// A command-line mistake as one line, as every other error is printed: clap's first line, then
+/// its tips and possible values, then where to look (the `--help` of `subcommand`, when known).
+pub fn usage_error_line(err: &clap::Error, subcommand: Option<&str>) -> String {
+    // clap shows the whole help for this one; its first line is the tool's description.
+    if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "samrs needs a command: deploy or delete; see 'samrs --help'".to_string();
+    }
+    let rendered = err.render().to_string();
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut line = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    for extra in lines {
+        if let Some(tip) = extra.strip_prefix("tip: ") {
+            line.push_str("; ");
+            line.push_str(tip);
+        } else if extra.starts_with('[') {
+            line.push(' ');
+            line.push_str(extra);
+        }
+    }
+    let command = match subcommand {
+        Some(sub) => format!("samrs {sub}"),
+        None => "samrs".to_string(),
+    };
+    format!("{line}; see '{command} --help'")
+}
+
 /// `samrs delete`: the flags of `sam delete`, plus `--orphans`.
 #[derive(Debug, Args, Default)]
 pub struct DeleteArgs {
@@ -249,6 +280,31 @@ mod tests {
         );
         assert_eq!(args.parameter_overrides, ["A=1", "B=2"]);
         assert!(args.no_confirm_changeset && !args.confirm_changeset);
+    }
+
+    fn parse_error(argv: &[&str]) -> String {
+        let err = Cli::try_parse_from(argv).unwrap_err();
+        usage_error_line(&err, argv.get(1).copied().filter(|a| !a.starts_with('-')))
+    }
+
+    #[test]
+    fn parse_errors_are_one_line_with_their_tips() {
+        assert_eq!(
+            parse_error(&["samrs", "deploy", "--stack"]),
+            "unexpected argument '--stack' found; a similar argument exists: '--stack-name'; see 'samrs deploy --help'"
+        );
+        assert_eq!(
+            parse_error(&["samrs", "deploy", "--output", "xml"]),
+            "invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json]; see 'samrs deploy --help'"
+        );
+        assert_eq!(
+            parse_error(&["samrs"]),
+            "samrs needs a command: deploy or delete; see 'samrs --help'"
+        );
+        assert_eq!(
+            parse_error(&["samrs", "deploy", "--stack-name"]),
+            "a value is required for '--stack-name <STACK_NAME>' but none was supplied; see 'samrs deploy --help'"
+        );
     }
 
     #[test]

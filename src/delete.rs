@@ -6,7 +6,7 @@
 //! Unlike sam, the main stack goes first: if it cannot be deleted, the images its functions run
 //! stay where they are.
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use regex::Regex;
 use serde::Serialize;
 
@@ -46,18 +46,25 @@ impl Asker<'_> {
 }
 
 pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
+    let stack_name = match (&settings.stack_name, settings.orphans) {
+        (Some(name), false) => Some(name.as_str()),
+        (None, false) => {
+            return Err(crate::settings::UsageError(
+                "Missing option '--stack-name': name the stack to delete (or set stack_name in samconfig.toml)".into(),
+            )
+            .into())
+        }
+        (_, true) => None,
+    };
     let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
     let poller = Poller::from_env();
     let asker = Asker {
         ui,
         no_prompts: settings.no_prompts,
     };
-    if settings.orphans {
+    let Some(stack_name) = stack_name else {
         return delete_orphans(&aws, &poller, &asker).await;
-    }
-    let stack_name = settings.stack_name.as_deref().context(
-        "Missing option '--stack-name': name the stack to delete (or set stack_name in samconfig.toml)",
-    )?;
+    };
     let region = aws.region.clone();
     if !asker.ask(&format!(
         "\tAre you sure you want to delete the stack {stack_name} in the region {region} ?"

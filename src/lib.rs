@@ -45,7 +45,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("Error: {err:#}");
+            eprintln!("Error: {}", one_line(&err));
             if err.downcast_ref::<settings::UsageError>().is_some() {
                 ExitCode::from(2)
             } else {
@@ -53,6 +53,20 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
     }
+}
+
+/// The error and its causes on one line, leaving out a cause whose text the line already holds
+/// (many messages quote their cause, and `{:#}` would repeat it).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line.replace('\n', " ")
 }
 
 fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {

@@ -52,7 +52,7 @@ pub struct RepoSettings {
 pub enum RepoSettingsError {
     #[error("{0} must be at least 1: set it to 1 or more, or remove it to keep every image")]
     ZeroCount(&'static str),
-    #[error("kms_key is empty: give a KMS key id, alias or ARN, or remove it to use AES256")]
+    #[error("--image-repos-kms-key is empty: give a KMS key id, alias or ARN, or remove it to use AES256")]
     EmptyKmsKey,
 }
 
@@ -60,10 +60,12 @@ impl RepoSettings {
     /// Checks the values ECR would reject, so the error comes before any stack change.
     pub fn validate(&self) -> Result<(), RepoSettingsError> {
         if self.keep_last_images == Some(0) {
-            return Err(RepoSettingsError::ZeroCount("keep_last_images"));
+            return Err(RepoSettingsError::ZeroCount("--image-repos-keep-last"));
         }
         if self.expire_untagged_days == Some(0) {
-            return Err(RepoSettingsError::ZeroCount("expire_untagged_days"));
+            return Err(RepoSettingsError::ZeroCount(
+                "--image-repos-expire-untagged-days",
+            ));
         }
         if self
             .kms_key
@@ -426,7 +428,7 @@ mod tests {
         };
         assert_eq!(
             zero.validate(),
-            Err(RepoSettingsError::ZeroCount("keep_last_images"))
+            Err(RepoSettingsError::ZeroCount("--image-repos-keep-last"))
         );
         let zero_days = RepoSettings {
             expire_untagged_days: Some(0),
@@ -434,7 +436,9 @@ mod tests {
         };
         assert_eq!(
             zero_days.validate(),
-            Err(RepoSettingsError::ZeroCount("expire_untagged_days"))
+            Err(RepoSettingsError::ZeroCount(
+                "--image-repos-expire-untagged-days"
+            ))
         );
         let blank = RepoSettings {
             kms_key: Some(" ".into()),

@@ -14,7 +14,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use edit::{format_parameter_overrides, save_deploy_parameters};
-pub use read::{find_config_file, load, SamConfig};
+pub use read::{find_config_file, load, parse_str, SamConfig};
 
 /// The samconfig value sam writes when the file has none (`SAM_CONFIG_VERSION`).
 const SAM_CONFIG_VERSION: f64 = 0.1;

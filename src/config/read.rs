@@ -33,6 +33,16 @@ impl SamConfig {
         &self.path
     }
 
+    /// The environments the file defines (its top-level tables), in file order.
+    pub fn environments(&self) -> impl Iterator<Item = &str> {
+        self.environments.keys().map(String::as_str)
+    }
+
+    /// Whether the file defines the environment `env`.
+    pub fn has_environment(&self, env: &str) -> bool {
+        self.environments.contains_key(env)
+    }
+
     /// `[env.<command>.parameters]` merged over `[env.global.parameters]` (the command's value
     /// wins, keys keep global's order first), as sam's `get_all`. `command` is sam's command key,
     /// e.g. `"deploy"` or `"local start-api"` (words and dashes become `_`).
@@ -84,6 +94,11 @@ pub fn load(path: &Path) -> Result<SamConfig, ConfigError> {
     let format = Format::of(path)?;
     let text = fs::read_to_string(path).map_err(|e| ConfigError::io("read", path, e))?;
     SamConfig::parse(path, format, &text)
+}
+
+/// Parses samconfig text as if read from `path` (whose extension picks TOML or YAML).
+pub fn parse_str(path: &Path, text: &str) -> Result<SamConfig, ConfigError> {
+    SamConfig::parse(path, Format::of(path)?, text)
 }
 
 /// Parses TOML, reporting the line and column of a syntax error.

@@ -60,9 +60,27 @@ struct DeployReport<'a> {
 }
 
 pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
+    // Asked before anything changes on AWS, not after the change set exists.
+    if settings.confirm_changeset
+        && !settings.dry_run
+        && !settings.no_execute_changeset
+        && !ui.can_prompt()
+    {
+        return Err(UsageError(
+            "--confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"
+                .into(),
+        )
+        .into());
+    }
     let template = template::load(&settings.template_file)?;
+    check_image_uris(&template)?;
     let functions = template::image_functions(&template)?;
     check_image_options(settings, &functions)?;
+    for name in unknown_overrides(&template, settings) {
+        ui.warn(&format!(
+            "Warning: parameter override {name} is not a parameter of the template; it is ignored"
+        ));
+    }
 
     let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
     let poller = Poller::from_env();
@@ -163,6 +181,35 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
     Ok(finish)
 }
 
+/// An image function without `ImageUri` has no image to deploy: the template was not built.
+fn check_image_uris(template: &Template) -> Result<(), template::TemplateError> {
+    let missing = template::image_functions_without_uri(&template.value);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(template::TemplateError::Invalid {
+        origin: template.path.display().to_string(),
+        message: format!(
+            "image function{} {} {} no ImageUri: run `sam build` first (it sets ImageUri), or set ImageUri to an image",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", "),
+            if missing.len() == 1 { "has" } else { "have" }
+        ),
+    })
+}
+
+/// Overrides that name no parameter of the template: sam drops them silently, which hides a
+/// typo; samrs drops them too (a shared samconfig may serve several templates) but says so.
+fn unknown_overrides<'a>(template: &Template, settings: &'a DeploySettings) -> Vec<&'a str> {
+    let names = template::parameter_names(&template.value);
+    settings
+        .parameter_overrides
+        .iter()
+        .map(|(key, _)| key.as_str())
+        .filter(|key| !names.iter().any(|(name, _)| name == key))
+        .collect()
+}
+
 /// sam's image-repository rules that need the template (§4.6 rules 2 and 3), for the functions
 /// whose image has to be pushed (its ImageUri is not already in ECR).
 fn check_image_options(
@@ -180,10 +227,22 @@ fn check_image_options(
         return Ok(());
     }
     if settings.image_repositories.is_empty() {
-        return Err(UsageError(
-            "Missing option '--image-repositories', '--image-repository', '--resolve-image-repos'"
-                .into(),
-        ));
+        let names: Vec<&str> = needing_repo.iter().map(|f| f.full_path.as_str()).collect();
+        let (noun, verb) = if names.len() == 1 {
+            (
+                "function",
+                "needs an ECR repository (--resolve-image-repos creates one)",
+            )
+        } else {
+            (
+                "functions",
+                "need ECR repositories (--resolve-image-repos creates them)",
+            )
+        };
+        return Err(UsageError(format!(
+            "Missing option '--image-repositories', '--image-repository', '--resolve-image-repos': image {noun} {} {verb}",
+            names.join(", ")
+        )));
     }
     let uncovered: Vec<&str> = needing_repo
         .iter()
@@ -506,12 +565,8 @@ fn finished_stack(
     }
 }
 
+/// Only reached on a terminal: [`run`] refuses --confirm-changeset without one.
 fn confirm(ui: &Ui) -> anyhow::Result<bool> {
-    if !ui.can_prompt() {
-        bail!(
-            "--confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"
-        );
-    }
     ui.say("\nPreviewing CloudFormation changeset before deployment\n======================================================", crate::output::Tone::Warn);
     crate::prompt::Prompter::new(ui).confirm("Deploy this changeset?", false)
 }

@@ -78,12 +78,10 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
                     .unwrap_or("sam-app"),
             ),
         )?;
-        if is_valid_stack_name(&answer) {
-            break answer;
+        match settings::check_stack_name(&answer) {
+            Ok(()) => break answer,
+            Err(e) => ui.line(&format!("\t{e}")),
         }
-        ui.line(
-            "\tA stack name starts with a letter and has up to 128 letters, digits and hyphens.",
-        );
     };
     let region_default = defaults
         .region
@@ -212,14 +210,6 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     Ok(settings)
 }
 
-/// CloudFormation's stack-name rule.
-fn is_valid_stack_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    name.len() <= 128
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
 /// sam's `save_config`: keys in sam's order, falsy values left out; managed repositories as
 /// `resolve_image_repos = true` (portable across accounts and regions), explicit ones as
 /// `image_repositories`. NoEcho parameters are never written.
@@ -274,19 +264,4 @@ fn save_config(
     }
     config::save_deploy_parameters(path, env, &values)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stack_names_follow_cloudformation() {
-        assert!(is_valid_stack_name("sam-app"));
-        assert!(is_valid_stack_name(&format!("a{}", "b".repeat(127))));
-        assert!(!is_valid_stack_name(&format!("a{}", "b".repeat(128))));
-        assert!(!is_valid_stack_name("1app"));
-        assert!(!is_valid_stack_name("my_app"));
-        assert!(!is_valid_stack_name(""));
-    }
 }

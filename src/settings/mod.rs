@@ -2,6 +2,7 @@
 //! given on the command line wins over samconfig, which wins over the default) and its
 //! validation messages. Resolved once, so nothing after this sees clap types or config files.
 
+mod cfg;
 pub mod values;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use serde::Serialize;
 use crate::cli::{DeployArgs, OutputFormat};
 use crate::companion::RepoSettings;
 use crate::config::{self, ConfigValue};
+pub use values::check_stack_name;
 
 /// A mistake in how samrs was called: printed as one line, exit status 2 (as click does).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -113,6 +115,17 @@ fn read_config(
         return Ok(IndexMap::new());
     };
     let config = config::load(path)?;
+    if let Some(env) = env {
+        if !config.has_environment(env) {
+            let known: Vec<&str> = config.environments().collect();
+            return Err(UsageError(format!(
+                "{}: no environment '{env}' (the file has: {}); fix --config-env or add a [{env}.deploy.parameters] table",
+                path.display(),
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            ))
+            .into());
+        }
+    }
     let env = env.unwrap_or("default");
     let mut values = IndexMap::new();
     for command in commands {
@@ -141,7 +154,7 @@ pub fn resolve_delete(
         args.config.config_env.as_deref(),
         &["deploy", "delete"],
     )?;
-    let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg_string(&cfg, key));
+    let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg::string(&cfg, key));
     Ok(crate::delete::DeleteSettings {
         // --orphans is about the whole region, not the configured stack.
         stack_name: if args.orphans {
@@ -153,7 +166,7 @@ pub fn resolve_delete(
         profile: string(&args.aws.profile, "profile"),
         s3_bucket: string(&args.s3_bucket, "s3_bucket"),
         s3_prefix: string(&args.s3_prefix, "s3_prefix"),
-        no_prompts: args.no_prompts || cfg_bool(&cfg, "no_prompts").unwrap_or(false),
+        no_prompts: args.no_prompts || cfg::boolean(&cfg, "no_prompts")?.unwrap_or(false),
         orphans: args.orphans,
     })
 }
@@ -175,47 +188,55 @@ fn merge_inner(
     config_file: Option<PathBuf>,
     guided: bool,
 ) -> Result<DeploySettings, UsageError> {
-    let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg_string(cfg, key));
-    let switch = |on: bool, off: bool, key: &str, default: bool| {
-        if on {
+    let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg::string(cfg, key));
+    let switch = |on: bool, off: bool, key: &str, default: bool| -> Result<bool, UsageError> {
+        Ok(if on {
             true
         } else if off {
             false
         } else {
-            cfg_bool(cfg, key).unwrap_or(default)
-        }
+            cfg::boolean(cfg, key)?.unwrap_or(default)
+        })
+    };
+    let flag = |on: bool, key: &str| -> Result<bool, UsageError> {
+        Ok(on || cfg::boolean(cfg, key)?.unwrap_or(false))
     };
     let list = |flag: &[String], key: &str| {
         if flag.is_empty() {
-            cfg_list(cfg, key)
+            cfg::list(cfg, key)
         } else {
-            flag.to_vec()
+            Ok(flag.to_vec())
         }
     };
 
     let template_file = match args
         .template_file
         .clone()
-        .or_else(|| cfg_string(cfg, "template_file").map(PathBuf::from))
+        .or_else(|| cfg::string(cfg, "template_file").map(PathBuf::from))
     {
         Some(path) => cwd.join(path),
         None => default_template(cwd),
     };
     let stack_name = match string(&args.stack_name, "stack_name") {
-        Some(name) => name,
+        Some(name) => {
+            // Guided asks again instead (its prompt checks the answer).
+            if !guided {
+                check_stack_name(&name)?;
+            }
+            name
+        }
         None if guided => String::new(),
         None => return Err(UsageError("Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys.".into())),
     };
     let s3_bucket = string(&args.s3_bucket, "s3_bucket");
-    let resolve_s3 = switch(args.resolve_s3, args.no_resolve_s3, "resolve_s3", false);
+    let resolve_s3 = switch(args.resolve_s3, args.no_resolve_s3, "resolve_s3", false)?;
     if resolve_s3 && s3_bucket.is_some() && !guided {
         return Err(UsageError("Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment.".into()));
     }
     let image_repository = string(&args.image_repository, "image_repository");
     let image_repositories =
-        parse_image_repositories(&list(&args.image_repositories, "image_repositories"))?;
-    let resolve_image_repos =
-        args.resolve_image_repos || cfg_bool(cfg, "resolve_image_repos").unwrap_or(false);
+        parse_image_repositories(&list(&args.image_repositories, "image_repositories")?)?;
+    let resolve_image_repos = flag(args.resolve_image_repos, "resolve_image_repos")?;
     // sam forbids any two of these; samrs allows --resolve-image-repos with a partial
     // --image-repositories (sam issue #3503): the named functions keep their repositories.
     if image_repository.is_some() && (!image_repositories.is_empty() || resolve_image_repos) {
@@ -243,34 +264,33 @@ fn merge_inner(
         repo_settings: repo_settings(args, cfg)?,
         kms_key_id: string(&args.kms_key_id, "kms_key_id"),
         role_arn: string(&args.role_arn, "role_arn"),
-        notification_arns: values::split_list(&list(&args.notification_arns, "notification_arns")),
-        tags: values::parse_tags(&list(&args.tags, "tags"))?,
+        notification_arns: values::split_list(&list(&args.notification_arns, "notification_arns")?),
+        tags: values::parse_tags(&list(&args.tags, "tags")?)?,
         parameter_overrides: values::parse_parameter_overrides(&list(
             &args.parameter_overrides,
             "parameter_overrides",
-        ))?,
-        capabilities: values::split_list(&list(&args.capabilities, "capabilities")),
-        no_execute_changeset: args.no_execute_changeset
-            || cfg_bool(cfg, "no_execute_changeset").unwrap_or(false),
+        )?)?,
+        capabilities: values::split_list(&list(&args.capabilities, "capabilities")?),
+        no_execute_changeset: flag(args.no_execute_changeset, "no_execute_changeset")?,
         fail_on_empty_changeset: switch(
             args.fail_on_empty_changeset,
             args.no_fail_on_empty_changeset,
             "fail_on_empty_changeset",
             true,
-        ),
+        )?,
         confirm_changeset: switch(
             args.confirm_changeset,
             args.no_confirm_changeset,
             "confirm_changeset",
             false,
-        ),
+        )?,
         disable_rollback: switch(
             args.disable_rollback,
             args.no_disable_rollback,
             "disable_rollback",
             false,
-        ),
-        force_upload: args.force_upload || cfg_bool(cfg, "force_upload").unwrap_or(false),
+        )?,
+        force_upload: flag(args.force_upload, "force_upload")?,
         dry_run: args.dry_run,
         output: args.output,
         config_file,
@@ -285,35 +305,23 @@ fn repo_settings(
     let settings = RepoSettings {
         keep_last_images: match args.image_repos_keep_last {
             Some(n) => Some(n),
-            None => cfg_u32(cfg, "image_repos_keep_last")?,
+            None => cfg::whole_number(cfg, "image_repos_keep_last")?,
         },
         expire_untagged_days: match args.image_repos_expire_untagged_days {
             Some(n) => Some(n),
-            None => cfg_u32(cfg, "image_repos_expire_untagged_days")?,
+            None => cfg::whole_number(cfg, "image_repos_expire_untagged_days")?,
         },
         scan_on_push: args.image_repos_scan_on_push
-            || cfg_bool(cfg, "image_repos_scan_on_push").unwrap_or(false),
+            || cfg::boolean(cfg, "image_repos_scan_on_push")?.unwrap_or(false),
         immutable_tags: args.image_repos_immutable_tags
-            || cfg_bool(cfg, "image_repos_immutable_tags").unwrap_or(false),
+            || cfg::boolean(cfg, "image_repos_immutable_tags")?.unwrap_or(false),
         kms_key: args
             .image_repos_kms_key
             .clone()
-            .or_else(|| cfg_string(cfg, "image_repos_kms_key")),
+            .or_else(|| cfg::string(cfg, "image_repos_kms_key")),
     };
     settings.validate().map_err(|e| UsageError(e.to_string()))?;
     Ok(settings)
-}
-
-fn cfg_u32(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Result<Option<u32>, UsageError> {
-    let Some(value) = cfg.get(key) else {
-        return Ok(None);
-    };
-    let text = value.as_string().unwrap_or_default();
-    text.trim().parse::<u32>().map(Some).map_err(|_| {
-        UsageError(format!(
-            "{key} in samconfig must be a whole number, not {text:?}"
-        ))
-    })
 }
 
 /// `Fn=URI` items, validated with sam's messages.
@@ -332,26 +340,6 @@ fn parse_image_repositories(items: &[String]) -> Result<IndexMap<String, String>
         map.insert(function.to_string(), uri.to_string());
     }
     Ok(map)
-}
-
-fn cfg_string(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Option<String> {
-    cfg.get(key)
-        .and_then(ConfigValue::as_string)
-        .filter(|s| !s.is_empty())
-}
-
-fn cfg_bool(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Option<bool> {
-    cfg.get(key).and_then(ConfigValue::as_bool)
-}
-
-/// A list option from samconfig: a TOML array as is, a string as one item (split later by the
-/// option's own rules, which respect quotes).
-fn cfg_list(cfg: &IndexMap<String, ConfigValue>, key: &str) -> Vec<String> {
-    match cfg.get(key) {
-        Some(ConfigValue::List(items)) => items.clone(),
-        Some(other) => other.as_string().into_iter().collect(),
-        None => Vec::new(),
-    }
 }
 
 #[cfg(test)]

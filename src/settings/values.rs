@@ -101,6 +101,30 @@ pub fn parse_tags(items: &[String]) -> Result<Vec<(String, String)>, UsageError>
     Ok(tags)
 }
 
+/// CloudFormation's rule for stack names, checked before anything reaches AWS: up to 128
+/// characters, a letter first, then letters, digits and hyphens.
+pub fn check_stack_name(name: &str) -> Result<(), UsageError> {
+    const MAX: usize = 128;
+    let length = name.chars().count();
+    let problem = if length > MAX {
+        format!("is {length} characters long; CloudFormation allows at most {MAX}")
+    } else if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        "must start with a letter".to_string()
+    } else if let Some(c) = name
+        .chars()
+        .find(|c| !c.is_ascii_alphanumeric() && *c != '-')
+    {
+        format!("contains {c:?}; only letters, digits and hyphens are allowed")
+    } else {
+        return Ok(());
+    };
+    let shown: String = name.chars().take(40).collect();
+    let ellipsis = if length > 40 { "..." } else { "" };
+    Err(UsageError(format!(
+        "Invalid stack name '{shown}{ellipsis}': it {problem}; change --stack-name (or stack_name in samconfig)"
+    )))
+}
+
 /// Splits space-separated list options (capabilities, notification ARNs) given once or repeated.
 pub fn split_list(items: &[String]) -> Vec<String> {
     items
@@ -160,6 +184,25 @@ mod tests {
             .starts_with("Invalid value for '--parameter-overrides': NoEquals"));
         let e = parse_tags(&strings(&["novalue"])).unwrap_err();
         assert!(e.0.contains("'--tags'"));
+    }
+
+    #[test]
+    fn stack_names_follow_cloudformation() {
+        assert!(check_stack_name("sam-app").is_ok());
+        assert!(check_stack_name(&format!("a{}", "b".repeat(127))).is_ok());
+        assert_eq!(
+            check_stack_name(&format!("a{}", "b".repeat(128))).unwrap_err().0,
+            format!("Invalid stack name 'a{}...': it is 129 characters long; CloudFormation allows at most 128; change --stack-name (or stack_name in samconfig)", "b".repeat(39))
+        );
+        assert_eq!(
+            check_stack_name("1app").unwrap_err().0,
+            "Invalid stack name '1app': it must start with a letter; change --stack-name (or stack_name in samconfig)"
+        );
+        assert_eq!(
+            check_stack_name("my_app").unwrap_err().0,
+            "Invalid stack name 'my_app': it contains '_'; only letters, digits and hyphens are allowed; change --stack-name (or stack_name in samconfig)"
+        );
+        assert!(check_stack_name("").is_err());
     }
 
     #[test]

@@ -57,6 +57,38 @@ pub fn is_ecr_url(s: &str) -> bool {
     ECR_URL.is_match(s)
 }
 
+/// The logical IDs of the template's image functions that have no `ImageUri` at all (after
+/// Globals): `sam build` writes one, so such a template has not been built, and there is
+/// nothing to deploy. Only the template's own resources are checked, not nested stacks.
+pub fn image_functions_without_uri(template: &Value) -> Vec<String> {
+    let globals = template
+        .pointer("/Globals/Function")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    resources
+        .iter()
+        .filter(|(_, resource)| {
+            let kind = resource.get("Type").and_then(Value::as_str);
+            let properties = match kind {
+                Some(SERVERLESS_FUNCTION) => globals::merge_into(&globals, resource),
+                Some(LAMBDA_FUNCTION) => resource.get("Properties").cloned().unwrap_or_default(),
+                _ => return false,
+            };
+            let uri = match kind {
+                Some(LAMBDA_FUNCTION) => properties.pointer("/Code/ImageUri"),
+                _ => properties.get("ImageUri"),
+            };
+            properties.get("PackageType").and_then(Value::as_str) == Some("Image")
+                && uri.is_none_or(|u| u.is_null() || u.as_str() == Some(""))
+        })
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
 /// The image functions of `root` and its local nested stacks, in the order SAM lists them.
 pub fn image_functions(root: &Template) -> Result<Vec<ImageFunction>, TemplateError> {
     let mut found = Vec::new();
@@ -366,6 +398,20 @@ mod tests {
             local[1].image_uri.as_deref(),
             Some("testfunction2:python3.12-v1")
         );
+    }
+
+    #[test]
+    fn image_functions_without_an_image_uri() {
+        let template = crate::template::parse_str(
+            "Globals:\n  Function:\n    Timeout: 3\nResources:\n  \
+             NoUri:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n    Metadata:\n      DockerContext: ./app\n  \
+             Param:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n      ImageUri: !Ref Image\n  \
+             Zip:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n  \
+             Plain:\n    Type: AWS::Lambda::Function\n    Properties:\n      PackageType: Image\n      Code: {}\n",
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(image_functions_without_uri(&template), ["NoUri", "Plain"]);
     }
 
     #[test]

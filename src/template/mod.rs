@@ -15,7 +15,7 @@ use serde_json::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use functions::{image_functions, is_ecr_url, ImageFunction};
+pub use functions::{image_functions, image_functions_without_uri, is_ecr_url, ImageFunction};
 pub use parse::parse_str;
 
 /// Why a template could not be read or understood. Each message is one line naming the file.
@@ -103,12 +103,95 @@ pub fn load(path: &Path) -> Result<Template, TemplateError> {
     } else {
         Format::Yaml
     };
-    let value = parse_str(&text, &path.display().to_string())?;
+    let origin = path.display().to_string();
+    let value = parse_str(&text, &origin)?;
+    check_logical_ids(&value, &origin)?;
+    check_resources(&value, &origin)?;
     Ok(Template {
         path: path.to_path_buf(),
         format,
         value,
     })
+}
+
+/// CloudFormation's rule for the names in a template's sections: letters and digits only, at
+/// most 255 of them. Checked before anything is uploaded, so the user hears it first.
+fn check_logical_ids(value: &Value, origin: &str) -> Result<(), TemplateError> {
+    const MAX: usize = 255;
+    for section in [
+        "Parameters",
+        "Mappings",
+        "Conditions",
+        "Resources",
+        "Outputs",
+    ] {
+        let Some(entries) = value.get(section).and_then(Value::as_object) else {
+            continue;
+        };
+        // Fn::ForEach loops (AWS::LanguageExtensions) expand into valid names on AWS's side.
+        for id in entries.keys().filter(|id| !id.starts_with("Fn::ForEach::")) {
+            let length = id.chars().count();
+            let problem = if length > MAX {
+                format!(
+                    "is {length} characters long; CloudFormation allows at most {MAX}: shorten it"
+                )
+            } else if let Some(c) = id.chars().find(|c| !c.is_ascii_alphanumeric()) {
+                format!("contains {c:?}; CloudFormation allows only letters and digits: rename it")
+            } else if id.is_empty() {
+                "is empty: give it a name".to_string()
+            } else {
+                continue;
+            };
+            let shown: String = id.chars().take(40).collect();
+            let ellipsis = if length > 40 { "..." } else { "" };
+            return Err(TemplateError::Invalid {
+                origin: origin.to_string(),
+                message: format!("logical ID '{shown}{ellipsis}' in {section} {problem}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What CloudFormation requires of the Resources section itself: at least one resource, each a
+/// mapping with a `Type`.
+fn check_resources(value: &Value, origin: &str) -> Result<(), TemplateError> {
+    let invalid = |message: String| TemplateError::Invalid {
+        origin: origin.to_string(),
+        message,
+    };
+    let Some(resources) = value.get("Resources").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    if resources.is_empty() {
+        return Err(invalid(
+            "the Resources section is empty; CloudFormation needs at least one resource".into(),
+        ));
+    }
+    for (id, resource) in resources {
+        if id.starts_with("Fn::ForEach::") {
+            continue;
+        }
+        match resource.get("Type") {
+            _ if !resource.is_object() => {
+                return Err(invalid(format!(
+                    "resource {id} is not a mapping; give it a Type (and Properties)"
+                )))
+            }
+            Some(Value::String(_)) => {}
+            Some(_) => {
+                return Err(invalid(format!(
+                    "the Type of resource {id} must be text, such as AWS::Serverless::Function"
+                )))
+            }
+            None => {
+                return Err(invalid(format!(
+                    "resource {id} has no Type; add one, such as Type: AWS::Serverless::Function"
+                )))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes a template as YAML, intrinsics in long form (which CloudFormation accepts).
@@ -197,6 +280,48 @@ mod tests {
         assert_eq!(json.format, Format::Json);
         assert_eq!(yaml.format, Format::Yaml);
         assert_eq!(json.value, yaml.value);
+    }
+
+    #[test]
+    fn logical_ids_follow_cloudformation() {
+        let check = |id: &str| {
+            let value = json!({"Resources": {id: {"Type": "AWS::SNS::Topic"}}});
+            check_logical_ids(&value, "t.yaml").map_err(|e| e.to_string())
+        };
+        assert!(check(&"A".repeat(255)).is_ok());
+        assert!(check("Fn::ForEach::Topics").is_ok());
+        assert_eq!(
+            check(&"A".repeat(256)).unwrap_err(),
+            format!("t.yaml: logical ID '{}...' in Resources is 256 characters long; CloudFormation allows at most 255: shorten it", "A".repeat(40))
+        );
+        assert_eq!(
+            check("My-Topic").unwrap_err(),
+            "t.yaml: logical ID 'My-Topic' in Resources contains '-'; CloudFormation allows only letters and digits: rename it"
+        );
+        assert!(check("").unwrap_err().ends_with("is empty: give it a name"));
+    }
+
+    #[test]
+    fn resources_need_a_type() {
+        let check = |resources: Value| {
+            check_resources(&json!({ "Resources": resources }), "t.yaml").map_err(|e| e.to_string())
+        };
+        assert!(check(json!({"A": {"Type": "AWS::SNS::Topic"}})).is_ok());
+        assert_eq!(
+            check(json!({})).unwrap_err(),
+            "t.yaml: the Resources section is empty; CloudFormation needs at least one resource"
+        );
+        assert_eq!(
+            check(json!({"A": 5})).unwrap_err(),
+            "t.yaml: resource A is not a mapping; give it a Type (and Properties)"
+        );
+        assert_eq!(
+            check(json!({"A": {"Properties": {}}})).unwrap_err(),
+            "t.yaml: resource A has no Type; add one, such as Type: AWS::Serverless::Function"
+        );
+        assert!(check(json!({"A": {"Type": ["x"]}}))
+            .unwrap_err()
+            .contains("must be text"));
     }
 
     #[test]

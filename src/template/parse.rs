@@ -29,8 +29,11 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Value, TemplateError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value = if looks_like_json(text) {
         // Like the SAM CLI, fall back to YAML for a flow mapping that is not strict JSON.
-        match serde_json::from_str(text) {
+        // The same visitor as YAML, so a repeated key is refused here too (serde_json keeps the last).
+        let mut json = serde_json::Deserializer::from_str(text);
+        match CfnValue::deserialize_root(&mut json).and_then(|value| json.end().map(|()| value)) {
             Ok(value) => value,
+            Err(err) if err.is_data() => return Err(json_error(origin, &err)),
             Err(err) => parse_yaml(text, origin).map_err(|_| json_error(origin, &err))?,
         }
     } else {
@@ -53,6 +56,12 @@ pub(super) fn looks_like_json(text: &str) -> bool {
 }
 
 fn check_shape(value: &Value, origin: &str) -> Result<(), TemplateError> {
+    if value.is_null() {
+        return Err(TemplateError::Shape {
+            origin: origin.to_string(),
+            problem: "is empty; a template needs at least a Resources section".to_string(),
+        });
+    }
     let Some(document) = value.as_object() else {
         return Err(TemplateError::Shape {
             origin: origin.to_string(),
@@ -73,6 +82,9 @@ fn check_shape(value: &Value, origin: &str) -> Result<(), TemplateError> {
     }
 }
 
+/// Both parsers stop at 128 levels of nesting, far more than any real template has.
+const RECURSION_HINT: &str = " (values are nested more than 128 levels deep)";
+
 fn json_error(origin: &str, err: &serde_json::Error) -> TemplateError {
     let message = err.to_string();
     let message = strip_position(&message);
@@ -80,7 +92,14 @@ fn json_error(origin: &str, err: &serde_json::Error) -> TemplateError {
         origin: origin.to_string(),
         line: err.line(),
         column: err.column(),
-        message: format!("{message} (the file starts with '{{' so it is read as JSON)"),
+        message: format!(
+            "{message}{} (the file starts with '{{' so it is read as JSON)",
+            if message.contains("recursion limit exceeded") {
+                RECURSION_HINT
+            } else {
+                ""
+            }
+        ),
     }
 }
 
@@ -90,6 +109,10 @@ fn yaml_error(origin: &str, text: &str, err: &serde_yaml::Error) -> TemplateErro
     let has_tab = line > 0 && text.lines().nth(line - 1).is_some_and(|l| l.contains('\t'));
     let hint = if has_tab {
         " (YAML indentation must use spaces, not tabs)"
+    } else if message.contains("recursion limit exceeded") {
+        RECURSION_HINT
+    } else if message.contains("repetition limit exceeded") {
+        " (its aliases expand to too much data: write the repeated parts out, or use fewer nested aliases)"
     } else if message.contains("did not find expected key")
         || message.contains("mapping values are not allowed")
         || message.contains("did not find expected '-'")
@@ -203,12 +226,15 @@ impl<'de> Visitor<'de> for ValueVisitor {
             )));
         }
         let CfnValue(inner) = content.newtype_variant()?;
-        Ok(CfnValue(long_form(&tag, inner)))
+        long_form(&tag, inner)
+            .map(CfnValue)
+            .map_err(de::Error::custom)
     }
 }
 
-/// Builds `{"Fn::Tag": value}` (or `{"Ref"|"Condition": value}`) as CloudFormation does for `!Tag value`.
-fn long_form(tag: &str, inner: Value) -> Value {
+/// Builds `{"Fn::Tag": value}` (or `{"Ref"|"Condition": value}`) as CloudFormation does for
+/// `!Tag value`; refuses the forms CloudFormation would reject with a less precise message.
+fn long_form(tag: &str, inner: Value) -> Result<Value, String> {
     let inner = match inner {
         // A tagged scalar is always text to CloudFormation (`!GetAZs` alone means "").
         Value::Null => Value::String(String::new()),
@@ -218,9 +244,30 @@ fn long_form(tag: &str, inner: Value) -> Value {
     };
     let inner = match (tag, inner) {
         ("GetAtt", Value::String(s)) => match s.split_once('.') {
-            Some((resource, attribute)) => Value::from(vec![resource, attribute]),
-            None => Value::from(vec![s]),
+            Some((resource, attribute)) if !resource.is_empty() && !attribute.is_empty() => {
+                Value::from(vec![resource, attribute])
+            }
+            _ => {
+                let resource = match s.split('.').next() {
+                    Some(r) if !r.is_empty() => r,
+                    _ => "MyResource",
+                };
+                return Err(format!(
+                    "!GetAtt {s} needs Resource.Attribute, for example !GetAtt {resource}.Arn"
+                ));
+            }
         },
+        ("GetAtt", Value::Array(items)) if items.len() != 2 => {
+            return Err(format!(
+                "!GetAtt takes a list of two items [Resource, Attribute], not {}",
+                items.len()
+            ))
+        }
+        ("Ref" | "Condition", Value::Array(_) | Value::Object(_)) => {
+            return Err(format!(
+                "!{tag} takes one name, not a list or a mapping, for example !{tag} MyName"
+            ))
+        }
         (_, other) => other,
     };
     let key = if tag == "Ref" || tag == "Condition" {
@@ -230,7 +277,7 @@ fn long_form(tag: &str, inner: Value) -> Value {
     };
     let mut map = Map::new();
     map.insert(key, inner);
-    Value::Object(map)
+    Ok(Value::Object(map))
 }
 
 /// Reads a mapping key as a string (YAML allows numbers and booleans) and rejects repeats.
@@ -407,6 +454,23 @@ mod tests {
     }
 
     #[test]
+    fn misused_short_forms_are_refused_with_an_example() {
+        let doc = |v: &str| format!("Resources: {{}}\nOutputs:\n  V:\n    Value: {v}\n");
+        assert_eq!(
+            error(&doc("!GetAtt Foo")),
+            "template.yaml: line 4, column 12: Outputs.V.Value: !GetAtt Foo needs Resource.Attribute, for example !GetAtt Foo.Arn"
+        );
+        assert!(error(&doc("!GetAtt Foo."))
+            .ends_with("!GetAtt Foo. needs Resource.Attribute, for example !GetAtt Foo.Arn"));
+        assert!(error(&doc("!GetAtt .Arn")).ends_with("for example !GetAtt MyResource.Arn"));
+        assert!(error(&doc("!GetAtt [a, b, c]"))
+            .ends_with("!GetAtt takes a list of two items [Resource, Attribute], not 3"));
+        assert!(error(&doc("!Ref [a, b]"))
+            .ends_with("!Ref takes one name, not a list or a mapping, for example !Ref MyName"));
+        assert!(error(&doc("!Condition {a: b}")).contains("!Condition takes one name"));
+    }
+
+    #[test]
     fn bad_indentation_has_line_and_hint() {
         let text = error("Resources:\n  A:\n    Type: AWS::SNS::Topic\n   Properties: {}\n");
         assert!(
@@ -426,6 +490,21 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("duplicate key 'A'"), "{text}");
+    }
+
+    #[test]
+    fn nesting_and_alias_limits_have_hints() {
+        let deep = format!("Resources: {}{}\n", "[".repeat(200), "]".repeat(200));
+        assert!(error(&deep)
+            .ends_with("recursion limit exceeded (values are nested more than 128 levels deep)"));
+        let json = format!("{{\"Resources\": {}{}}}", "[".repeat(200), "]".repeat(200));
+        assert!(error(&json).contains("recursion limit exceeded (values are nested more than 128 levels deep) (the file starts"));
+        let mut laughs = String::from("Resources: {}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            laughs.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        assert!(error(&laughs).ends_with("repetition limit exceeded (its aliases expand to too much data: write the repeated parts out, or use fewer nested aliases)"));
     }
 
     #[test]
@@ -453,6 +532,13 @@ mod tests {
     }
 
     #[test]
+    fn json_duplicate_keys_are_refused() {
+        let text = error("{\"Resources\": {\"A\": {\"Type\": \"X\"},\n \"A\": {\"Type\": \"Y\"}}}");
+        assert!(text.starts_with("template.yaml: line 2, column "), "{text}");
+        assert!(text.contains("duplicate key 'A'"), "{text}");
+    }
+
+    #[test]
     fn yaml_flow_mapping_and_bom_are_accepted() {
         let value = parse_str("\u{feff}{Resources: {A: {Type: !Ref T}}}\n", "t").unwrap();
         assert_eq!(value, json!({"Resources": {"A": {"Type": {"Ref": "T"}}}}));
@@ -460,6 +546,10 @@ mod tests {
 
     #[test]
     fn shape_errors() {
+        assert_eq!(
+            error(""),
+            "template.yaml is empty; a template needs at least a Resources section"
+        );
         assert_eq!(
             error("- a\n- b\n"),
             "template.yaml is not a mapping of template sections"

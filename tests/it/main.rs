@@ -2,6 +2,7 @@
 //! binary keeps `cargo test` builds short. `harness` starts the offline AWS (patched moto and an OCI
 //! registry, see tests/emulator/) once per run; every other module holds tests.
 
+mod bad_input;
 mod companion;
 mod delete;
 mod deploy;
@@ -9,6 +10,7 @@ mod faults;
 mod guided;
 mod harness;
 mod interrupts;
+mod parser_properties;
 mod push;
 mod security;
 mod smoke;

@@ -110,8 +110,17 @@ pub(super) fn from_tree(path: &Path, root: Node) -> Result<SamConfig, ConfigErro
     }
     let mut environments = IndexMap::new();
     for (env, node) in root {
-        let Node::Table(commands) = node else {
-            continue;
+        let commands = match node {
+            Node::Table(commands) => commands,
+            Node::Null => continue,
+            _ if env == "version" => continue,
+            // A scalar where an environment should be is a typo sam would trip over later.
+            _ => {
+                return Err(ConfigError::NotATable {
+                    path: path.to_path_buf(),
+                    key: env,
+                })
+            }
         };
         let mut parsed = IndexMap::new();
         for (command, node) in commands {
@@ -176,6 +185,17 @@ fn words(node: Node) -> Vec<String> {
 mod tests {
     use super::super::Format;
     use super::*;
+
+    #[test]
+    fn an_environment_that_is_not_a_table_is_refused() {
+        let err = SamConfig::parse(
+            Path::new("samconfig.toml"),
+            Format::Toml,
+            "version = 0.1\ndefault = 3\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "samconfig.toml: `default` must be a table (samconfig's layout is [environment.command.parameters]); fix or remove that key.");
+    }
 
     #[test]
     fn version_must_be_a_number() {
