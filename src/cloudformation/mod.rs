@@ -126,6 +126,21 @@ pub struct ChangeSetRequest {
     pub description: String,
 }
 
+/// Sets a request's common fields on any of the three SDK builders that take them
+/// (CreateChangeSet, CreateStack, UpdateStack: distinct types with the same setters).
+macro_rules! with_fields {
+    ($call:expr, $fields:expr, $req:expr) => {
+        $call
+            .set_template_body($fields.body)
+            .set_template_url($fields.url)
+            .set_parameters(Some($fields.parameters))
+            .set_capabilities($fields.capabilities)
+            .set_tags($fields.tags)
+            .set_notification_arns($fields.notification_arns)
+            .set_role_arn($req.role_arn.clone())
+    };
+}
+
 /// The SDK's shapes of a request's fields, shared by change sets and direct stack operations.
 struct SdkFields {
     body: Option<String>,
@@ -167,7 +182,7 @@ impl SdkFields {
 /// Creates the change set and returns its ARN.
 pub async fn create_change_set(cfn: &Client, req: &ChangeSetRequest) -> Result<String, AwsError> {
     let f = SdkFields::of(req);
-    let output = cfn
+    let call = cfn
         .create_change_set()
         .stack_name(&req.stack_name)
         .change_set_name(&req.change_set_name)
@@ -176,14 +191,8 @@ pub async fn create_change_set(cfn: &Client, req: &ChangeSetRequest) -> Result<S
         } else {
             ChangeSetType::Update
         })
-        .description(&req.description)
-        .set_template_body(f.body)
-        .set_template_url(f.url)
-        .set_parameters(Some(f.parameters))
-        .set_capabilities(f.capabilities)
-        .set_tags(f.tags)
-        .set_notification_arns(f.notification_arns)
-        .set_role_arn(req.role_arn.clone())
+        .description(&req.description);
+    let output = with_fields!(call, f, req)
         .send()
         .await
         .aws("CloudFormation CreateChangeSet")?;
@@ -195,30 +204,13 @@ pub async fn create_change_set(cfn: &Client, req: &ChangeSetRequest) -> Result<S
 pub async fn apply_directly(cfn: &Client, req: &ChangeSetRequest) -> Result<bool, AwsError> {
     let f = SdkFields::of(req);
     if req.create {
-        cfn.create_stack()
-            .stack_name(&req.stack_name)
-            .set_template_body(f.body)
-            .set_template_url(f.url)
-            .set_parameters(Some(f.parameters))
-            .set_capabilities(f.capabilities)
-            .set_tags(f.tags)
-            .set_notification_arns(f.notification_arns)
-            .set_role_arn(req.role_arn.clone())
+        with_fields!(cfn.create_stack().stack_name(&req.stack_name), f, req)
             .send()
             .await
             .aws("CloudFormation CreateStack")?;
         return Ok(true);
     }
-    let result = cfn
-        .update_stack()
-        .stack_name(&req.stack_name)
-        .set_template_body(f.body)
-        .set_template_url(f.url)
-        .set_parameters(Some(f.parameters))
-        .set_capabilities(f.capabilities)
-        .set_tags(f.tags)
-        .set_notification_arns(f.notification_arns)
-        .set_role_arn(req.role_arn.clone())
+    let result = with_fields!(cfn.update_stack().stack_name(&req.stack_name), f, req)
         .send()
         .await
         .aws("CloudFormation UpdateStack");

@@ -21,20 +21,7 @@ fn image_template(functions: &[&str]) -> String {
 }
 
 fn deploy(env: &TestEnv, stack: &str, extra: &[&str]) -> crate::harness::RunOutput {
-    let mut args = vec![
-        "deploy",
-        "--stack-name",
-        stack,
-        "--resolve-s3",
-        "--s3-prefix",
-        stack,
-        "--resolve-image-repos",
-        "--capabilities",
-        "CAPABILITY_IAM",
-        "--no-fail-on-empty-changeset",
-    ];
-    args.extend_from_slice(extra);
-    env.samrs(&args)
+    env.samrs(&TestEnv::managed_deploy_args(stack, extra))
 }
 
 fn repo_name(stack: &str, function: &str) -> String {

@@ -49,18 +49,7 @@ pub fn app(env: &TestEnv) {
 }
 
 pub fn deploy(env: &TestEnv, stack: &str) -> RunOutput {
-    env.samrs(&[
-        "deploy",
-        "--stack-name",
-        stack,
-        "--resolve-s3",
-        "--s3-prefix",
-        stack,
-        "--resolve-image-repos",
-        "--capabilities",
-        "CAPABILITY_IAM",
-        "--no-fail-on-empty-changeset",
-    ])
+    env.samrs(&TestEnv::managed_deploy_args(stack, &[]))
 }
 
 /// The kinds of call a deploy of [`APP`] makes, in first-seen order: `service:Action`, with S3

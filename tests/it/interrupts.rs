@@ -75,18 +75,7 @@ fn interrupt(
     proxy.set(&[Rule::times(&format!("^{call}$"), HOLD, 1)
         .after(phase.skip)
         .on_stack(&target)]);
-    let run = env.spawn_samrs(&[
-        "deploy",
-        "--stack-name",
-        stack,
-        "--resolve-s3",
-        "--s3-prefix",
-        stack,
-        "--resolve-image-repos",
-        "--capabilities",
-        "CAPABILITY_IAM",
-        "--no-fail-on-empty-changeset",
-    ]);
+    let run = env.spawn_samrs(&TestEnv::managed_deploy_args(stack, &[]));
     proxy.wait_until_held(&call);
     run.signal(signal);
     let out = run.finish();

@@ -209,6 +209,25 @@ impl TestEnv {
         Running::start(command, format!("{program} {}", args.join(" ")))
     }
 
+    /// The arguments of a `samrs deploy` as most tests run it: the managed bucket and managed
+    /// repositories, IAM capability, and no failure when nothing changed; `extra` appended.
+    pub fn managed_deploy_args<'a>(stack: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            "deploy",
+            "--stack-name",
+            stack,
+            "--resolve-s3",
+            "--s3-prefix",
+            stack,
+            "--resolve-image-repos",
+            "--capabilities",
+            "CAPABILITY_IAM",
+            "--no-fail-on-empty-changeset",
+        ];
+        args.extend_from_slice(extra);
+        args
+    }
+
     /// The whole environment samrs runs with: the base one and `set_env`'s on top.
     pub fn env_vars(&self) -> Vec<(String, String)> {
         let mut vars: Vec<(String, String)> = self
