@@ -6,6 +6,7 @@ mod bad_input;
 mod companion;
 mod delete;
 mod deploy;
+mod engine;
 mod faults;
 mod guided;
 mod harness;
