@@ -245,6 +245,10 @@ pub struct DeleteArgs {
     /// region, and delete them with their repositories.
     #[arg(long, conflicts_with = "stack_name")]
     pub orphans: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
 }
 
 #[cfg(test)]
