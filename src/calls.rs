@@ -59,15 +59,12 @@ impl Intercept for CallRecorder {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let operation = cfg.load::<Metadata>().map_or_else(
-            || "AWS call".to_string(),
-            |m| format!("{} {}", m.service(), m.name()),
-        );
         cfg.interceptor_state().store_put(CallId(id));
         if let Ok(mut board) = BOARD.lock() {
             board.push(InFlight {
                 id,
-                operation,
+                // Named when the request is ready (the operation's metadata is set by then).
+                operation: "AWS call".into(),
                 target: None,
                 attempt: 0,
                 started: Instant::now(),
@@ -86,7 +83,8 @@ impl Intercept for CallRecorder {
             return Ok(());
         };
         let request = context.request();
-        let target = cfg.load::<Metadata>().and_then(|m| {
+        let metadata = cfg.load::<Metadata>();
+        let target = metadata.and_then(|m| {
             target_of(
                 m.service(),
                 request.uri(),
@@ -96,6 +94,9 @@ impl Intercept for CallRecorder {
         if let Ok(mut board) = BOARD.lock() {
             if let Some(call) = board.iter_mut().find(|c| c.id == id) {
                 call.attempt += 1;
+                if let Some(m) = metadata {
+                    call.operation = format!("{} {}", m.service(), m.name());
+                }
                 if call.target.is_none() {
                     call.target = target;
                 }
