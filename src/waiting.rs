@@ -4,8 +4,7 @@
 //! `Still waiting for CloudFormation DescribeStacks (stack my-app) after 10 s`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -69,36 +68,38 @@ fn still_waiting(call: &InFlight, after: Duration) -> String {
     )
 }
 
-/// The watching thread; it stops when dropped.
+/// The watching thread; it stops when dropped (at once: the run's end does not wait for a tick).
 pub struct Watch {
-    stop: Arc<AtomicBool>,
+    stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
 /// Starts watching the calls in flight, telling `ui` about slow ones.
 pub fn watch(ui: &Ui, threshold: Duration) -> Watch {
-    let stop = Arc::new(AtomicBool::new(false));
+    let (stop, stopped) = mpsc::channel::<()>();
     let ui = ui.clone();
-    let stopped = Arc::clone(&stop);
     let tick = (threshold / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
     let thread = std::thread::Builder::new()
         .name("slow-calls".into())
         .spawn(move || {
             let mut noticed = HashMap::new();
-            while !stopped.load(Ordering::Relaxed) {
-                std::thread::sleep(tick);
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(tick) {
                 for line in due(&calls::in_flight(), Instant::now(), threshold, &mut noticed) {
                     ui.warn(&line);
                 }
             }
         })
         .ok();
-    Watch { stop, thread }
+    Watch {
+        stop: Some(stop),
+        thread,
+    }
 }
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        // Closing the channel wakes the thread.
+        drop(self.stop.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
