@@ -28,13 +28,22 @@ const TOPIC: &str = r#"Resources:
     Type: AWS::SNS::Topic
 "#;
 
-fn deploy(env: &TestEnv, stack: &str, extra: &[&str]) -> RunOutput {
+/// A template whose stack rolls back: two repositories of one name, the second fails.
+pub fn rolling_back(repo: &str) -> String {
+    format!(
+        "Resources:\n  A:\n    Type: AWS::ECR::Repository\n    Properties: {{RepositoryName: {repo}}}\n  B:\n    Type: AWS::ECR::Repository\n    Properties: {{RepositoryName: {repo}}}\n"
+    )
+}
+
+/// `samrs deploy` of the work dir's template.yaml, without S3 unless `extra` names a bucket.
+pub fn deploy(env: &TestEnv, stack: &str, extra: &[&str]) -> RunOutput {
     let mut args = vec![
         "deploy",
         "--stack-name",
         stack,
         "--capabilities",
         "CAPABILITY_IAM",
+        "CAPABILITY_AUTO_EXPAND",
         "--no-fail-on-empty-changeset",
     ];
     args.extend_from_slice(extra);
@@ -130,14 +139,7 @@ fn a_dry_run_removes_only_what_it_made() {
 fn a_dry_run_does_not_delete_a_stack_that_was_never_created() {
     let env = TestEnv::new("dry-rollback");
     let stack = env.name("app");
-    let repo = env.name("dup");
-    // Two repositories of one name: the second fails, and the stack rolls back.
-    env.write_file(
-        "template.yaml",
-        &format!(
-            "Resources:\n  A:\n    Type: AWS::ECR::Repository\n    Properties: {{RepositoryName: {repo}}}\n  B:\n    Type: AWS::ECR::Repository\n    Properties: {{RepositoryName: {repo}}}\n"
-        ),
-    );
+    env.write_file("template.yaml", &rolling_back(&env.name("dup")));
     assert_eq!(deploy(&env, &stack, &[]).status.code(), Some(1));
     assert_eq!(
         env.emu.stack_status(&stack).as_deref(),

@@ -1,6 +1,7 @@
 //! End to end: `--output json` prints one JSON document (docs/json-output.md) on every exit: a
 //! deploy that failed (an AWS call, a stack), a usage mistake, Ctrl-C, and `samrs delete`.
 
+use crate::dry_run::rolling_back;
 use crate::faults::{app, assert_deployed};
 use crate::harness::{Fault, FaultProxy, Rule, RunOutput, TestEnv, SIGINT};
 use serde_json::Value;
@@ -107,13 +108,7 @@ fn a_failed_deploy_prints_the_error_and_what_was_done() {
 fn a_failed_stack_names_its_resources() {
     let env = TestEnv::new("json-stack-failed");
     let stack = env.name("app");
-    let repo = env.name("dup");
-    env.write_file(
-        "template.yaml",
-        &format!(
-            "Resources:\n  A:\n    Type: AWS::ECR::Repository\n    Properties: {{RepositoryName: {repo}}}\n  B:\n    Type: AWS::ECR::Repository\n    Properties: {{RepositoryName: {repo}}}\n"
-        ),
-    );
+    env.write_file("template.yaml", &rolling_back(&env.name("dup")));
     let out = env.samrs(&["deploy", "--stack-name", &stack, "--output", "json"]);
     assert_eq!(out.status.code(), Some(1), "{out}");
     let doc = document(&out);

@@ -4,21 +4,8 @@
 //! Store reaches the stack.
 
 use crate::deploy::create_bucket;
-use crate::harness::{block_on, FaultProxy, RunOutput, TestEnv};
-
-fn deploy(env: &TestEnv, stack: &str, extra: &[&str]) -> RunOutput {
-    let mut args = vec![
-        "deploy",
-        "--stack-name",
-        stack,
-        "--capabilities",
-        "CAPABILITY_IAM",
-        "CAPABILITY_AUTO_EXPAND",
-        "--no-fail-on-empty-changeset",
-    ];
-    args.extend_from_slice(extra);
-    env.samrs(&args)
-}
+use crate::dry_run::deploy;
+use crate::harness::{block_on, FaultProxy, TestEnv};
 
 fn create_change_set_calls(proxy: &FaultProxy) -> usize {
     proxy
