@@ -24,7 +24,10 @@ pub struct Aws {
     pub s3_url_base: String,
 }
 
-/// Loads the shared configuration and builds every client samrs needs.
+/// Loads the shared configuration and builds every client samrs needs. With a profile, its
+/// credentials are used even when `AWS_ACCESS_KEY_ID` is set (the AWS CLI's and sam's order:
+/// an explicit profile wins over the environment). Credentials are resolved once here, so a
+/// missing or broken source is reported before anything is done, with its real cause.
 pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Result<Aws> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config(
@@ -38,7 +41,11 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
                 .build(),
         );
     if let Some(profile) = profile {
-        loader = loader.profile_name(profile);
+        loader = loader.profile_name(profile).credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build(),
+        );
     }
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
@@ -49,20 +56,193 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
             "Unable to resolve a region: pass --region, set region in samconfig.toml, or set AWS_REGION"
         )
     })?;
+    check_credentials(&sdk, profile).await?;
     let s3_override = s3_endpoint_override(&sdk);
-    let s3_conf = aws_sdk_s3::config::Builder::from(&sdk)
+    let s3_conf = with_debug_log(aws_sdk_s3::config::Builder::from(&sdk))
         // Hostname endpoints (localhost, proxies) only work with path-style addressing.
         .force_path_style(s3_override.is_some())
         .build();
     let s3_url_base = s3_override.unwrap_or_else(|| default_s3_url(&region));
+    crate::debug::log(&format!("AWS region: {region}"));
     Ok(Aws {
-        cfn: aws_sdk_cloudformation::Client::new(&sdk),
+        cfn: aws_sdk_cloudformation::Client::from_conf(
+            with_debug_log(aws_sdk_cloudformation::config::Builder::from(&sdk)).build(),
+        ),
         s3: aws_sdk_s3::Client::from_conf(s3_conf),
-        ecr: aws_sdk_ecr::Client::new(&sdk),
-        sts: aws_sdk_sts::Client::new(&sdk),
+        ecr: aws_sdk_ecr::Client::from_conf(
+            with_debug_log(aws_sdk_ecr::config::Builder::from(&sdk)).build(),
+        ),
+        sts: aws_sdk_sts::Client::from_conf(
+            with_debug_log(aws_sdk_sts::config::Builder::from(&sdk)).build(),
+        ),
         region,
         s3_url_base,
     })
+}
+
+/// Resolves the credentials once; a failure becomes one line naming its cause.
+async fn check_credentials(sdk: &SdkConfig, profile: Option<&str>) -> anyhow::Result<()> {
+    use aws_sdk_sts::config::ProvideCredentials;
+    let Some(provider) = sdk.credentials_provider() else {
+        return Err(CredentialsProblem::classify(profile, "no credentials provider").into());
+    };
+    match provider.provide_credentials().await {
+        Ok(credentials) => {
+            crate::debug::log(&format!(
+                "AWS credentials: access key {}{}",
+                crate::debug::key_hint(credentials.access_key_id()),
+                profile.map_or_else(String::new, |p| format!(" from profile {p}"))
+            ));
+            Ok(())
+        }
+        Err(err) => Err(CredentialsProblem::classify(profile, &source_chain_of(&err)).into()),
+    }
+}
+
+/// Why no credentials could be had, named as the AWS CLI would name it, with the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsProblem {
+    #[error("The config profile ({0}) could not be found: add it to ~/.aws/config or ~/.aws/credentials (or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE), or fix --profile / profile in samconfig")]
+    ProfileNotFound(String),
+    #[error("The SSO session of {0} has expired or was never started: run `aws sso login{1}` and try again ({2})")]
+    SsoTokenExpired(String, String, String),
+    #[error(
+        "AssumeRole was denied for {0}: the source credentials may not assume that role ({1})"
+    )]
+    AssumeRoleDenied(String, String),
+    #[error("Web identity credentials failed (AWS_WEB_IDENTITY_TOKEN_FILE / AWS_ROLE_ARN or web_identity_token_file in the profile): {0}")]
+    WebIdentity(String),
+    #[error("Container credentials failed (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / AWS_CONTAINER_CREDENTIALS_FULL_URI): {0}")]
+    Container(String),
+    #[error("Unable to locate credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or run `aws configure` ({0})")]
+    NotFound(String),
+    #[error("Credentials could not be loaded{0}: {1}")]
+    Other(String, String),
+}
+
+impl CredentialsProblem {
+    /// Names the cause from the provider's error text (the SDK's error types do not say which
+    /// source failed; their messages do).
+    pub fn classify(profile: Option<&str>, text: &str) -> CredentialsProblem {
+        let lower = text.to_ascii_lowercase();
+        let who = profile.map_or_else(
+            || "the default profile".to_string(),
+            |p| format!("profile {p}"),
+        );
+        let text = text.to_string();
+        if lower.contains("was not defined") || lower.contains("no profiles were defined") {
+            return CredentialsProblem::ProfileNotFound(profile.unwrap_or("default").to_string());
+        }
+        if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
+            let flag = profile.map_or_else(String::new, |p| format!(" --profile {p}"));
+            return CredentialsProblem::SsoTokenExpired(who, flag, text);
+        }
+        if lower.contains("web identity") || lower.contains("webidentity") {
+            return CredentialsProblem::WebIdentity(text);
+        }
+        if lower.contains("assumerole")
+            || (lower.contains("assume") && lower.contains("role"))
+            || lower.contains("accessdenied")
+        {
+            return CredentialsProblem::AssumeRoleDenied(who, text);
+        }
+        if lower.contains("container") || lower.contains("ecs") || lower.contains("169.254.170.2") {
+            return CredentialsProblem::Container(text);
+        }
+        if lower.contains("no credentials")
+            || lower.contains("not loaded")
+            || lower.contains("no credentials provider")
+        {
+            return CredentialsProblem::NotFound(text);
+        }
+        CredentialsProblem::Other(
+            profile.map_or_else(String::new, |p| format!(" for profile {p}")),
+            text,
+        )
+    }
+}
+
+/// A client configuration that logs every AWS call when `--debug` is on.
+fn with_debug_log<B: DebugLog>(builder: B) -> B {
+    if crate::debug::enabled() {
+        builder.debug_log()
+    } else {
+        builder
+    }
+}
+
+/// The one setter every SDK's config builder has, named so [`with_debug_log`] serves them all.
+trait DebugLog {
+    fn debug_log(self) -> Self;
+}
+
+macro_rules! debug_log_for {
+    ($($builder:ty),*) => {$(
+        impl DebugLog for $builder {
+            fn debug_log(self) -> Self {
+                self.interceptor(CallLog)
+            }
+        }
+    )*};
+}
+debug_log_for!(
+    aws_sdk_s3::config::Builder,
+    aws_sdk_cloudformation::config::Builder,
+    aws_sdk_ecr::config::Builder,
+    aws_sdk_sts::config::Builder
+);
+
+/// Logs each attempt of each AWS call (service, operation, method, URL) and its HTTP status.
+/// Headers and bodies, where signatures and secrets live, are never read.
+#[derive(Debug)]
+struct CallLog;
+
+impl CallLog {
+    fn operation(cfg: &aws_sdk_sts::config::ConfigBag) -> String {
+        cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .map_or_else(
+                || "unknown operation".to_string(),
+                |m| format!("{}.{}", m.service(), m.name()),
+            )
+    }
+}
+
+impl aws_sdk_sts::config::Intercept for CallLog {
+    fn name(&self) -> &'static str {
+        "samrs --debug call log"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_sts::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_sts::config::RuntimeComponents,
+        cfg: &mut aws_sdk_sts::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sts::error::BoxError> {
+        let request = context.request();
+        // The query string can carry presigned values; the path is enough to follow the calls.
+        let uri = request.uri();
+        let uri = uri.split('?').next().unwrap_or(uri);
+        crate::debug::log(&format!(
+            "AWS call {}: {} {uri}",
+            Self::operation(cfg),
+            request.method()
+        ));
+        Ok(())
+    }
+
+    fn read_after_transmit(
+        &self,
+        context: &aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &aws_sdk_sts::config::RuntimeComponents,
+        cfg: &mut aws_sdk_sts::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sts::error::BoxError> {
+        crate::debug::log(&format!(
+            "AWS call {}: HTTP {}",
+            Self::operation(cfg),
+            context.response().status().as_u16()
+        ));
+        Ok(())
+    }
 }
 
 /// The AWS SDKs' variable for the number of attempts per call (first try included).
@@ -193,6 +373,17 @@ where
         operation: operation.to_string(),
         code,
         message,
+    }
+}
+
+/// An error and its causes, joined.
+fn source_chain_of(err: &dyn StdError) -> String {
+    let causes = source_chain(err);
+    let own = err.to_string();
+    if causes.contains(&own) {
+        causes
+    } else {
+        format!("{own}: {causes}")
     }
 }
 
