@@ -195,6 +195,12 @@ fn put_item(
             *new.decor_mut() = old.decor().clone();
             *old = new;
         }
+        // A value becoming a sub-table: the key is written anew (its old `key = ` spacing
+        // would end up inside the table header).
+        (Some(_), item @ Item::Table(_)) => {
+            table.remove(key);
+            table.insert(key, item);
+        }
         (Some(other), item) => *other = item,
         (None, item) => {
             table.insert(key, item);
