@@ -83,8 +83,16 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
 /// Resolves the credentials once; a failure becomes one line naming its cause.
 async fn check_credentials(sdk: &SdkConfig, profile: Option<&str>) -> anyhow::Result<()> {
     use aws_sdk_sts::config::ProvideCredentials;
+    let source = || {
+        let name = profile
+            .map(str::to_string)
+            .or_else(|| std::env::var("AWS_PROFILE").ok())
+            .unwrap_or_else(|| "default".to_string());
+        let has_env = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        CredentialSource::configured(&profile_keys(&name), &has_env)
+    };
     let Some(provider) = sdk.credentials_provider() else {
-        return Err(CredentialsProblem::classify(profile, "no credentials provider").into());
+        return Err(CredentialsProblem::NotFound.into());
     };
     match provider.provide_credentials().await {
         Ok(credentials) => {
@@ -95,7 +103,9 @@ async fn check_credentials(sdk: &SdkConfig, profile: Option<&str>) -> anyhow::Re
             ));
             Ok(())
         }
-        Err(err) => Err(CredentialsProblem::classify(profile, &source_chain_of(&err)).into()),
+        Err(err) => {
+            Err(CredentialsProblem::classify(profile, source(), &source_chain_of(&err)).into())
+        }
     }
 }
 
@@ -106,24 +116,62 @@ pub enum CredentialsProblem {
     ProfileNotFound(String),
     #[error("The SSO session of {0} has expired or was never started: run `aws sso login{1}` and try again ({2})")]
     SsoTokenExpired(String, String, String),
-    #[error(
-        "AssumeRole was denied for {0}: the source credentials may not assume that role ({1})"
-    )]
-    AssumeRoleDenied(String, String),
-    #[error("Web identity credentials failed (AWS_WEB_IDENTITY_TOKEN_FILE / AWS_ROLE_ARN or web_identity_token_file in the profile): {0}")]
+    #[error("AssumeRole failed for {0}: the role could not be assumed with the source credentials ({1})")]
+    AssumeRole(String, String),
+    #[error("Web identity credentials failed (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, or web_identity_token_file in the profile): {0}")]
     WebIdentity(String),
     #[error("Container credentials failed (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / AWS_CONTAINER_CREDENTIALS_FULL_URI): {0}")]
     Container(String),
-    #[error("Unable to locate credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or run `aws configure` ({0})")]
-    NotFound(String),
+    #[error("credential_process of {0} failed: {1}")]
+    Process(String, String),
+    #[error("Unable to locate credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or run `aws configure`")]
+    NotFound,
     #[error("Credentials could not be loaded{0}: {1}")]
     Other(String, String),
 }
 
+/// Where the credentials were to come from: the SDK's errors do not say which source failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialSource {
+    Sso,
+    WebIdentity,
+    AssumeRole,
+    Container,
+    Process,
+    Unknown,
+}
+
+impl CredentialSource {
+    /// The source configured for `profile` (its keys in the config file), else the environment's.
+    pub fn configured(profile_keys: &[String], env: &dyn Fn(&str) -> bool) -> CredentialSource {
+        let has = |key: &str| profile_keys.iter().any(|k| k == key);
+        if has("sso_start_url") || has("sso_session") {
+            CredentialSource::Sso
+        } else if has("web_identity_token_file") {
+            CredentialSource::WebIdentity
+        } else if has("credential_process") {
+            CredentialSource::Process
+        } else if has("role_arn") {
+            CredentialSource::AssumeRole
+        } else if env("AWS_WEB_IDENTITY_TOKEN_FILE") {
+            CredentialSource::WebIdentity
+        } else if env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            || env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        {
+            CredentialSource::Container
+        } else {
+            CredentialSource::Unknown
+        }
+    }
+}
+
 impl CredentialsProblem {
-    /// Names the cause from the provider's error text (the SDK's error types do not say which
-    /// source failed; their messages do).
-    pub fn classify(profile: Option<&str>, text: &str) -> CredentialsProblem {
+    /// Names the cause from the configured source and the provider's error text.
+    pub fn classify(
+        profile: Option<&str>,
+        source: CredentialSource,
+        text: &str,
+    ) -> CredentialsProblem {
         let lower = text.to_ascii_lowercase();
         let who = profile.map_or_else(
             || "the default profile".to_string(),
@@ -133,33 +181,58 @@ impl CredentialsProblem {
         if lower.contains("was not defined") || lower.contains("no profiles were defined") {
             return CredentialsProblem::ProfileNotFound(profile.unwrap_or("default").to_string());
         }
-        if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
-            let flag = profile.map_or_else(String::new, |p| format!(" --profile {p}"));
-            return CredentialsProblem::SsoTokenExpired(who, flag, text);
-        }
-        if lower.contains("web identity") || lower.contains("webidentity") {
-            return CredentialsProblem::WebIdentity(text);
-        }
-        if lower.contains("assumerole")
-            || (lower.contains("assume") && lower.contains("role"))
-            || lower.contains("accessdenied")
-        {
-            return CredentialsProblem::AssumeRoleDenied(who, text);
-        }
-        if lower.contains("container") || lower.contains("ecs") || lower.contains("169.254.170.2") {
-            return CredentialsProblem::Container(text);
-        }
-        if lower.contains("no credentials")
-            || lower.contains("not loaded")
+        if lower.contains("no credentials found in chain")
             || lower.contains("no credentials provider")
         {
-            return CredentialsProblem::NotFound(text);
+            return CredentialsProblem::NotFound;
         }
-        CredentialsProblem::Other(
-            profile.map_or_else(String::new, |p| format!(" for profile {p}")),
-            text,
-        )
+        match source {
+            CredentialSource::Sso => {
+                let flag = profile.map_or_else(String::new, |p| format!(" --profile {p}"));
+                CredentialsProblem::SsoTokenExpired(who, flag, text)
+            }
+            CredentialSource::WebIdentity => CredentialsProblem::WebIdentity(text),
+            CredentialSource::AssumeRole => CredentialsProblem::AssumeRole(who, text),
+            CredentialSource::Container => CredentialsProblem::Container(text),
+            CredentialSource::Process => CredentialsProblem::Process(who, text),
+            CredentialSource::Unknown => CredentialsProblem::Other(
+                profile.map_or_else(String::new, |p| format!(" for profile {p}")),
+                text,
+            ),
+        }
     }
+}
+
+/// The keys of `profile`'s section in the AWS config file (`AWS_CONFIG_FILE`, else
+/// `~/.aws/config`), to tell which source a failing profile uses.
+fn profile_keys(profile: &str) -> Vec<String> {
+    let path = std::env::var_os("AWS_CONFIG_FILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".aws/config")));
+    let text = path
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    section_keys(&text, profile)
+}
+
+/// The keys of an INI section `[profile NAME]` (or `[default]`/`[NAME]` for the default).
+pub fn section_keys(text: &str, profile: &str) -> Vec<String> {
+    let wanted = |header: &str| {
+        let header = header.trim();
+        header == format!("profile {profile}") || (header == profile && profile == "default")
+    };
+    let mut inside = false;
+    let mut keys = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            inside = wanted(header);
+        } else if inside {
+            if let Some((key, _)) = line.split_once('=') {
+                keys.push(key.trim().to_string());
+            }
+        }
+    }
+    keys
 }
 
 /// A client configuration that logs every AWS call when `--debug` is on.
@@ -463,6 +536,59 @@ mod tests {
             assert_eq!(config.max_attempts(), 5, "{bad}");
             assert_eq!(config.initial_backoff(), Duration::from_secs(1), "{bad}");
         }
+    }
+
+    #[test]
+    fn credential_failures_name_their_source() {
+        let config = "[default]\nregion = x\n[profile sso]\nsso_start_url = u\nsso_region = r\n\
+                      [profile wi]\nweb_identity_token_file = /t\nrole_arn = a\n[profile ar]\nrole_arn = a\nsource_profile = b\n";
+        let none = |_: &str| false;
+        let source = |p: &str| CredentialSource::configured(&section_keys(config, p), &none);
+        assert_eq!(source("sso"), CredentialSource::Sso);
+        assert_eq!(source("wi"), CredentialSource::WebIdentity);
+        assert_eq!(source("ar"), CredentialSource::AssumeRole);
+        assert_eq!(source("default"), CredentialSource::Unknown);
+        let container = |name: &str| name == "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+        assert_eq!(
+            CredentialSource::configured(&[], &container),
+            CredentialSource::Container
+        );
+
+        // Error texts as aws-config words them (seen with these profiles).
+        let sso = CredentialsProblem::classify(
+            Some("sso"),
+            CredentialSource::Sso,
+            "an error occurred while loading credentials: failed to read `/h/.aws/sso/cache/e8.json`: No such file or directory (os error 2)",
+        );
+        assert!(sso.to_string().starts_with("The SSO session of profile sso has expired or was never started: run `aws sso login --profile sso`"), "{sso}");
+        let missing = CredentialsProblem::classify(
+            Some("nope"),
+            CredentialSource::Unknown,
+            "the credentials provider was not properly configured: ProfileFile provider could not be built: profile `nope` was not defined: not in the config file",
+        );
+        assert_eq!(missing, CredentialsProblem::ProfileNotFound("nope".into()));
+        let chain = CredentialsProblem::classify(
+            None,
+            CredentialSource::Unknown,
+            "no credentials found in chain. Attempted: Environment: ...",
+        );
+        assert_eq!(chain, CredentialsProblem::NotFound);
+        let role = CredentialsProblem::classify(
+            Some("ar"),
+            CredentialSource::AssumeRole,
+            "AccessDenied: not authorized",
+        );
+        assert!(
+            role.to_string()
+                .starts_with("AssumeRole failed for profile ar"),
+            "{role}"
+        );
+        let web = CredentialsProblem::classify(None, CredentialSource::WebIdentity, "No such file");
+        assert!(
+            web.to_string()
+                .starts_with("Web identity credentials failed"),
+            "{web}"
+        );
     }
 
     #[test]

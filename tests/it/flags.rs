@@ -479,3 +479,37 @@ fn metadata_lands_on_uploads_and_use_json_sends_json() {
     let bytes = block_on(body.body.collect()).expect("read it").into_bytes();
     serde_json::from_slice::<serde_json::Value>(&bytes).expect("the template sent is JSON");
 }
+
+#[test]
+fn each_credential_failure_names_its_cause() {
+    let mut env = TestEnv::new("credential-causes");
+    app(&env, "template.yaml", TEMPLATE);
+    std::fs::create_dir_all(env.home().join(".aws")).expect("~/.aws");
+    std::fs::write(
+        env.home().join(".aws/config"),
+        "[profile sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n\
+         sso_account_id = 123456789012\nsso_role_name = Admin\n\
+         [profile wi]\nrole_arn = arn:aws:iam::123456789012:role/r\nweb_identity_token_file = /nonexistent/token\n",
+    )
+    .expect("config file");
+    env.set_env("AWS_ACCESS_KEY_ID", "");
+    env.set_env("AWS_SECRET_ACCESS_KEY", "");
+    let stack = env.name("app");
+    for (profile, expected) in [
+        (
+            Some("sso"),
+            "Error: The SSO session of profile sso has expired or was never started: run `aws sso login --profile sso`",
+        ),
+        (Some("wi"), "Error: Web identity credentials failed"),
+        (None, "Error: Unable to locate credentials"),
+    ] {
+        let mut args = deploy_args(&stack, &[]);
+        if let Some(profile) = profile {
+            args.extend(["--profile", profile]);
+        }
+        let out = env.samrs(&args);
+        assert_eq!(out.status.code(), Some(1), "{out}");
+        assert!(out.stderr.contains(expected), "{expected}\n{out}");
+    }
+    assert!(env.emu.stack_status(&stack).is_none());
+}
