@@ -815,4 +815,103 @@ tags = "team=\"core\""
         );
         assert!(prod.confirm_changeset);
     }
+
+    /// Every real samconfig file of shared/real-world resolves, for deploy and delete, in every
+    /// environment it defines, and every key of its deploy and delete tables is honoured or named
+    /// in a warning: nothing is dropped silently.
+    #[test]
+    fn real_world_samconfig_files_resolve_with_no_silent_drops() {
+        let dir = Path::new("/work/shared/real-world/samconfig");
+        let mut resolved = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let source = entry.unwrap().path();
+            let name = source.file_name().unwrap().to_string_lossy().into_owned();
+            if name.contains("invalid-syntax") {
+                continue;
+            }
+            let extension = if name.contains(".yaml") || name.contains(".yml") {
+                "yaml"
+            } else {
+                "toml"
+            };
+            let work = tempfile::tempdir().unwrap();
+            let target = work.path().join(format!("samconfig.{extension}"));
+            std::fs::copy(&source, &target).unwrap();
+            let file = config::load(&target).unwrap();
+            let environments: Vec<String> = file.environments().map(str::to_string).collect();
+            for env in environments {
+                let deploy = resolve(
+                    &args(&["--config-env", &env, "--stack-name", "s"]),
+                    work.path(),
+                )
+                .unwrap_or_else(|e| panic!("{name} [{env}]: {e:#}"));
+                let delete_args = crate::cli::DeleteArgs {
+                    config: crate::cli::ConfigArgs {
+                        config_env: Some(env.clone()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                let delete = resolve_delete(&delete_args, work.path())
+                    .unwrap_or_else(|e| panic!("{name} [{env}] delete: {e:#}"));
+                for (command, known, warnings) in [
+                    ("deploy", keys::DEPLOY_KEYS, &deploy.warnings),
+                    ("delete", keys::DELETE_KEYS, &delete.warnings),
+                ] {
+                    for key in file.own_parameters(&env, command).keys() {
+                        let honoured = known
+                            .iter()
+                            .any(|(k, u)| k == key && *u == keys::Use::Honoured);
+                        let warned = warnings.iter().any(|w| w.contains(&format!("'{key}'")));
+                        assert!(
+                            honoured || warned,
+                            "{name} [{env}.{command}] {key} dropped silently"
+                        );
+                    }
+                }
+                resolved += 1;
+            }
+        }
+        assert!(resolved >= 30, "{resolved} environments resolved");
+    }
+
+    #[test]
+    fn real_world_values_keep_their_meaning() {
+        let dir = Path::new("/work/shared/real-world/samconfig");
+        let work = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            dir.join("aws-samples__serverless-samples__owasp-api-security-controls-demo__owasp-api-security-controls-demo__samconfig.toml.example"),
+            work.path().join("samconfig.toml"),
+        )
+        .unwrap();
+        let s = resolve(&args(&[]), work.path()).unwrap();
+        // Array items with spaces in their values stay one parameter each.
+        assert_eq!(s.parameter_overrides.len(), 8);
+        assert_eq!(
+            s.parameter_overrides[0],
+            ("AdminEmail".to_string(), "<email 1>".to_string())
+        );
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+
+        let work = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            dir.join("codeforamerica__document-transfer-lambda__samconfig.yaml"),
+            work.path().join("samconfig.yaml"),
+        )
+        .unwrap();
+        let s = resolve(&args(&["--config-env", "prod"]), work.path()).unwrap();
+        let subnets = s
+            .parameter_overrides
+            .iter()
+            .find(|(k, _)| k == "Subnets")
+            .unwrap();
+        assert_eq!(
+            subnets.1,
+            "subnet-01ea7634ed726dfc3,subnet-03591e096e32ebd2f,subnet-07fb5fe13fc75c576"
+        );
+        assert_eq!(
+            s.tags[0],
+            ("environment".to_string(), "production".to_string())
+        );
+    }
 }
