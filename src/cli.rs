@@ -256,6 +256,10 @@ pub fn usage_error_line(err: &clap::Error, subcommand: Option<&str>) -> String {
         .to_string();
     for extra in lines {
         if let Some(tip) = extra.strip_prefix("tip: ") {
+            // Only sam's ignored positional arguments make clap offer this; it never helps.
+            if tip.starts_with("to pass '") {
+                continue;
+            }
             line.push_str("; ");
             line.push_str(tip);
         } else if extra.starts_with('[') {
