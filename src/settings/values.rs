@@ -7,6 +7,12 @@ use super::UsageError;
 /// Splits on spaces outside double or single quotes; a backslash escapes the next character.
 /// Quotes are kept (callers unquote the pieces they extract), as sam's regexes see them.
 pub fn split_quoted(text: &str) -> Vec<String> {
+    split_outside_quotes(text, char::is_whitespace)
+}
+
+/// Splits where `is_separator` holds outside double or single quotes (a backslash escapes the
+/// next character); quotes are kept and empty pieces dropped.
+fn split_outside_quotes(text: &str, is_separator: impl Fn(char) -> bool) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut current = String::new();
     let mut quote: Option<char> = None;
@@ -15,9 +21,7 @@ pub fn split_quoted(text: &str) -> Vec<String> {
         match c {
             '\\' => {
                 current.push(c);
-                if let Some(next) = chars.next() {
-                    current.push(next);
-                }
+                current.extend(chars.next());
             }
             '"' | '\'' if quote == Some(c) => {
                 quote = None;
@@ -27,7 +31,7 @@ pub fn split_quoted(text: &str) -> Vec<String> {
                 quote = Some(c);
                 current.push(c);
             }
-            c if c.is_whitespace() && quote.is_none() => {
+            c if is_separator(c) && quote.is_none() => {
                 if !current.is_empty() {
                     tokens.push(std::mem::take(&mut current));
                 }
@@ -130,7 +134,7 @@ pub fn parse_metadata(text: &str) -> Result<Vec<(String, String)>, UsageError> {
             .collect();
     }
     let mut pairs = Vec::new();
-    for piece in split_outside_quotes(text, ',') {
+    for piece in split_outside_quotes(text, |c| c == ',') {
         let (key, value) = piece.split_once('=').ok_or_else(invalid)?;
         if key.trim().is_empty() {
             return Err(invalid());
@@ -138,34 +142,6 @@ pub fn parse_metadata(text: &str) -> Result<Vec<(String, String)>, UsageError> {
         pairs.push((unquote(key.trim()), unquote(value)));
     }
     Ok(pairs)
-}
-
-/// Splits on `sep` outside double or single quotes (a backslash escapes the next character).
-fn split_outside_quotes(text: &str, sep: char) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut piece = String::new();
-    let mut quote: Option<char> = None;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                piece.push(c);
-                piece.extend(chars.next());
-            }
-            '"' | '\'' if quote == Some(c) => {
-                quote = None;
-                piece.push(c);
-            }
-            '"' | '\'' if quote.is_none() => {
-                quote = Some(c);
-                piece.push(c);
-            }
-            c if c == sep && quote.is_none() => pieces.push(std::mem::take(&mut piece)),
-            c => piece.push(c),
-        }
-    }
-    pieces.push(piece);
-    pieces
 }
 
 /// CloudFormation's rule for stack names, checked before anything reaches AWS: up to 128

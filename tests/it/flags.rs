@@ -35,18 +35,9 @@ fn app(env: &TestEnv, template_name: &str, template: &str) {
     env.write_file("src/app.py", "def handler(event, context):\n    return 1\n");
 }
 
+/// The deploy line the tests share; a stack may be deployed again unchanged.
 fn deploy_args<'a>(stack: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "deploy",
-        "--stack-name",
-        stack,
-        "--resolve-s3",
-        "--s3-prefix",
-        stack,
-        "--capabilities",
-        "CAPABILITY_IAM",
-        "--no-fail-on-empty-changeset",
-    ];
+    let mut args = crate::deploy::deploy_args(stack, &["--no-fail-on-empty-changeset"]);
     args.extend_from_slice(extra);
     args
 }
@@ -230,8 +221,9 @@ fn save_params_writes_the_file_sam_writes_and_reads_it_back() {
     assert!(!out.stderr.contains("Warning"), "{out}");
 }
 
-/// Creates an IAM user with an access key in the emulator and returns (key id, secret).
-fn iam_access_key(env: &TestEnv, user: &str) -> (String, String) {
+/// Calls the emulator's IAM query API (moto routes on the credential scope; it checks no
+/// signature) and returns the XML answer.
+fn iam(env: &TestEnv, query: &str) -> String {
     let port: u16 = env
         .emu
         .moto_url()
@@ -239,49 +231,7 @@ fn iam_access_key(env: &TestEnv, user: &str) -> (String, String) {
         .next()
         .and_then(|p| p.trim_end_matches('/').parse().ok())
         .expect("moto's port");
-    let call = |body: String| {
-        crate::harness::request(
-            port,
-            "POST",
-            "/",
-            &[
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                (
-                    "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
-                ),
-            ],
-            body.as_bytes(),
-        )
-    };
-    call(format!(
-        "Action=CreateUser&UserName={user}&Version=2010-05-08"
-    ));
-    let answer = call(format!(
-        "Action=CreateAccessKey&UserName={user}&Version=2010-05-08"
-    ))
-    .body;
-    let field = |name: &str| {
-        answer
-            .split(&format!("<{name}>"))
-            .nth(1)
-            .and_then(|rest| rest.split(&format!("</{name}>")).next())
-            .unwrap_or_else(|| panic!("{name} in {answer}"))
-            .to_string()
-    };
-    (field("AccessKeyId"), field("SecretAccessKey"))
-}
-
-/// The service the emulator last saw a request signed with `key` go to (`N/A` when never).
-fn key_last_used(env: &TestEnv, key: &str) -> String {
-    let port: u16 = env
-        .emu
-        .moto_url()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim_end_matches('/').parse().ok())
-        .expect("moto's port");
-    let answer = crate::harness::request(
+    crate::harness::request(
         port,
         "POST",
         "/",
@@ -292,15 +242,33 @@ fn key_last_used(env: &TestEnv, key: &str) -> String {
                 "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
             ),
         ],
-        format!("Action=GetAccessKeyLastUsed&AccessKeyId={key}&Version=2010-05-08").as_bytes(),
+        format!("{query}&Version=2010-05-08").as_bytes(),
     )
-    .body;
-    answer
-        .split("<ServiceName>")
-        .nth(1)
-        .and_then(|rest| rest.split("</ServiceName>").next())
-        .unwrap_or_default()
-        .to_string()
+    .body
+}
+
+/// The text of the first `<name>` element of an XML answer.
+fn xml_field(answer: &str, name: &str) -> Option<String> {
+    let rest = answer.split(&format!("<{name}>")).nth(1)?;
+    Some(rest.split(&format!("</{name}>")).next()?.to_string())
+}
+
+/// Creates an IAM user with an access key in the emulator and returns (key id, secret).
+fn iam_access_key(env: &TestEnv, user: &str) -> (String, String) {
+    iam(env, &format!("Action=CreateUser&UserName={user}"));
+    let answer = iam(env, &format!("Action=CreateAccessKey&UserName={user}"));
+    let field =
+        |name: &str| xml_field(&answer, name).unwrap_or_else(|| panic!("{name} in {answer}"));
+    (field("AccessKeyId"), field("SecretAccessKey"))
+}
+
+/// The service the emulator last saw a request signed with `key` go to (`N/A` when never).
+fn key_last_used(env: &TestEnv, key: &str) -> String {
+    let answer = iam(
+        env,
+        &format!("Action=GetAccessKeyLastUsed&AccessKeyId={key}"),
+    );
+    xml_field(&answer, "ServiceName").unwrap_or_default()
 }
 
 #[test]
