@@ -17,6 +17,7 @@ pub mod cli;
 pub mod cloudformation;
 pub mod companion;
 pub mod config;
+pub mod debug;
 pub mod delete;
 pub mod deploy;
 pub mod ecr;
@@ -72,16 +73,54 @@ fn one_line(err: &anyhow::Error) -> String {
 fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {
     interrupt::install(Some("samrs deploy"))?;
     let cwd = std::env::current_dir()?;
-    let ui = output::Ui::new(args.output);
+    // Guided asks on a terminal, so its output is text; the other settings are resolved first
+    // because samconfig may choose the output format.
+    let resolved = if args.guided {
+        None
+    } else {
+        Some(settings::resolve(args, &cwd)?)
+    };
+    let ui = output::Ui::new(
+        resolved
+            .as_ref()
+            .map_or(cli::OutputFormat::Text, |s| s.output),
+    );
+    let ui = if resolved.as_ref().is_some_and(|s| s.no_progressbar) {
+        ui.without_progress_bars()
+    } else {
+        ui
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let settings = if args.guided {
-            guided::run(args, &cwd, &ui).await?
-        } else {
-            settings::resolve(args, &cwd)?
+        let settings = match resolved {
+            Some(settings) => settings,
+            None => guided::run(args, &cwd, &ui).await?,
         };
+        start(
+            &ui,
+            settings.debug,
+            &settings.warnings,
+            &settings::debug_lines(&settings),
+        );
+        if settings.save_params {
+            let target = settings::save::target_file(
+                settings.config_file.as_deref(),
+                &settings::config_dir(args, &cwd),
+                args.config.config_file.as_deref(),
+            );
+            let given = cli::given_on_command_line(std::env::args_os());
+            let entries = settings::save::deploy_entries(&settings, &given);
+            save_params(
+                &ui,
+                &target,
+                args.config.config_env.as_deref(),
+                "deploy",
+                &entries,
+                settings.region.as_deref(),
+            )?;
+        }
         deploy::run(&settings, &ui).await
     })?;
     Ok(())
@@ -92,8 +131,71 @@ fn run_delete(args: &cli::DeleteArgs) -> anyhow::Result<()> {
     let cwd = std::env::current_dir()?;
     let settings = settings::resolve_delete(args, &cwd)?;
     let ui = output::Ui::new(cli::OutputFormat::Text);
+    start(
+        &ui,
+        settings.debug,
+        &settings.warnings,
+        &settings::delete_debug_lines(&settings),
+    );
+    if settings.save_params {
+        let target = settings::save::target_file(
+            settings.config_file.as_deref(),
+            &cwd,
+            args.config.config_file.as_deref(),
+        );
+        let given = cli::given_on_command_line(std::env::args_os());
+        let entries = settings::save::delete_entries(&settings, &given);
+        save_params(
+            &ui,
+            &target,
+            args.config.config_env.as_deref(),
+            "delete",
+            &entries,
+            settings.region.as_deref(),
+        )?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(delete::run(&settings, &ui))
+}
+
+/// Before a command acts: the warnings about its settings, and (with `--debug`) how they were
+/// resolved.
+fn start(ui: &output::Ui, debug: bool, warnings: &[String], debug_lines: &[String]) {
+    for warning in warnings {
+        ui.warn(warning);
+    }
+    if debug {
+        debug::enable();
+        for line in debug_lines {
+            debug::log(line);
+        }
+    }
+}
+
+/// `--save-params`, before anything is deployed or deleted (as sam saves them): the region is
+/// the one given, else the environment's.
+fn save_params(
+    ui: &output::Ui,
+    target: &std::path::Path,
+    env: Option<&str>,
+    command: &str,
+    entries: &[(&'static str, config::ConfigValue)],
+    region: Option<&str>,
+) -> anyhow::Result<()> {
+    let region = region
+        .map(str::to_string)
+        .or_else(|| settings::Environment::from_process().region);
+    let env = env.unwrap_or("default");
+    config::save_command_parameters(target, env, command, entries, region.as_deref())?;
+    ui.line(&format!(
+        "Saved parameters to config file '{}' under environment '{env}': {}",
+        target.file_name().map_or_else(
+            || target.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        ),
+        settings::save::summary(entries, region.as_deref())
+    ));
+    Ok(())
 }

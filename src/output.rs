@@ -28,6 +28,8 @@ pub struct Ui {
     format: OutputFormat,
     colour: bool,
     width: usize,
+    /// `--no-progressbar` turns bars off even on a terminal.
+    bars: bool,
 }
 
 impl Ui {
@@ -48,6 +50,16 @@ impl Ui {
             format,
             colour: human_is_tty && !no_colour,
             width,
+            bars: true,
+        }
+    }
+
+    /// The same Ui without progress bars (`--no-progressbar`): pushes and uploads report in
+    /// plain lines.
+    pub fn without_progress_bars(self) -> Self {
+        Ui {
+            bars: false,
+            ..self
         }
     }
 
@@ -57,12 +69,13 @@ impl Ui {
             format: OutputFormat::Text,
             colour: false,
             width,
+            bars: false,
         }
     }
 
     /// Whether progress bars are drawn: stderr is a terminal (plain lines in CI and logs).
     pub fn progress_bars(&self) -> bool {
-        std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+        self.bars && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
     }
 
     /// Whether colours and bold are drawn (a terminal without NO_COLOR).

@@ -122,6 +122,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         kms_key_id: settings.kms_key_id.clone(),
         force_upload: settings.force_upload,
         dry_run: settings.dry_run,
+        metadata: settings.metadata.clone(),
     });
 
     let plan = match observed {
@@ -167,7 +168,13 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
     let packaged =
         package::package_template(&aws, &template, destination.as_ref(), &pushed, ui).await?;
     report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
-    let body = template::to_yaml(&packaged);
+    // --use-json: the template CloudFormation (and S3) receives is JSON, as `sam package --use-json`
+    // writes it; nested templates stay YAML, as in sam.
+    let body = if settings.use_json {
+        template::to_json(&packaged)
+    } else {
+        template::to_yaml(&packaged)
+    };
     let run = Run {
         aws: &aws,
         settings,

@@ -8,6 +8,7 @@ mod delete;
 mod deploy;
 mod engine;
 mod faults;
+mod flags;
 mod guided;
 mod harness;
 mod interrupts;
