@@ -26,6 +26,14 @@ pub struct DeleteSettings {
     pub s3_prefix: Option<String>,
     pub no_prompts: bool,
     pub orphans: bool,
+    /// Print how settings were resolved and every AWS call (`--debug`, `SAM_DEBUG`).
+    pub debug: bool,
+    /// Save the command-line options to the config file (`--save-params`).
+    pub save_params: bool,
+    /// The samconfig file read (where `--save-params` writes), if any.
+    pub config_file: Option<std::path::PathBuf>,
+    /// One line each, printed before anything is done.
+    pub warnings: Vec<String>,
 }
 
 /// Asks a yes/no question, or answers yes with `--no-prompts`.

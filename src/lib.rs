@@ -20,6 +20,7 @@ pub mod cli;
 pub mod cloudformation;
 pub mod companion;
 pub mod config;
+pub mod debug;
 pub mod delete;
 pub mod deploy;
 pub mod ecr;
@@ -47,12 +48,16 @@ use journal::Ending;
 /// whatever the ending.
 pub fn run(cli: Cli) -> ExitCode {
     let (command, format) = match &cli.command {
-        Command::Deploy(args) => (journal::Command::Deploy, args.output),
+        Command::Deploy(args) => (
+            journal::Command::Deploy,
+            args.output.unwrap_or(OutputFormat::Text),
+        ),
         Command::Delete(args) => (journal::Command::Delete, args.output),
     };
-    let ui = output::Ui::new(format);
+    // The flag's format until the settings are resolved (samconfig may choose another).
+    let mut ui = output::Ui::new(format);
     let result = match &cli.command {
-        Command::Deploy(args) => run_deploy(args, &ui).map(Some),
+        Command::Deploy(args) => run_deploy(args, &mut ui).map(Some),
         Command::Delete(args) => run_delete(args, &ui).map(|()| None),
     };
     let ending = match result {
@@ -107,10 +112,12 @@ pub fn usage_failure(line: &str, args: &[String]) -> ExitCode {
 
 /// Whether the arguments ask for `--output json` (read without clap, which failed on them).
 pub fn wants_json(args: &[String]) -> bool {
+    let json = |value: &str| value.eq_ignore_ascii_case("json");
     args.iter()
         .zip(args.iter().skip(1).map(Some).chain(std::iter::once(None)))
         .any(|(arg, next)| {
-            arg == "--output=json" || (arg == "--output" && next.is_some_and(|n| n == "json"))
+            arg.strip_prefix("--output=").is_some_and(json)
+                || (arg == "--output" && next.is_some_and(|n| json(n)))
         })
 }
 
@@ -144,42 +151,140 @@ fn install_interrupt(
     )
 }
 
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+/// The UI's "still waiting for ..." lines while a command runs.
+fn watch_calls(ui: &output::Ui) -> waiting::Watch {
+    let threshold = std::env::var(waiting::THRESHOLD_VARIABLE).ok();
+    waiting::watch(ui, waiting::threshold(threshold.as_deref()))
 }
 
-fn run_deploy(args: &cli::DeployArgs, ui: &output::Ui) -> anyhow::Result<Finish> {
-    install_interrupt(Some("samrs deploy"), ui, journal::Command::Deploy)?;
-    let _watch = waiting::watch(
-        ui,
-        waiting::threshold(std::env::var(waiting::THRESHOLD_VARIABLE).ok().as_deref()),
-    );
+fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Finish> {
     let cwd = std::env::current_dir()?;
-    runtime()?.block_on(async {
-        let settings = ui
-            .phase(journal::Phase::Settings, async {
-                if args.guided {
-                    guided::run(args, &cwd, ui).await
-                } else {
-                    Ok(settings::resolve(args, &cwd)?)
-                }
-            })
-            .await?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Guided asks on a terminal, so its output is text; the other settings are resolved first
+    // because samconfig may choose the output format.
+    let resolved = if args.guided {
+        None
+    } else {
+        Some(runtime.block_on(ui.phase(journal::Phase::Settings, async {
+            settings::resolve(args, &cwd)
+        }))?)
+    };
+    *ui = ui.with_format(resolved.as_ref().map_or(OutputFormat::Text, |s| s.output));
+    if resolved.as_ref().is_some_and(|s| s.no_progressbar) {
+        *ui = ui.clone().without_progress_bars();
+    }
+    let ui = &*ui;
+    install_interrupt(Some("samrs deploy"), ui, journal::Command::Deploy)?;
+    let _watch = watch_calls(ui);
+    runtime.block_on(async {
+        let settings = match resolved {
+            Some(settings) => settings,
+            None => {
+                ui.phase(journal::Phase::Settings, guided::run(args, &cwd, ui))
+                    .await?
+            }
+        };
+        start(
+            ui,
+            settings.debug,
+            &settings.warnings,
+            &settings::debug_lines(&settings),
+        );
+        if settings.save_params {
+            let target = settings::save::target_file(
+                settings.config_file.as_deref(),
+                &settings::config_dir(args, &cwd),
+                args.config.config_file.as_deref(),
+            );
+            let given = cli::given_on_command_line(std::env::args_os());
+            let entries = settings::save::deploy_entries(&settings, &given);
+            save_params(
+                ui,
+                &target,
+                args.config.config_env.as_deref(),
+                "deploy",
+                &entries,
+                settings.region.as_deref(),
+            )?;
+        }
         deploy::run(&settings, ui).await
     })
 }
 
 fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
-    install_interrupt(None, ui, journal::Command::Delete)?;
-    let _watch = waiting::watch(
-        ui,
-        waiting::threshold(std::env::var(waiting::THRESHOLD_VARIABLE).ok().as_deref()),
-    );
     let cwd = std::env::current_dir()?;
     let settings = settings::resolve_delete(args, &cwd)?;
-    runtime()?.block_on(delete::run(&settings, ui))
+    install_interrupt(None, ui, journal::Command::Delete)?;
+    let _watch = watch_calls(ui);
+    start(
+        ui,
+        settings.debug,
+        &settings.warnings,
+        &settings::delete_debug_lines(&settings),
+    );
+    if settings.save_params {
+        let target = settings::save::target_file(
+            settings.config_file.as_deref(),
+            &cwd,
+            args.config.config_file.as_deref(),
+        );
+        let given = cli::given_on_command_line(std::env::args_os());
+        let entries = settings::save::delete_entries(&settings, &given);
+        save_params(
+            ui,
+            &target,
+            args.config.config_env.as_deref(),
+            "delete",
+            &entries,
+            settings.region.as_deref(),
+        )?;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(delete::run(&settings, ui))
+}
+
+/// Before a command acts: the warnings about its settings, and (with `--debug`) how they were
+/// resolved.
+fn start(ui: &output::Ui, debug: bool, warnings: &[String], debug_lines: &[String]) {
+    for warning in warnings {
+        ui.warn(warning);
+    }
+    if debug {
+        debug::enable();
+        for line in debug_lines {
+            debug::log(line);
+        }
+    }
+}
+
+/// `--save-params`, before anything is deployed or deleted (as sam saves them): the region is
+/// the one given, else the environment's.
+fn save_params(
+    ui: &output::Ui,
+    target: &std::path::Path,
+    env: Option<&str>,
+    command: &str,
+    entries: &[(&'static str, config::ConfigValue)],
+    region: Option<&str>,
+) -> anyhow::Result<()> {
+    let region = region
+        .map(str::to_string)
+        .or_else(|| settings::Environment::from_process().region);
+    let env = env.unwrap_or("default");
+    config::save_command_parameters(target, env, command, entries, region.as_deref())?;
+    ui.line(&format!(
+        "Saved parameters to config file '{}' under environment '{env}': {}",
+        target.file_name().map_or_else(
+            || target.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        ),
+        settings::save::summary(entries, region.as_deref())
+    ));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -193,6 +298,7 @@ mod tests {
     #[test]
     fn json_output_is_seen_in_arguments_clap_rejected() {
         assert!(wants_json(&argv("samrs deploy --output json --stack")));
+        assert!(wants_json(&argv("samrs deploy --output JSON --stack")));
         assert!(wants_json(&argv("samrs delete --bogus --output=json")));
         assert!(!wants_json(&argv("samrs deploy --output")));
         assert!(!wants_json(&argv("samrs deploy --output text --json")));

@@ -35,6 +35,8 @@ pub struct Ui {
     colour: bool,
     width: usize,
     journal: Arc<Mutex<Journal>>,
+    /// `--no-progressbar` turns bars off even on a terminal.
+    bars: bool,
 }
 
 impl Ui {
@@ -56,6 +58,26 @@ impl Ui {
             colour: human_is_tty && !no_colour,
             width,
             journal: Arc::default(),
+            bars: true,
+        }
+    }
+
+    /// The same Ui without progress bars (`--no-progressbar`): pushes and uploads report in
+    /// plain lines.
+    pub fn without_progress_bars(self) -> Self {
+        Ui {
+            bars: false,
+            ..self
+        }
+    }
+
+    /// The same run's Ui in another format (samconfig's `output`): what was recorded so far
+    /// stays in the one journal.
+    pub fn with_format(&self, format: OutputFormat) -> Self {
+        Ui {
+            bars: self.bars,
+            journal: Arc::clone(&self.journal),
+            ..Ui::new(format)
         }
     }
 
@@ -66,12 +88,13 @@ impl Ui {
             colour: false,
             width,
             journal: Arc::default(),
+            bars: false,
         }
     }
 
     /// Whether progress bars are drawn: stderr is a terminal (plain lines in CI and logs).
     pub fn progress_bars(&self) -> bool {
-        std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+        self.bars && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
     }
 
     /// Whether colours and bold are drawn (a terminal without NO_COLOR).

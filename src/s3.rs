@@ -15,6 +15,8 @@ pub struct Destination {
     pub force_upload: bool,
     /// A dry run: keys are computed, nothing is sent.
     pub dry_run: bool,
+    /// User metadata set on every object uploaded (`--metadata`).
+    pub metadata: Vec<(String, String)>,
 }
 
 /// What an upload did.
@@ -50,6 +52,9 @@ pub async fn upload_with_dedup(
         .bucket(&dest.bucket)
         .key(key)
         .body(ByteStream::from(body));
+    for (key, value) in &dest.metadata {
+        put = put.metadata(key, value);
+    }
     put = match &dest.kms_key_id {
         Some(kms) => put
             .server_side_encryption(ServerSideEncryption::AwsKms)

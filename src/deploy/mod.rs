@@ -166,6 +166,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         kms_key_id: settings.kms_key_id.clone(),
         force_upload: settings.force_upload,
         dry_run: settings.dry_run,
+        metadata: settings.metadata.clone(),
     });
 
     let plan = match observed {
@@ -398,7 +399,13 @@ async fn deploy_stack(
                 .is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
             let parameters =
                 parameter_values(template, settings, existing.as_ref().filter(|_| !create));
-            let body = template::to_yaml(&packaged.template);
+            // --use-json: the template CloudFormation (and S3) receives is JSON, as
+            // `sam package --use-json` writes it; nested templates stay YAML, as in sam.
+            let body = if settings.use_json {
+                template::to_json(&packaged.template)
+            } else {
+                template::to_yaml(&packaged.template)
+            };
             if let Some(stack) = existing.as_ref().filter(|_| !create) {
                 // The same template, parameters and stack settings cannot change anything, unless
                 // CloudFormation reads something outside the text: say so without a change set.

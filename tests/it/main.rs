@@ -9,6 +9,7 @@ mod deploy;
 mod dry_run;
 mod engine;
 mod faults;
+mod flags;
 mod guided;
 mod harness;
 mod interrupts;
