@@ -124,6 +124,26 @@ fn a_failed_stack_names_its_resources() {
     );
 }
 
+/// samconfig's `output = "json"` chooses the document as the flag does.
+#[test]
+fn samconfig_can_ask_for_the_document() {
+    let env = TestEnv::new("json-samconfig");
+    let stack = env.name("app");
+    env.write_file(
+        "template.yaml",
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n",
+    );
+    env.write_file(
+        "samconfig.toml",
+        &format!("version = 0.1\n\n[default.deploy.parameters]\nstack_name = \"{stack}\"\noutput = \"json\"\n"),
+    );
+    let out = env.samrs(&["deploy"]);
+    out.assert_success();
+    let doc = document(&out);
+    assert_eq!(doc["status"], "success");
+    assert_eq!(doc["stack_name"], stack.as_str());
+}
+
 /// Usage mistakes print the document too (error type `usage`, exit 2): clap's and samrs's own.
 #[test]
 fn usage_mistakes_print_a_document() {
