@@ -420,6 +420,12 @@ async fn deploy_stack(
                     if shortcut::is_unchanged(&deployed, &body, &parameters, stack, settings) {
                         return Ok(Some(change_set::Made::Empty));
                     }
+                } else {
+                    let reasons: Vec<String> = outside.iter().map(ToString::to_string).collect();
+                    crate::debug::log(&format!(
+                        "No-op check left to CloudFormation: {}",
+                        reasons.join("; ")
+                    ));
                 }
             }
             let source = template_source(aws, destination, body, ui).await?;

@@ -46,7 +46,15 @@ impl fmt::Display for OutsideInput {
                 write!(f, "parameter {name} is read from SSM Parameter Store")
             }
             OutsideInput::Transform(name) => write!(f, "transform {name} runs on every deploy"),
-            OutsideInput::DynamicReference(text) => write!(f, "dynamic reference {text}"),
+            // Only the service: the rest may name a secret.
+            OutsideInput::DynamicReference(text) => {
+                let service = text
+                    .trim_start_matches("{{resolve:")
+                    .split(':')
+                    .next()
+                    .unwrap_or_default();
+                write!(f, "a dynamic reference ({{{{resolve:{service}:...}}}})")
+            }
             OutsideInput::NestedTemplate(id) => {
                 write!(f, "nested stack {id} has a template samrs did not package")
             }
@@ -478,6 +486,11 @@ mod tests {
         assert_eq!(
             OutsideInput::NestedTemplate("Child".into()).to_string(),
             "nested stack Child has a template samrs did not package"
+        );
+        assert_eq!(
+            OutsideInput::DynamicReference("{{resolve:secretsmanager:db:SecretString:pw}}".into())
+                .to_string(),
+            "a dynamic reference ({{resolve:secretsmanager:...}})"
         );
     }
 }

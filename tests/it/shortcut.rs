@@ -34,13 +34,19 @@ fn a_new_value_in_parameter_store_reaches_the_stack() {
     assert_eq!(env.emu.stack_outputs(&stack)["StageOut"], "v1");
 
     let before = create_change_set_calls(&proxy);
-    let out = deploy(&env, &stack, &[]);
+    let out = deploy(&env, &stack, &["--debug"]);
     out.assert_success();
     assert!(out.stdout.contains("No changes to deploy"), "{out}");
     assert_eq!(
         create_change_set_calls(&proxy),
         before + 1,
         "CloudFormation decides"
+    );
+    assert!(
+        out.stderr.contains(
+            "No-op check left to CloudFormation: parameter Stage is read from SSM Parameter Store"
+        ),
+        "{out}"
     );
 
     env.emu.put_ssm_parameter(&ssm, "v2");
