@@ -207,3 +207,45 @@ fn ctrl_c_during_a_dry_run_removes_what_it_made() {
         }
     });
 }
+
+/// A second Ctrl-C stops at once, saying what may be left and how to delete it.
+#[test]
+fn a_second_ctrl_c_stops_a_dry_run_at_once() {
+    let mut env = TestEnv::new("dry-ctrl-c-twice");
+    let proxy = FaultProxy::start(&mut env);
+    let stack = env.name("app");
+    env.write_file("template.yaml", TOPIC);
+    proxy.set(&[
+        Rule::times("^cloudformation:CreateChangeSet$", Fault::Delay(3.0), 1).on_stack(&stack),
+    ]);
+    let run = env.spawn_samrs(&["deploy", "--stack-name", &stack, "--dry-run"]);
+    proxy.wait_until_held("cloudformation:CreateChangeSet");
+    run.signal(SIGINT);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    run.signal(SIGINT);
+    let out = run.finish();
+    proxy.set(&[]);
+    proxy.wait_until_idle();
+    assert_eq!(out.status.code(), Some(130), "{out}");
+    let last = out
+        .stderr
+        .lines()
+        .rfind(|l| l.starts_with("Interrupted:"))
+        .unwrap_or_default();
+    assert!(
+        last.starts_with(
+            "Interrupted: the dry run stopped before it removed the change set samrs-deploy"
+        ) && last.ends_with(&format!(
+            "and the stack {stack} made for it; delete the stack with \
+             `aws cloudformation delete-stack --stack-name {stack}` if it is in REVIEW_IN_PROGRESS"
+        )),
+        "{out}"
+    );
+    // What the held call made is what the message said.
+    assert_eq!(
+        env.emu.stack_status(&stack).as_deref(),
+        Some("REVIEW_IN_PROGRESS")
+    );
+    crate::harness::block_on(env.emu.cfn().delete_stack().stack_name(&stack).send())
+        .expect("delete the stack the test left");
+}
