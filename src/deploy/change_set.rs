@@ -61,17 +61,16 @@ pub async fn make(
     });
     let mut id = None;
     let outcome = create_and_wait(aws, request, poller, ui, deferral.as_ref(), &mut id).await;
+    let reached = outcome
+        .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .map(|(_, o)| o);
     let usable = matches!(
-        outcome,
-        Ok(Some((
-            _,
-            ChangeSetOutcome::Ready(_) | ChangeSetOutcome::Empty
-        )))
+        reached,
+        Some(ChangeSetOutcome::Ready(_) | ChangeSetOutcome::Empty)
     );
-    // A deploy keeps a change set to execute; after a call failed for good it keeps what may exist
-    // (a change set CloudFormation may still finish), which the next deploy reuses or replaces.
-    let keep = !settings.dry_run && (usable || outcome.is_err());
-    let removed = if keep && !matches!(outcome, Ok(Some((_, ChangeSetOutcome::Empty)))) {
+    let removed = if !must_remove(settings.dry_run, reached) {
         Ok(())
     } else {
         let removed = leftover.remove(poller, ui).await;
@@ -132,6 +131,18 @@ pub async fn make(
         }
         .into()),
     }
+}
+
+/// Whether what a change set left goes now, given how far it got (None: a call failed for good,
+/// or Ctrl-C stopped a dry run). A dry run removes it always. A deploy keeps a change set to
+/// execute, and after a failed call keeps what may exist (a change set CloudFormation may still
+/// finish), which the next deploy reuses or replaces; an empty or failed one goes.
+fn must_remove(dry_run: bool, reached: Option<&ChangeSetOutcome>) -> bool {
+    dry_run
+        || matches!(
+            reached,
+            Some(ChangeSetOutcome::Empty | ChangeSetOutcome::Failed(_))
+        )
 }
 
 /// The change set's id and outcome; None when Ctrl-C stopped a dry run (after the create call
@@ -234,5 +245,31 @@ impl Leftover<'_> {
             }
         }
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dry_run_removes_whatever_happened_and_a_deploy_only_what_is_of_no_use() {
+        let ready = ChangeSetOutcome::Ready(Vec::new());
+        let failed = ChangeSetOutcome::Failed("Transform failed".into());
+        for reached in [
+            None,
+            Some(&ready),
+            Some(&ChangeSetOutcome::Empty),
+            Some(&failed),
+        ] {
+            assert!(must_remove(true, reached), "dry run, {reached:?}");
+        }
+        assert!(!must_remove(false, Some(&ready)), "to execute");
+        assert!(
+            !must_remove(false, None),
+            "a call failed: the next deploy reuses it"
+        );
+        assert!(must_remove(false, Some(&ChangeSetOutcome::Empty)));
+        assert!(must_remove(false, Some(&failed)));
     }
 }
