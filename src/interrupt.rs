@@ -1,4 +1,5 @@
-//! Ctrl-C during a run. Stopping samrs does not stop CloudFormation: a stack operation that was
+//! Ctrl-C during a run (and SIGTERM, which CI runners send a cancelled job, handled alike).
+//! Stopping samrs does not stop CloudFormation: a stack operation that was
 //! started goes on without us. So a Ctrl-C while samrs waits for a stack says so, and how to
 //! follow that operation, before exiting 130 (what a shell reports for SIGINT); anywhere else it
 //! just exits 130, as the default signal action would.
@@ -11,7 +12,7 @@
 //! while the main thread is busy (hashing, zipping, reading a prompt). Prompts read the terminal
 //! in raw mode, where Ctrl-C is a key and no signal, so they keep handling it themselves.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Mutex;
 
 use tokio::signal::unix::{signal, SignalKind};
@@ -19,6 +20,17 @@ use tokio::sync::Notify;
 
 /// The exit status of a run ended by Ctrl-C: 128 + SIGINT.
 pub const EXIT_INTERRUPTED: u8 = 130;
+/// The exit status of a run ended by SIGTERM: 128 + SIGTERM.
+pub const EXIT_TERMINATED: u8 = 143;
+
+/// The exit status of the signal that stopped the run (the first one, when a deferral let it
+/// finish first).
+static EXIT_STATUS: AtomicU8 = AtomicU8::new(EXIT_INTERRUPTED);
+
+/// The exit status a run stopped by a signal ends with: 130 for Ctrl-C, 143 for SIGTERM.
+pub fn exit_status() -> u8 {
+    EXIT_STATUS.load(Ordering::SeqCst)
+}
 
 /// The stacks samrs is waiting on right now (two waits can run at once: the managed bucket's and
 /// the companion stack's).
@@ -40,15 +52,26 @@ pub fn install(rerun: Option<&'static str>, on_exit: OnExit) -> std::io::Result<
         .enable_all()
         .build()?;
     // Registered before this returns, so a Ctrl-C right after is not lost.
-    let mut interrupt = {
+    let (mut interrupt, mut terminate) = {
         let _context = runtime.enter();
-        signal(SignalKind::interrupt())?
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
     };
     std::thread::Builder::new()
         .name("ctrl-c".into())
         .spawn(move || {
             let line = loop {
-                runtime.block_on(interrupt.recv());
+                let status = runtime.block_on(async {
+                    tokio::select! {
+                        _ = interrupt.recv() => EXIT_INTERRUPTED,
+                        _ = terminate.recv() => EXIT_TERMINATED,
+                    }
+                });
+                if !STOP_ASKED.load(Ordering::SeqCst) {
+                    EXIT_STATUS.store(status, Ordering::SeqCst);
+                }
                 let deferred = DEFERRED.lock().ok().and_then(|d| d.clone());
                 match deferred {
                     Some((finishing, _)) if !STOP_ASKED.swap(true, Ordering::SeqCst) => {
@@ -71,7 +94,7 @@ pub fn install(rerun: Option<&'static str>, on_exit: OnExit) -> std::io::Result<
                 eprintln!("\n{line}");
             }
             on_exit(line.as_deref());
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
+            std::process::exit(i32::from(exit_status()));
         })?;
     Ok(())
 }

@@ -319,7 +319,7 @@ impl Journal {
             }
             Ending::Interrupted(message) => (
                 "interrupted",
-                crate::interrupt::EXIT_INTERRUPTED,
+                crate::interrupt::exit_status(),
                 json!({"type": "interrupted", "message": message, "phase": self.failed_phase(),
                        "call": null, "resources": null}),
             ),

@@ -84,7 +84,7 @@ pub fn run(cli: Cli) -> ExitCode {
     ui.print_document(command, &ending);
     ExitCode::from(match &ending {
         Ending::Failed(report) => report.exit_code,
-        Ending::Interrupted(_) => interrupt::EXIT_INTERRUPTED,
+        Ending::Interrupted(_) => interrupt::exit_status(),
         _ => 0,
     })
 }

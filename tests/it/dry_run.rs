@@ -2,7 +2,7 @@
 //! fails, Ctrl-C while the change set is made or read), and removes only what it made; a real
 //! deploy whose change set fails takes the empty stack CloudFormation made for it along.
 
-use crate::harness::{Fault, FaultProxy, Rule, RunOutput, TestEnv, SIGINT};
+use crate::harness::{Fault, FaultProxy, Rule, RunOutput, TestEnv, SIGINT, SIGTERM};
 
 /// A template the SAM transform rejects: CloudFormation (and the emulator, TRANSFORMFAIL) creates
 /// the change set, and the stack for it, then fails the change set.
@@ -160,13 +160,18 @@ fn a_dry_run_does_not_delete_a_stack_that_was_never_created() {
 }
 
 /// Ctrl-C while the dry run's change set is being created (the call in flight is let finish) or
-/// read: the dry run removes the change set and the stack made for it, then exits 130.
+/// read: the dry run removes the change set and the stack made for it, then exits 130. SIGTERM
+/// (a cancelled CI job) does the same and exits 143.
 #[test]
 fn ctrl_c_during_a_dry_run_removes_what_it_made() {
     std::thread::scope(|scope| {
-        for call in ["CreateChangeSet", "DescribeChangeSet"] {
+        for (call, signal, status) in [
+            ("CreateChangeSet", SIGINT, 130),
+            ("DescribeChangeSet", SIGINT, 130),
+            ("CreateChangeSet", SIGTERM, 143),
+        ] {
             scope.spawn(move || {
-                let mut env = TestEnv::new(&format!("dry-ctrl-c-{call}"));
+                let mut env = TestEnv::new(&format!("dry-signal-{call}-{signal}"));
                 let proxy = FaultProxy::start(&mut env);
                 let stack = env.name("app");
                 env.write_file("template.yaml", TOPIC);
@@ -183,11 +188,11 @@ fn ctrl_c_during_a_dry_run_removes_what_it_made() {
                     "json",
                 ]);
                 proxy.wait_until_held(&name);
-                run.signal(SIGINT);
+                run.signal(signal);
                 let out = run.finish();
                 proxy.set(&[]);
                 proxy.wait_until_idle();
-                assert_eq!(out.status.code(), Some(130), "{call}\n{out}");
+                assert_eq!(out.status.code(), Some(status), "{call}\n{out}");
                 assert!(
                     out.stderr
                         .contains("Interrupted: removing what the dry run created before stopping"),
@@ -202,6 +207,7 @@ fn ctrl_c_during_a_dry_run_removes_what_it_made() {
                 let doc: serde_json::Value =
                     serde_json::from_str(&out.stdout).expect("one JSON document");
                 assert_eq!(doc["status"], "interrupted", "{call}");
+                assert_eq!(doc["exit_code"], status, "{call}");
                 assert_eq!(doc["error"]["phase"], "change_set", "{call}");
             });
         }
