@@ -12,6 +12,8 @@ use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Re
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use std::time::Duration;
 
+use crate::calls::CallRecorder;
+
 /// The clients of one run, sharing one configuration (credentials are resolved once).
 #[derive(Clone, Debug)]
 pub struct Aws {
@@ -34,12 +36,10 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
             std::env::var(MAX_ATTEMPTS_VARIABLE).ok().as_deref(),
             std::env::var(BACKOFF_VARIABLE).ok().as_deref(),
         ))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .operation_attempt_timeout(Duration::from_secs(60))
-                .build(),
-        );
+        .timeout_config(timeout_config(
+            std::env::var(CONNECT_TIMEOUT_VARIABLE).ok().as_deref(),
+            std::env::var(READ_TIMEOUT_VARIABLE).ok().as_deref(),
+        ));
     if let Some(profile) = profile {
         loader = loader.profile_name(profile).credentials_provider(
             aws_config::profile::ProfileFileCredentialsProvider::builder()
@@ -61,23 +61,66 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
     let s3_conf = with_debug_log(aws_sdk_s3::config::Builder::from(&sdk))
         // Hostname endpoints (localhost, proxies) only work with path-style addressing.
         .force_path_style(s3_override.is_some())
+        .interceptor(CallRecorder)
         .build();
     let s3_url_base = s3_override.unwrap_or_else(|| default_s3_url(&region));
     crate::debug::log(&format!("AWS region: {region}"));
     Ok(Aws {
         cfn: aws_sdk_cloudformation::Client::from_conf(
-            with_debug_log(aws_sdk_cloudformation::config::Builder::from(&sdk)).build(),
+            with_debug_log(aws_sdk_cloudformation::config::Builder::from(&sdk))
+                .interceptor(CallRecorder)
+                .build(),
         ),
         s3: aws_sdk_s3::Client::from_conf(s3_conf),
         ecr: aws_sdk_ecr::Client::from_conf(
-            with_debug_log(aws_sdk_ecr::config::Builder::from(&sdk)).build(),
+            with_debug_log(aws_sdk_ecr::config::Builder::from(&sdk))
+                .interceptor(CallRecorder)
+                .build(),
         ),
         sts: aws_sdk_sts::Client::from_conf(
-            with_debug_log(aws_sdk_sts::config::Builder::from(&sdk)).build(),
+            with_debug_log(aws_sdk_sts::config::Builder::from(&sdk))
+                .interceptor(CallRecorder)
+                .build(),
         ),
         region,
         s3_url_base,
     })
+}
+
+/// samrs's variables for the seconds a connection may take to open, and a request to be
+/// answered once sent (each try; the SDK retries a try that timed out).
+pub const CONNECT_TIMEOUT_VARIABLE: &str = "SAMRS_CONNECT_TIMEOUT";
+pub const READ_TIMEOUT_VARIABLE: &str = "SAMRS_READ_TIMEOUT";
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connect and read timeouts for every call: 5 s to connect and 30 s for an answer by default
+/// (AWS answers in well under a second; a silent endpoint costs 30 s a try, not the minute of the
+/// SDK's defaults), or the variables' positive numbers of seconds. Uploads get more time to send
+/// their bytes ([`upload_timeouts`]).
+pub fn timeout_config(connect: Option<&str>, read: Option<&str>) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(seconds(connect).unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+        .read_timeout(seconds(read).unwrap_or(DEFAULT_READ_TIMEOUT))
+        .build()
+}
+
+/// An upload's timeouts: the read timeout starts once the request is sent, so it also covers
+/// sending `bytes`; they get time at 128 KiB/s on top.
+pub fn upload_timeouts(base: &TimeoutConfig, bytes: usize) -> TimeoutConfig {
+    let read = base.read_timeout().unwrap_or(DEFAULT_READ_TIMEOUT);
+    let sending = Duration::from_secs_f64(bytes as f64 / (128.0 * 1024.0));
+    TimeoutConfig::builder()
+        .connect_timeout(base.connect_timeout().unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+        .read_timeout(read + sending)
+        .build()
+}
+
+fn seconds(value: Option<&str>) -> Option<Duration> {
+    value
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
 }
 
 /// Resolves the credentials once; a failure becomes one line naming its cause.
@@ -333,11 +376,8 @@ pub fn retry_config(max_attempts: Option<&str>, backoff: Option<&str>) -> RetryC
         .filter(|n| *n > 0)
         .unwrap_or(DEFAULT_MAX_ATTEMPTS);
     let config = RetryConfig::standard().with_max_attempts(attempts);
-    match backoff
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
-    {
-        Some(seconds) => config.with_initial_backoff(Duration::from_secs_f64(seconds)),
+    match seconds(backoff) {
+        Some(backoff) => config.with_initial_backoff(backoff),
         None => config,
     }
 }
@@ -405,6 +445,9 @@ impl AwsError {
                 Some("the credentials in use lack this permission")
             }
             "connection" => Some("check the network, or AWS_ENDPOINT_URL if you set one"),
+            "timeout" => Some(
+                "no answer in time: check the network, or allow more seconds with SAMRS_READ_TIMEOUT and SAMRS_CONNECT_TIMEOUT",
+            ),
             _ => None,
         }
     }
@@ -426,7 +469,9 @@ where
             let text = source_chain(err);
             if text.contains("credentials") || text.contains("no credentials") {
                 ("credentials".into(), "no AWS credentials were found".into())
-            } else if d.is_io() || d.is_timeout() {
+            } else if d.is_timeout() {
+                ("timeout".into(), text)
+            } else if d.is_io() {
                 ("connection".into(), text)
             } else {
                 ("dispatch".into(), text)
@@ -536,6 +581,27 @@ mod tests {
             assert_eq!(config.max_attempts(), 5, "{bad}");
             assert_eq!(config.initial_backoff(), Duration::from_secs(1), "{bad}");
         }
+    }
+
+    #[test]
+    fn timeouts_default_to_5_and_30_seconds_and_follow_the_environment() {
+        let default = timeout_config(None, None);
+        assert_eq!(default.connect_timeout(), Some(Duration::from_secs(5)));
+        assert_eq!(default.read_timeout(), Some(Duration::from_secs(30)));
+        let tuned = timeout_config(Some("0.5"), Some("2"));
+        assert_eq!(tuned.connect_timeout(), Some(Duration::from_millis(500)));
+        assert_eq!(tuned.read_timeout(), Some(Duration::from_secs(2)));
+        for bad in ["0", "-1", "x", "", "inf"] {
+            assert_eq!(timeout_config(Some(bad), Some(bad)), default, "{bad}");
+        }
+    }
+
+    #[test]
+    fn uploads_get_time_to_send_their_bytes() {
+        let base = timeout_config(None, Some("2"));
+        let upload = upload_timeouts(&base, 1280 * 1024);
+        assert_eq!(upload.read_timeout(), Some(Duration::from_secs(12)));
+        assert_eq!(upload.connect_timeout(), Some(Duration::from_secs(5)));
     }
 
     #[test]

@@ -331,6 +331,10 @@ pub struct DeleteArgs {
     #[arg(long, conflicts_with = "stack_name")]
     pub orphans: bool,
 
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -10,9 +10,12 @@
 //! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
 //!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
+//! - [`journal`]: what a run did, as the `--output json` document; [`calls`] (the AWS calls in
+//!   flight) and [`waiting`] (the UI's "still waiting for ..." lines).
 
 pub mod artifacts;
 pub mod aws;
+pub mod calls;
 pub mod cli;
 pub mod cloudformation;
 pub mod companion;
@@ -23,6 +26,7 @@ pub mod deploy;
 pub mod ecr;
 pub mod guided;
 pub mod interrupt;
+pub mod journal;
 pub mod managed_bucket;
 pub mod output;
 pub mod package;
@@ -31,29 +35,90 @@ pub mod push;
 pub mod s3;
 pub mod settings;
 pub mod template;
+pub mod waiting;
 
 use std::process::ExitCode;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, OutputFormat};
+use deploy::Finish;
+use journal::Ending;
 
 /// Runs a parsed command line and maps the result to sam's exit statuses: 0 done, 1 failed,
-/// 2 a usage mistake.
+/// 2 a usage mistake, 130 interrupted. With `--output json`, the run's document ends stdout
+/// whatever the ending.
 pub fn run(cli: Cli) -> ExitCode {
-    let result = match cli.command {
-        Command::Deploy(args) => run_deploy(&args),
-        Command::Delete(args) => run_delete(&args),
+    let (command, format) = match &cli.command {
+        Command::Deploy(args) => (
+            journal::Command::Deploy,
+            args.output.unwrap_or(OutputFormat::Text),
+        ),
+        Command::Delete(args) => (journal::Command::Delete, args.output),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("Error: {}", one_line(&err));
-            if err.downcast_ref::<settings::UsageError>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
+    // The flag's format until the settings are resolved (samconfig may choose another).
+    let mut ui = output::Ui::new(format);
+    let result = match &cli.command {
+        Command::Deploy(args) => run_deploy(args, &mut ui).map(Some),
+        Command::Delete(args) => run_delete(args, &ui).map(|()| None),
+    };
+    let ending = match result {
+        Ok(None | Some(Finish::Deployed)) => Ending::Done,
+        Ok(Some(Finish::NothingToDeploy)) => Ending::NoChanges,
+        Ok(Some(Finish::Stopped)) => Ending::Stopped,
+        Err(err) => match err.downcast_ref::<interrupt::Interrupted>() {
+            Some(interrupted) => {
+                eprintln!("{interrupted}");
+                Ending::Interrupted(interrupted.to_string())
             }
-        }
+            None => {
+                let line = one_line(&err);
+                eprintln!("Error: {line}");
+                let code = if err.downcast_ref::<settings::UsageError>().is_some() {
+                    2
+                } else {
+                    1
+                };
+                Ending::Failed(journal::error_report(&err, line, code))
+            }
+        },
+    };
+    ui.print_document(command, &ending);
+    ExitCode::from(match &ending {
+        Ending::Failed(report) => report.exit_code,
+        Ending::Interrupted(_) => interrupt::exit_status(),
+        _ => 0,
+    })
+}
+
+/// A command line clap could not parse: the one `Error:` line, and with `--output json` among
+/// the arguments the document too (status `failure`, error type `usage`); exit 2.
+pub fn usage_failure(line: &str, args: &[String]) -> ExitCode {
+    eprintln!("Error: {line}");
+    let command = match args.get(1).map(String::as_str) {
+        Some("delete") => journal::Command::Delete,
+        _ => journal::Command::Deploy,
+    };
+    if wants_json(args) {
+        let report = journal::ErrorReport {
+            kind: "usage",
+            message: line.to_string(),
+            call: None,
+            resources: None,
+            exit_code: 2,
+        };
+        output::Ui::new(OutputFormat::Json).print_document(command, &Ending::Failed(report));
     }
+    ExitCode::from(2)
+}
+
+/// Whether the arguments ask for `--output json` (read without clap, which failed on them).
+pub fn wants_json(args: &[String]) -> bool {
+    let json = |value: &str| value.eq_ignore_ascii_case("json");
+    args.iter()
+        .zip(args.iter().skip(1).map(Some).chain(std::iter::once(None)))
+        .any(|(arg, next)| {
+            arg.strip_prefix("--output=").is_some_and(json)
+                || (arg == "--output" && next.is_some_and(|n| json(n)))
+        })
 }
 
 /// The error and its causes on one line, leaving out a cause whose text the line already holds
@@ -70,36 +135,59 @@ fn one_line(err: &anyhow::Error) -> String {
     line.replace('\n', " ")
 }
 
-fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {
-    interrupt::install(Some("samrs deploy"))?;
+/// Ctrl-C ends the run: with `--output json` the document is printed first.
+fn install_interrupt(
+    rerun: Option<&'static str>,
+    ui: &output::Ui,
+    command: journal::Command,
+) -> std::io::Result<()> {
+    let ui = ui.clone();
+    interrupt::install(
+        rerun,
+        Box::new(move |line| {
+            let message = line.unwrap_or("Interrupted").to_string();
+            ui.print_document(command, &Ending::Interrupted(message));
+        }),
+    )
+}
+
+/// The UI's "still waiting for ..." lines while a command runs.
+fn watch_calls(ui: &output::Ui) -> waiting::Watch {
+    let threshold = std::env::var(waiting::THRESHOLD_VARIABLE).ok();
+    waiting::watch(ui, waiting::threshold(threshold.as_deref()))
+}
+
+fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Finish> {
     let cwd = std::env::current_dir()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     // Guided asks on a terminal, so its output is text; the other settings are resolved first
     // because samconfig may choose the output format.
     let resolved = if args.guided {
         None
     } else {
-        Some(settings::resolve(args, &cwd)?)
+        Some(runtime.block_on(ui.phase(journal::Phase::Settings, async {
+            settings::resolve(args, &cwd)
+        }))?)
     };
-    let ui = output::Ui::new(
-        resolved
-            .as_ref()
-            .map_or(cli::OutputFormat::Text, |s| s.output),
-    );
-    let ui = if resolved.as_ref().is_some_and(|s| s.no_progressbar) {
-        ui.without_progress_bars()
-    } else {
-        ui
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    *ui = ui.with_format(resolved.as_ref().map_or(OutputFormat::Text, |s| s.output));
+    if resolved.as_ref().is_some_and(|s| s.no_progressbar) {
+        *ui = ui.clone().without_progress_bars();
+    }
+    let ui = &*ui;
+    install_interrupt(Some("samrs deploy"), ui, journal::Command::Deploy)?;
+    let _watch = watch_calls(ui);
     runtime.block_on(async {
         let settings = match resolved {
             Some(settings) => settings,
-            None => guided::run(args, &cwd, &ui).await?,
+            None => {
+                ui.phase(journal::Phase::Settings, guided::run(args, &cwd, ui))
+                    .await?
+            }
         };
         start(
-            &ui,
+            ui,
             settings.debug,
             &settings.warnings,
             &settings::debug_lines(&settings),
@@ -113,7 +201,7 @@ fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {
             let given = cli::given_on_command_line(std::env::args_os());
             let entries = settings::save::deploy_entries(&settings, &given);
             save_params(
-                &ui,
+                ui,
                 &target,
                 args.config.config_env.as_deref(),
                 "deploy",
@@ -121,18 +209,17 @@ fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {
                 settings.region.as_deref(),
             )?;
         }
-        deploy::run(&settings, &ui).await
-    })?;
-    Ok(())
+        deploy::run(&settings, ui).await
+    })
 }
 
-fn run_delete(args: &cli::DeleteArgs) -> anyhow::Result<()> {
-    interrupt::install(None)?;
+fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
     let cwd = std::env::current_dir()?;
     let settings = settings::resolve_delete(args, &cwd)?;
-    let ui = output::Ui::new(cli::OutputFormat::Text);
+    install_interrupt(None, ui, journal::Command::Delete)?;
+    let _watch = watch_calls(ui);
     start(
-        &ui,
+        ui,
         settings.debug,
         &settings.warnings,
         &settings::delete_debug_lines(&settings),
@@ -146,7 +233,7 @@ fn run_delete(args: &cli::DeleteArgs) -> anyhow::Result<()> {
         let given = cli::given_on_command_line(std::env::args_os());
         let entries = settings::save::delete_entries(&settings, &given);
         save_params(
-            &ui,
+            ui,
             &target,
             args.config.config_env.as_deref(),
             "delete",
@@ -157,7 +244,7 @@ fn run_delete(args: &cli::DeleteArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(delete::run(&settings, &ui))
+    runtime.block_on(delete::run(&settings, ui))
 }
 
 /// Before a command acts: the warnings about its settings, and (with `--debug`) how they were
@@ -198,4 +285,23 @@ fn save_params(
         settings::save::summary(entries, region.as_deref())
     ));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(text: &str) -> Vec<String> {
+        text.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn json_output_is_seen_in_arguments_clap_rejected() {
+        assert!(wants_json(&argv("samrs deploy --output json --stack")));
+        assert!(wants_json(&argv("samrs deploy --output JSON --stack")));
+        assert!(wants_json(&argv("samrs delete --bogus --output=json")));
+        assert!(!wants_json(&argv("samrs deploy --output")));
+        assert!(!wants_json(&argv("samrs deploy --output text --json")));
+        assert!(!wants_json(&argv("samrs deploy --output xml")));
+    }
 }

@@ -43,6 +43,10 @@ pub async fn upload_with_dedup(
     if !dest.force_upload && object_exists(s3, &dest.bucket, key).await? {
         return Ok(Upload::AlreadyPresent);
     }
+    let timeouts = s3
+        .config()
+        .timeout_config()
+        .map(|base| crate::aws::upload_timeouts(base, body.len()));
     let mut put = s3
         .put_object()
         .bucket(&dest.bucket)
@@ -57,7 +61,13 @@ pub async fn upload_with_dedup(
             .ssekms_key_id(kms),
         None => put.server_side_encryption(ServerSideEncryption::Aes256),
     };
-    put.send().await.aws("S3 PutObject")?;
+    let mut longer = aws_sdk_s3::config::Builder::default();
+    longer.set_timeout_config(timeouts);
+    put.customize()
+        .config_override(longer)
+        .send()
+        .await
+        .aws("S3 PutObject")?;
     Ok(Upload::Sent)
 }
 
