@@ -1,12 +1,14 @@
 //! AWS calls in flight, for the UI to say what samrs waits for: an SDK interceptor on every
 //! client ([`CallRecorder`]) records when each call starts, each retry of it, and its end, with
-//! what it is about (the stack, repository or object the request names). Nothing here prints:
-//! [`crate::waiting`] reads [`in_flight`] and draws.
+//! what it is about (the stack, repository or object the request names), and counts the
+//! CloudFormation attempts that were throttled. Nothing here prints: [`crate::waiting`] reads
+//! [`in_flight`] and draws; the poll schedule reads [`throttled_attempts`] and slows down.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
 use aws_sdk_cloudformation::config::interceptors::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
     FinalizerInterceptorContextRef,
@@ -31,6 +33,12 @@ pub struct InFlight {
 
 static BOARD: Mutex<Vec<InFlight>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+static THROTTLED: AtomicU64 = AtomicU64::new(0);
+
+/// How many CloudFormation attempts CloudFormation throttled so far (the SDK retries them).
+pub fn throttled_attempts() -> u64 {
+    THROTTLED.load(Ordering::Relaxed)
+}
 
 /// The calls that have not answered yet, oldest first.
 pub fn in_flight() -> Vec<InFlight> {
@@ -105,6 +113,24 @@ impl Intercept for CallRecorder {
         Ok(())
     }
 
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let cloudformation = cfg
+            .load::<Metadata>()
+            .is_some_and(|m| m.service() == "CloudFormation");
+        if let Some(response) = context.response().filter(|_| cloudformation) {
+            let body = response.body().bytes().unwrap_or_default();
+            if is_throttling(response.status().as_u16(), body) {
+                THROTTLED.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
     fn read_after_execution(
         &self,
         _context: &FinalizerInterceptorContextRef<'_>,
@@ -118,6 +144,34 @@ impl Intercept for CallRecorder {
         }
         Ok(())
     }
+}
+
+/// Whether an answer is a throttling error, by the codes the SDK's retry classifies as
+/// throttling: HTTP 429, or the error code of a query (`<Code>Throttling</Code>`) or JSON
+/// (`"__type": "...#ThrottlingException"`) error body.
+pub fn is_throttling(status: u16, body: &[u8]) -> bool {
+    if status == 429 {
+        return true;
+    }
+    if status < 400 {
+        return false;
+    }
+    let text = String::from_utf8_lossy(body);
+    let xml_code = text
+        .split_once("<Code>")
+        .and_then(|(_, rest)| rest.split_once("</Code>"))
+        .map(|(code, _)| code.trim().to_string());
+    let json_code = || {
+        let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let kind = value
+            .get("__type")
+            .or_else(|| value.get("code"))?
+            .as_str()?;
+        Some(kind.rsplit('#').next().unwrap_or(kind).to_string())
+    };
+    xml_code
+        .or_else(json_code)
+        .is_some_and(|code| THROTTLING_ERRORS.contains(&code.as_str()))
 }
 
 /// What a request to `service` is about, read from what it sends: a CloudFormation form's
@@ -211,6 +265,30 @@ mod tests {
             None
         );
         assert_eq!(target_of("STS", url, b"Action=GetCallerIdentity"), None);
+    }
+
+    #[test]
+    fn throttling_answers_are_told_apart_from_other_errors() {
+        let query = |code: &str| {
+            format!(
+                "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
+                 <Error><Type>Sender</Type><Code>{code}</Code><Message>Rate exceeded</Message></Error>\
+                 <RequestId>1f2c</RequestId></ErrorResponse>"
+            )
+        };
+        assert!(is_throttling(400, query("Throttling").as_bytes()));
+        assert!(!is_throttling(400, query("ValidationError").as_bytes()));
+        assert!(!is_throttling(200, query("Throttling").as_bytes()));
+        assert!(is_throttling(
+            400,
+            br#"{"__type":"com.amazonaws.ecr#ThrottlingException","message":"Rate exceeded"}"#
+        ));
+        assert!(!is_throttling(
+            400,
+            br#"{"__type":"RepositoryNotFoundException"}"#
+        ));
+        assert!(is_throttling(429, b""));
+        assert!(!is_throttling(500, b"<html>oops</html>"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::aws::{self, Aws, AwsResultExt};
-use crate::cloudformation::{self as cfn, poll::Poller, EventRow};
+use crate::cloudformation::{self as cfn, poll::Poller, EventRow, Want};
 use crate::companion::{md5_hex, CompanionStack};
 use crate::journal::{Action, Fact, Phase, StackRole};
 use crate::output::{Table, Tone, Ui};
@@ -304,12 +304,11 @@ async fn delete_once(
 ) -> anyhow::Result<Vec<EventRow>> {
     let mut cursor = cfn::EventCursor::after_current(&aws.cfn, name).await?;
     cfn::delete_stack(&aws.cfn, name, retain).await?;
-    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
-    match outcome.stack {
+    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Status, |_| {}).await?;
+    match outcome.status.as_deref() {
         None => Ok(Vec::new()),
-        Some(stack) if stack.status == "DELETE_COMPLETE" => Ok(Vec::new()),
-        Some(stack) if stack.status == "DELETE_FAILED" => Ok(outcome.failures),
-        Some(stack) => bail!("Deleting stack {name} ended in {}", stack.status),
+        Some("DELETE_FAILED") => Ok(outcome.failures),
+        Some(status) => bail!("Deleting stack {name} ended in {status}"),
     }
 }
 

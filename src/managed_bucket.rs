@@ -7,7 +7,7 @@
 use anyhow::{bail, Context};
 
 use crate::aws::Aws;
-use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetOutcome, ChangeSetRequest};
+use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetOutcome, ChangeSetRequest, Want};
 use crate::journal::{Action, Fact, StackRole};
 use crate::output::Ui;
 
@@ -31,7 +31,7 @@ pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyho
             stack.status
         ));
         let mut cursor = cfn::EventCursor::after_current(&aws.cfn, STACK_NAME).await?;
-        existing = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {})
+        existing = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Stack, |_| {})
             .await?
             .stack;
     }
@@ -47,12 +47,9 @@ pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyho
         return Ok(NOT_YET_CREATED.to_string());
     }
     ui.line("\tCreating the required resources...");
-    create(aws, poller, in_review)
+    let stack = create(aws, poller, in_review)
         .await
         .context("Failed to create managed resources")?;
-    let stack = cfn::describe_stack(&aws.cfn, STACK_NAME)
-        .await?
-        .with_context(|| format!("Stack {STACK_NAME} disappeared right after it was created"))?;
     ui.line("\tSuccessfully created!");
     ui.record(Fact::Stack {
         name: STACK_NAME.to_string(),
@@ -87,9 +84,10 @@ fn bucket_of(stack: &cfn::StackInfo) -> anyhow::Result<String> {
         .with_context(|| format!("Stack {STACK_NAME} exists, but is missing the managed source bucket key. Failing as this stack was likely not created by the AWS SAM CLI."))
 }
 
-/// `in_review`: an earlier run made the stack and its `InitialCreation` change set but never
-/// executed it; CloudFormation refuses a second change set of that name.
-async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<()> {
+/// Creates the stack and returns it. `in_review`: an earlier run made the stack and its
+/// `InitialCreation` change set but never executed it; CloudFormation refuses a second change
+/// set of that name.
+async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<cfn::StackInfo> {
     let change_set_name = if in_review {
         format!("InitialCreation{}", chrono::Utc::now().timestamp_millis())
     } else {
@@ -115,9 +113,9 @@ async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<(
     }
     let mut cursor = cfn::EventCursor::for_new_stack(STACK_NAME);
     cfn::execute_change_set(&aws.cfn, STACK_NAME, &id, false).await?;
-    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
+    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Stack, |_| {}).await?;
     match outcome.stack {
-        Some(stack) if stack.status == "CREATE_COMPLETE" => Ok(()),
+        Some(stack) if stack.status == "CREATE_COMPLETE" => Ok(stack),
         other => bail!(
             "stack {STACK_NAME} ended in {}{}",
             other.map_or("DELETE_COMPLETE".to_string(), |s| s.status),

@@ -1,9 +1,11 @@
 //! Thin CloudFormation calls: describe, change sets, execution with event streaming, deletion.
 //!
 //! No decisions are made here beyond "is it finished yet": what to do with a stack lives in
-//! [`state`], the poll schedule in [`poll`]. Every wait polls with our own schedule instead of the
-//! SDK's waiters (30 s minimum between polls) and reports the events as they arrive.
+//! [`state`], the poll schedule in [`poll`], the describe calls a stack may get in [`budget`]
+//! (every describe call here takes its token). Every wait polls with our own schedule instead of
+//! the SDK's waiters (30 s minimum between polls) and reports the events as they arrive.
 
+pub mod budget;
 pub mod poll;
 pub mod state;
 
@@ -41,6 +43,7 @@ pub struct StackOutput {
 
 /// The stack, or None when CloudFormation says it does not exist.
 pub async fn describe_stack(cfn: &Client, name: &str) -> Result<Option<StackInfo>, AwsError> {
+    budget::take(name).await;
     let result = cfn
         .describe_stacks()
         .stack_name(name)
@@ -264,6 +267,7 @@ pub async fn wait_for_change_set(
     let mut poller = poller.restart();
     loop {
         poller.wait().await;
+        budget::take(stack_name).await;
         let first = cfn
             .describe_change_set()
             .change_set_name(change_set_id)
@@ -277,6 +281,7 @@ pub async fn wait_for_change_set(
                 let mut changes = change_rows(first.changes());
                 let mut token = first.next_token().map(str::to_string);
                 while let Some(next) = token {
+                    budget::take(stack_name).await;
                     let page = cfn
                         .describe_change_set()
                         .change_set_name(change_set_id)
@@ -435,6 +440,7 @@ impl EventCursor {
         let mut fresh = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..MAX_EVENT_PAGES {
+            budget::take(&self.stack_name).await;
             let result = cfn
                 .describe_stack_events()
                 .stack_name(&self.stack_name)
@@ -474,68 +480,110 @@ impl EventCursor {
         Ok(fresh)
     }
 
-    /// Whether an event is the stack's own, ending the operation.
-    pub fn ends_operation(&self, row: &EventRow) -> bool {
-        row.resource_type == "AWS::CloudFormation::Stack"
+    /// The terminal status of the stack's own event ending the operation, if `row` is one.
+    pub fn ends_operation<'r>(&self, row: &'r EventRow) -> Option<&'r str> {
+        let status = row.status.split(" - ").next().unwrap_or_default();
+        (row.resource_type == "AWS::CloudFormation::Stack"
             && row.logical_id == self.stack_name
-            && state::is_terminal(row.status.split(" - ").next().unwrap_or_default())
+            && state::is_terminal(status))
+        .then_some(status)
     }
+}
+
+/// What a wait must hand back besides the final status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// The status alone, which the stack's own final event carries: no extra call.
+    Status,
+    /// The stack as DescribeStacks gives it (outputs): read once the operation ended.
+    Stack,
 }
 
 /// How a wait for a stack operation ended.
 #[derive(Debug, Clone)]
 pub struct StackOutcome {
-    /// The stack afterwards; None when it no longer exists (deleted).
+    /// The final status; None when the stack no longer exists (deleted).
+    pub status: Option<String>,
+    /// The stack afterwards, with [`Want::Stack`] (None when it no longer exists).
     pub stack: Option<StackInfo>,
     /// The failure events seen during the wait, with their reasons.
     pub failures: Vec<EventRow>,
 }
 
+/// One poll in [`STACK_CHECK_EVERY`] reads the stack instead of its events, in case the stack's
+/// own final event is never seen (a cursor that lost its place): the wait still ends.
+const STACK_CHECK_EVERY: u32 = 10;
+
 /// Polls a stack operation to its end, handing every new event to `on_event`.
-/// Each poll reads only the events; the stack itself is read when its own terminal event
-/// arrives (and every few polls, in case events lag).
+/// Each poll is one call: the events, whose last one, the stack's own terminal event, ends the
+/// wait with the status it carries. The stack is read after that only for [`Want::Stack`], and
+/// instead of the events every [`STACK_CHECK_EVERY`]th poll.
 pub async fn wait_for_stack(
     cfn: &Client,
     cursor: &mut EventCursor,
     poller: &Poller,
+    want: Want,
     mut on_event: impl FnMut(&EventRow),
 ) -> Result<StackOutcome, AwsError> {
     let _interruptible = crate::interrupt::StackWait::new(&cursor.stack_name);
     let mut poller = poller.restart();
     let mut failures = Vec::new();
+    let gone = |failures| StackOutcome {
+        status: None,
+        stack: None,
+        failures,
+    };
     let mut polls: u32 = 0;
+    // The final status, once an event or a stack read showed it.
+    let mut ended: Option<String> = None;
     loop {
         poller.wait().await;
         polls += 1;
-        let events = cursor.poll(cfn).await?;
-        if cursor.stack_gone() {
-            return Ok(StackOutcome {
-                stack: None,
-                failures,
-            });
-        }
-        let mut finished = false;
-        for event in &events {
-            on_event(event);
-            if event.is_failure() {
-                failures.push(event.clone());
+        let mut stack = None;
+        if ended.is_some() || polls % STACK_CHECK_EVERY == 0 {
+            match describe_stack(cfn, &cursor.stack_name).await? {
+                None => return Ok(gone(failures)),
+                Some(info) if state::is_terminal(&info.status) => stack = Some(info),
+                // The events ran ahead of the stack's own record: poll on.
+                Some(_) => continue,
             }
-            finished |= cursor.ends_operation(event);
         }
-        if finished || polls % 8 == 0 {
-            let stack = describe_stack(cfn, &cursor.stack_name).await?;
-            match &stack {
-                Some(info) if !state::is_terminal(&info.status) => continue,
-                Some(info) if info.status == "DELETE_COMPLETE" => {
-                    return Ok(StackOutcome {
-                        stack: None,
-                        failures,
-                    })
+        if ended.is_none() {
+            // This poll's events, or the end's tail and failures when the stack read found it.
+            for event in cursor.poll(cfn).await? {
+                on_event(&event);
+                if event.is_failure() {
+                    failures.push(event.clone());
                 }
-                // The stack's own terminal event is the operation's last.
-                _ => return Ok(StackOutcome { stack, failures }),
+                if let Some(status) = cursor.ends_operation(&event) {
+                    ended = Some(status.to_string());
+                }
+            }
+            if cursor.stack_gone() {
+                return Ok(gone(failures));
+            }
+            if let Some(info) = &stack {
+                ended = Some(info.status.clone());
             }
         }
+        let Some(status) = ended.clone() else {
+            continue;
+        };
+        if status == "DELETE_COMPLETE" {
+            return Ok(gone(failures));
+        }
+        if want == Want::Stack && stack.is_none() {
+            match describe_stack(cfn, &cursor.stack_name).await? {
+                None => return Ok(gone(failures)),
+                Some(info) if !state::is_terminal(&info.status) => continue,
+                Some(info) => stack = Some(info),
+            }
+        }
+        return Ok(StackOutcome {
+            status: Some(stack.as_ref().map_or(status, |s| s.status.clone())),
+            stack,
+            failures,
+        });
     }
 }
 
@@ -657,26 +705,30 @@ mod tests {
             logical_id: id.into(),
             reason: None,
         };
-        assert!(cursor.ends_operation(&event(
-            "UPDATE_COMPLETE",
-            "AWS::CloudFormation::Stack",
-            "app"
-        )));
-        assert!(cursor.ends_operation(&event(
-            "ROLLBACK_COMPLETE",
-            "AWS::CloudFormation::Stack",
-            "app"
-        )));
-        assert!(!cursor.ends_operation(&event(
-            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
-            "AWS::CloudFormation::Stack",
-            "app"
-        )));
-        assert!(!cursor.ends_operation(&event(
-            "CREATE_COMPLETE",
-            "AWS::CloudFormation::Stack",
-            "Nested"
-        )));
-        assert!(!cursor.ends_operation(&event("CREATE_COMPLETE", "AWS::Lambda::Function", "app")));
+        let stack = "AWS::CloudFormation::Stack";
+        assert_eq!(
+            cursor.ends_operation(&event("UPDATE_COMPLETE", stack, "app")),
+            Some("UPDATE_COMPLETE")
+        );
+        assert_eq!(
+            cursor.ends_operation(&event("ROLLBACK_COMPLETE", stack, "app")),
+            Some("ROLLBACK_COMPLETE")
+        );
+        assert_eq!(
+            cursor.ends_operation(&event("DELETE_FAILED - something", stack, "app")),
+            Some("DELETE_FAILED")
+        );
+        assert_eq!(
+            cursor.ends_operation(&event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", stack, "app")),
+            None
+        );
+        assert_eq!(
+            cursor.ends_operation(&event("CREATE_COMPLETE", stack, "Nested")),
+            None
+        );
+        assert_eq!(
+            cursor.ends_operation(&event("CREATE_COMPLETE", "AWS::Lambda::Function", "app")),
+            None
+        );
     }
 }

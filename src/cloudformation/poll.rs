@@ -1,67 +1,102 @@
 //! How often samrs asks CloudFormation whether something finished.
 //!
-//! The SDK's waiters sleep at least 30 s between polls; the SAM CLI sleeps 5 s. samrs polls at
-//! once, then backs off from a quarter second to 5 s, so fast operations end fast and long ones
-//! cost few calls. `SAM_CLI_POLL_DELAY` (seconds, as the SAM CLI reads it) fixes the interval.
+//! On AWS a stack operation takes seconds to minutes; what a client controls is how soon it
+//! notices the end. samrs polls at once (an operation may already be over), then once a second,
+//! each poll due one period after the previous one started (so call latency does not add up): the
+//! end of an operation is seen within a second of it, half a second on average, however long it
+//! ran. That is the rate [`super::budget`] allows a stack, so the polls never wait for it in the
+//! steady state. The SDK waiters sleep at least 30 s between polls; the SAM CLI sleeps 5 s.
+//!
+//! A throttled call (the SDK retries it, see [`crate::calls::throttled_attempts`]) doubles the
+//! period, up to 16 times, and each poll that is not throttled brings it back by a fifth.
+//! `SAM_CLI_POLL_DELAY` (seconds, as the SAM CLI reads it) fixes the period instead of the second.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-const FIRST: Duration = Duration::from_millis(250);
-const MAX: Duration = Duration::from_secs(5);
+/// The period between polls, and the rate of describe calls a stack is allowed.
+pub const PERIOD: Duration = Duration::from_secs(1);
+/// How far throttling may stretch the period.
+const MAX_SLOWDOWN: f64 = 16.0;
+/// Each poll without a throttle shrinks the stretch by this factor.
+const RECOVERY: f64 = 0.8;
 
-/// A poll schedule; `next()` gives the sleep before each poll.
+/// The variable that fixes the period (the SAM CLI's name for it).
+pub const POLL_DELAY_VARIABLE: &str = "SAM_CLI_POLL_DELAY";
+
+/// The period in force: `SAM_CLI_POLL_DELAY` when it is a positive number of seconds, else [`PERIOD`].
+pub fn period(poll_delay: Option<&str>) -> Duration {
+    poll_delay
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+        .map_or(PERIOD, Duration::from_secs_f64)
+}
+
+/// A poll schedule for one wait; [`Poller::wait`] sleeps until the next poll is due.
 #[derive(Debug, Clone)]
 pub struct Poller {
-    fixed: Option<Duration>,
-    attempt: u32,
+    period: Duration,
+    /// How much throttling has stretched the period (1: not at all).
+    slowdown: f64,
+    /// When the previous poll was due; None before the first.
+    last: Option<Instant>,
+    /// The count of throttled CloudFormation attempts when the previous poll was due.
+    throttles: u64,
 }
 
 impl Poller {
-    /// The schedule in force: `SAM_CLI_POLL_DELAY` when set to a positive number, else adaptive.
+    /// The schedule in force: `SAM_CLI_POLL_DELAY` when set to a positive number, else a second.
     pub fn from_env() -> Self {
-        Self::new(std::env::var("SAM_CLI_POLL_DELAY").ok().as_deref())
+        Self::new(std::env::var(POLL_DELAY_VARIABLE).ok().as_deref())
     }
 
     pub fn new(poll_delay: Option<&str>) -> Self {
-        let fixed = poll_delay
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map(Duration::from_secs_f64);
-        Poller { fixed, attempt: 0 }
+        Poller {
+            period: period(poll_delay),
+            slowdown: 1.0,
+            last: None,
+            throttles: 0,
+        }
     }
 
-    /// A fresh schedule with the same setting (each wait starts fast again).
+    /// A fresh schedule with the same setting (each wait polls at once again). A slowdown from
+    /// throttling carries over: the account is still as busy.
     pub fn restart(&self) -> Self {
         Poller {
-            fixed: self.fixed,
-            attempt: 0,
+            last: None,
+            throttles: crate::calls::throttled_attempts(),
+            ..self.clone()
         }
     }
 
     /// The interval shown in "refresh every N seconds".
     pub fn describe(&self) -> String {
-        match self.fixed {
-            Some(d) => format!("{:?} seconds", d.as_secs_f64()),
-            None => "0.25 to 5 seconds".to_string(),
-        }
+        format!("{:?} seconds", self.period.as_secs_f64())
     }
 
-    /// The delay before the next poll: none before the first.
-    pub fn next_delay(&mut self) -> Duration {
-        let attempt = self.attempt;
-        self.attempt = self.attempt.saturating_add(1);
-        if attempt == 0 {
+    /// The delay at `now` before the next poll: none before the first, else until one period
+    /// (stretched after throttling) after the previous poll was due. `throttled`: a call was
+    /// throttled since then.
+    pub fn next_delay(&mut self, now: Instant, throttled: bool) -> Duration {
+        let Some(last) = self.last else {
+            self.last = Some(now);
             return Duration::ZERO;
-        }
-        if let Some(fixed) = self.fixed {
-            return fixed;
-        }
-        let factor = 1.6f64.powi(i32::try_from(attempt - 1).unwrap_or(i32::MAX).min(20));
-        FIRST.mul_f64(factor).min(MAX)
+        };
+        self.slowdown = if throttled {
+            (self.slowdown * 2.0).min(MAX_SLOWDOWN)
+        } else {
+            (self.slowdown * RECOVERY).max(1.0)
+        };
+        let due = (last + self.period.mul_f64(self.slowdown)).max(now);
+        self.last = Some(due);
+        due - now
     }
 
+    /// Sleeps until the next poll is due.
     pub async fn wait(&mut self) {
-        let delay = self.next_delay();
+        let throttles = crate::calls::throttled_attempts();
+        let throttled = throttles > self.throttles;
+        self.throttles = throttles;
+        let delay = self.next_delay(Instant::now(), throttled);
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
@@ -72,30 +107,74 @@ impl Poller {
 mod tests {
     use super::*;
 
-    #[test]
-    fn adaptive_schedule_starts_at_once_and_caps_at_five_seconds() {
-        let mut p = Poller::new(None);
-        let delays: Vec<u128> = (0..12).map(|_| p.next_delay().as_millis()).collect();
-        assert_eq!(&delays[..5], &[0, 250, 400, 640, 1024]);
-        assert_eq!(*delays.last().unwrap(), 5000);
-        assert!(delays.windows(2).all(|w| w[0] <= w[1]));
+    /// The delays of `polls` polls when each poll takes `latency` and the `throttled` ones were
+    /// throttled (by index of the poll after which the throttle is seen).
+    fn delays(p: &mut Poller, polls: usize, latency: Duration, throttled: &[usize]) -> Vec<u128> {
+        let mut now = Instant::now();
+        (0..polls)
+            .map(|i| {
+                let delay = p.next_delay(now, throttled.contains(&i));
+                now += delay + latency;
+                delay.as_millis()
+            })
+            .collect()
     }
 
     #[test]
-    fn sam_cli_poll_delay_fixes_the_interval() {
+    fn polls_at_once_then_every_second_whatever_the_latency() {
+        let mut p = Poller::new(None);
+        let d = delays(&mut p, 6, Duration::from_millis(120), &[]);
+        assert_eq!(d, [0, 880, 880, 880, 880, 880]);
+        assert_eq!(p.describe(), "1.0 seconds");
+    }
+
+    #[test]
+    fn a_poll_slower_than_the_period_is_followed_at_once() {
+        let mut p = Poller::new(None);
+        assert_eq!(
+            delays(&mut p, 4, Duration::from_millis(1500), &[]),
+            [0, 0, 0, 0]
+        );
+    }
+
+    #[test]
+    fn a_throttle_doubles_the_period_and_clean_polls_bring_it_back() {
+        let mut p = Poller::new(None);
+        let d = delays(&mut p, 12, Duration::ZERO, &[2, 3]);
+        assert_eq!(&d[..6], &[0, 1000, 2000, 4000, 3200, 2560]);
+        assert!(d.windows(2).skip(3).all(|w| w[0] >= w[1]), "{d:?}");
+        assert_eq!(*d.last().unwrap(), 1000);
+    }
+
+    #[test]
+    fn throttling_stretches_the_period_sixteen_times_at_most() {
+        let mut p = Poller::new(None);
+        let all: Vec<usize> = (0..10).collect();
+        let d = delays(&mut p, 10, Duration::ZERO, &all);
+        assert_eq!(*d.last().unwrap(), 16_000);
+    }
+
+    #[test]
+    fn a_restarted_schedule_polls_at_once_and_keeps_its_slowdown() {
+        let mut p = Poller::new(None);
+        delays(&mut p, 3, Duration::ZERO, &[1]);
+        let mut again = p.restart();
+        assert_eq!(delays(&mut again, 2, Duration::ZERO, &[]), [0, 1280]);
+    }
+
+    #[test]
+    fn sam_cli_poll_delay_fixes_the_period() {
         let mut p = Poller::new(Some("0.05"));
-        assert_eq!(p.next_delay(), Duration::ZERO);
-        assert_eq!(p.next_delay(), Duration::from_millis(50));
-        assert_eq!(p.next_delay(), Duration::from_millis(50));
+        assert_eq!(delays(&mut p, 3, Duration::ZERO, &[]), [0, 50, 50]);
         assert_eq!(p.describe(), "0.05 seconds");
     }
 
     #[test]
-    fn invalid_or_non_positive_delay_falls_back_to_adaptive() {
-        for value in ["0", "-1", "abc", "", "NaN"] {
-            let mut p = Poller::new(Some(value));
-            p.next_delay();
-            assert_eq!(p.next_delay(), FIRST, "{value}");
+    fn invalid_or_non_positive_delay_falls_back_to_a_second() {
+        for value in ["0", "-1", "abc", "", "NaN", "inf"] {
+            assert_eq!(period(Some(value)), PERIOD, "{value}");
         }
+        assert_eq!(period(None), PERIOD);
+        assert_eq!(period(Some(" 2.5 ")), Duration::from_millis(2500));
     }
 }

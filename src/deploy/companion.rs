@@ -8,7 +8,7 @@
 use anyhow::Context;
 
 use crate::aws::{Aws, AwsResultExt};
-use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetRequest, TemplateSource};
+use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetRequest, TemplateSource, Want};
 use crate::companion::{
     self, CompanionAction, CompanionPlan, DeployedResource, PlanInput, RepoAction, RepoSettings,
 };
@@ -128,7 +128,7 @@ pub async fn apply_phase1(
                     "\tCompanion stack {name} is busy: waiting for its current operation to finish"
                 ));
                 let mut cursor = cfn::EventCursor::after_current(&aws.cfn, &name).await?;
-                cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
+                cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Status, |_| {}).await?;
                 plan = replan(&observe(aws, &name).await?)?;
             }
             CompanionAction::Recreate => {
@@ -295,12 +295,12 @@ async fn run_template(
     if !cfn::apply_directly(&aws.cfn, &request).await? {
         return Ok(());
     }
-    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
-    match outcome.stack {
-        Some(stack) if cfn::state::is_success(&stack.status) => Ok(()),
+    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Status, |_| {}).await?;
+    match outcome.status {
+        Some(status) if cfn::state::is_success(&status) => Ok(()),
         other => Err(super::DeployError::CompanionFailed {
             stack: name.to_string(),
-            status: other.map_or_else(|| "DELETE_COMPLETE".to_string(), |s| s.status),
+            status: other.unwrap_or_else(|| "DELETE_COMPLETE".to_string()),
             failures: outcome.failures,
         }
         .into()),

@@ -15,7 +15,7 @@ use anyhow::bail;
 use crate::aws::{self, Aws};
 use crate::cloudformation::{
     self as cfn, poll::Poller, state::StackAction, ChangeSetRequest, EventRow, ParameterValue,
-    StackInfo, TemplateSource,
+    StackInfo, TemplateSource, Want,
 };
 use crate::journal::{Action, Fact, Phase, StackRole};
 use crate::output::Ui;
@@ -504,7 +504,10 @@ async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Resul
         chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
     ));
     let mut events = report::EventStream::new(ui, poller);
-    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |e| events.row(e)).await?;
+    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Stack, |e| {
+        events.row(e);
+    })
+    .await?;
     events.finish();
     if let Some(stack) = &outcome.stack {
         ui.record(Fact::Deployed {
@@ -571,7 +574,7 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
                     "\tStack {stack_name} is in {status}: waiting for that operation to finish"
                 ));
                 let mut cursor = cfn::EventCursor::after_current(&aws.cfn, stack_name).await?;
-                cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
+                cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Status, |_| {}).await?;
             }
             StackAction::DeleteThenCreate if settings.dry_run => {
                 return Ok(Ready::WouldRecreate(
@@ -603,13 +606,11 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
 pub async fn delete_and_wait(aws: &Aws, stack_name: &str, poller: &Poller) -> anyhow::Result<()> {
     let mut cursor = cfn::EventCursor::after_current(&aws.cfn, stack_name).await?;
     cfn::delete_stack(&aws.cfn, stack_name, &[]).await?;
-    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
-    match outcome.stack {
+    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Status, |_| {}).await?;
+    match outcome.status {
         None => Ok(()),
-        Some(stack) if stack.status == "DELETE_COMPLETE" => Ok(()),
-        Some(stack) => bail!(
-            "Deleting stack {stack_name} ended in {}{}",
-            stack.status,
+        Some(status) => bail!(
+            "Deleting stack {stack_name} ended in {status}{}",
             failure_summary(&outcome.failures)
         ),
     }

@@ -23,9 +23,12 @@ Control API on the same port (bucket names cannot start with `_`, so no S3 path 
                         attempt=N` header, so every call fails once and its retry goes through; skip: the
                         first N matching calls go through; body: the URL-decoded request body must match
                         too, e.g. `StackName=app&`); replaces the rules
-  GET /__faults/log     JSON list of {"call": NAME, "fault": NAME|null, "status": CODE|null}, one per
-                        request in arrival order; status is set once the answer is known (after a delay's
-                        forward, even when the caller is gone)
+  GET /__faults/log     JSON list of {"call": NAME, "fault": NAME|null, "status": CODE|null, "at": SECONDS,
+                        "answered": SECONDS|null, "stack": NAME|null}, one per request in arrival order; status
+                        is set once the answer is known (after a delay's forward, even when the caller is gone);
+                        at and answered: when the request arrived and when its answer was ready, in seconds on
+                        the proxy's monotonic clock; stack: the request's StackName form field (CloudFormation),
+                        for timing a client's waits and counting the calls a stack gets
 """
 import http.client
 import json
@@ -44,7 +47,7 @@ CONTROL = "/__faults/"
 
 lock = threading.Lock()
 rules = []  # dicts: match (compiled), fault, seconds, left (None: always)
-log = []  # dicts: call, fault, status
+log = []  # dicts: call, fault, status, at, stack
 
 
 def call_name(method, path, headers, body):
@@ -59,6 +62,13 @@ def call_name(method, path, headers, body):
         if action:
             return f"{service}:{action[0]}"
     return f"{service}:{method} {path}"
+
+
+def stack_name(headers, body):
+    """The StackName form field of a query-protocol request (CloudFormation), else None."""
+    if "x-www-form-urlencoded" not in headers.get("Content-Type", ""):
+        return None
+    return (parse_qs(body.decode("utf-8", "replace")).get("StackName") or [None])[0]
 
 
 def attempt(headers):
@@ -127,6 +137,7 @@ class Handler(BaseHTTPRequestHandler):
     def answer(self, status, headers, body, entry):
         with lock:
             entry["status"] = status  # before writing: a caller that went away still ends the hold
+            entry["answered"] = time.monotonic()
         self.send_response_only(status)
         for key, value in headers:
             self.send_header(key, value)
@@ -170,7 +181,8 @@ class Handler(BaseHTTPRequestHandler):
         name = call_name(self.command, self.path, self.headers, body)
         rule = take_fault(name, attempt(self.headers), unquote_plus(body.decode("utf-8", "replace")))
         fault = rule["fault"] if rule else None
-        entry = {"call": name, "fault": fault, "status": None}
+        entry = {"call": name, "fault": fault, "status": None, "at": time.monotonic(), "answered": None,
+                 "stack": stack_name(self.headers, body)}
         with lock:
             log.append(entry)
         if fault == "reset":

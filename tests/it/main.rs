@@ -20,3 +20,4 @@ mod security;
 mod shortcut;
 mod slow_calls;
 mod smoke;
+mod wall_clock;

@@ -115,6 +115,12 @@ pub struct Call {
     pub fault: Option<String>,
     /// The status answered; None while the call is held, or for a reset.
     pub status: Option<u16>,
+    /// When it arrived, in seconds on the proxy's monotonic clock.
+    pub at: f64,
+    /// When its answer was ready (same clock); None while it is held, or for a reset.
+    pub answered: Option<f64>,
+    /// The stack it names (CloudFormation's StackName form field).
+    pub stack: Option<String>,
 }
 
 /// A running proxy in front of the shared moto.
@@ -194,6 +200,9 @@ impl FaultProxy {
                 name: c["call"].as_str().unwrap_or_default().to_string(),
                 fault: c["fault"].as_str().map(str::to_string),
                 status: c["status"].as_u64().and_then(|s| u16::try_from(s).ok()),
+                at: c["at"].as_f64().unwrap_or_default(),
+                answered: c["answered"].as_f64(),
+                stack: c["stack"].as_str().map(str::to_string),
             })
             .collect()
     }
