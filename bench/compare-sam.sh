@@ -1,22 +1,51 @@
 #!/usr/bin/env bash
-# samrs vs the real SAM CLI, against the project's local AWS emulator (issue 8).
+# samrs vs the real SAM CLI, against the project's local AWS emulator (issues 8 and 19).
 #
-#   bash bench/compare-sam.sh            # 5 rounds; ROUNDS=N to change
+#   bash bench/compare-sam.sh [--rounds N]                                  # instant model
+#   bash bench/compare-sam.sh --op-seconds 8 --changeset-seconds 2 [--rounds N]  # wall-clock model
 #
-# Per round and tool: create -> no-op redeploy -> update (one image function removed, one
-# added) -> delete, on a stack of its own, the two tools alternating phase by phase. Each command
-# is timed wall-clock, its exit status and the emulator's state are checked, and its AWS API calls
-# are counted by a proxy in front of the emulator. Also: `--version` start-up and the peak RSS of a
-# deploy. Prints a Markdown table and writes it to bench/results/latest.md.
+# Instant model (the emulator finishes every stack operation inside the API call): per round and
+# tool, create -> no-op redeploy -> update (one image function removed, one added) -> delete of an
+# app with 5 image functions and a zip function, on a stack of its own, the two tools alternating
+# phase by phase; also `--version` start-up and the peak RSS of a deploy. Writes
+# bench/results/latest.md.
 #
-# Needs python3, curl and cargo; installs the SAM CLI into bench/.sam-venv (pip) and, when
-# missing and run as root, hyperfine and GNU time (apt). Env: ROUNDS (5), CARGO_TARGET_DIR,
-# SAMRS_BIN (skip the release build), KEEP_WORK=1 (keep the temp dir with every log).
+# Wall-clock model (--op-seconds T, the emulator's MOTO_CFN_OP_SECONDS): every stack operation
+# takes T seconds and every change set C (--changeset-seconds, default T/4), as on AWS; per round
+# and tool, create -> update (one image function added, one removed) -> delete of an app with a
+# zip function and two image functions, the managed bucket created before timing. The report has
+# the floors (the operations a deploy cannot avoid waiting for), and each run's operations with the
+# time between an operation's end and the tool's noticing it. Writes bench/results/wall-clock.md.
+#
+# Each command is timed wall-clock, its exit status and the emulator's state are checked, and its
+# AWS API calls are counted (with their times and stacks) by a proxy in front of the emulator.
+#
+# Needs python3, curl and cargo; installs the SAM CLI into $SAM_VENV (pip) when it has none and,
+# when missing and run as root, hyperfine and GNU time (apt). Env: ROUNDS (5), OP_SECONDS and
+# CHANGESET_SECONDS (the options), SAM_VENV (a venv with the SAM CLI, default bench/.sam-venv,
+# e.g. /work/tools/sam-venv), CARGO_TARGET_DIR, SAMRS_BIN (skip the release build), KEEP_WORK=1
+# (keep the temp dir with every log).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 ROUNDS=${ROUNDS:-5}
+OP_SECONDS=${OP_SECONDS:-0}
+CHANGESET_SECONDS=${CHANGESET_SECONDS:-}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --op-seconds) OP_SECONDS=$2; shift 2 ;;
+    --changeset-seconds) CHANGESET_SECONDS=$2; shift 2 ;;
+    *) echo "usage: bash bench/compare-sam.sh [--rounds N] [--op-seconds T [--changeset-seconds C]]" >&2; exit 2 ;;
+  esac
+done
+if python3 -c "import sys; sys.exit(0 if float('$OP_SECONDS') > 0 else 1)"; then
+  MODE=wall-clock
+  CHANGESET_SECONDS=${CHANGESET_SECONDS:-$(python3 -c "print(float('$OP_SECONDS') / 4)")}
+else
+  MODE=instant
+fi
 WORK=$(mktemp -d /tmp/samrs-bench.XXXXXX)
 PIDS=()
 
@@ -36,7 +65,7 @@ apt_install() { # package: only as root with apt, else the caller falls back
 }
 
 # ---------------------------------------------------------------- tools
-SAM_VENV=$BENCH/.sam-venv
+SAM_VENV=${SAM_VENV:-$BENCH/.sam-venv}
 if [ ! -x "$SAM_VENV/bin/sam" ]; then
   log "installing the SAM CLI into $SAM_VENV (~1 min)"
   python3 -m venv "$SAM_VENV"
@@ -73,7 +102,9 @@ wait_http() { # url
 }
 
 MOTO_PORT=$(free_port)
-AWS_DEFAULT_REGION=us-east-1 "$MOTO_PY" "$EMU/moto_server_patched.py" -H 127.0.0.1 -p "$MOTO_PORT" \
+MOTO_ENV=()
+[ "$MODE" = wall-clock ] && MOTO_ENV=(MOTO_CFN_OP_SECONDS="$OP_SECONDS" MOTO_CFN_CHANGESET_SECONDS="$CHANGESET_SECONDS")
+env "${MOTO_ENV[@]}" AWS_DEFAULT_REGION=us-east-1 "$MOTO_PY" "$EMU/moto_server_patched.py" -H 127.0.0.1 -p "$MOTO_PORT" \
   > "$WORK/moto.log" 2>&1 &
 PIDS+=($!)
 MOTO=http://127.0.0.1:$MOTO_PORT
@@ -85,7 +116,7 @@ PIDS+=($!)
 for _ in $(seq 1 100); do [ -s "$WORK/proxy.port" ] && break; sleep 0.1; done
 PROXY=http://127.0.0.1:$(cat "$WORK/proxy.port")
 wait_http "$PROXY/moto-api/"
-log "moto $MOTO (pid ${PIDS[0]}), counting proxy $PROXY (pid ${PIDS[1]})"
+log "moto $MOTO (pid ${PIDS[0]}, $MODE${MOTO_ENV[*]:+: ${MOTO_ENV[*]}}), counting proxy $PROXY (pid ${PIDS[1]})"
 
 # ---------------------------------------------------------------- one command
 mkdir -p "$WORK/home"
@@ -93,8 +124,17 @@ mkdir -p "$WORK/home"
 TOOL_ENV=(PATH=/usr/local/bin:/usr/bin:/bin HOME="$WORK/home" LANG=C.UTF-8 SAM_CLI_TELEMETRY=0
   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
   AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="$PROXY")
-FUNCTIONS_CREATE=ZipFunction,ImageFunction1,ImageFunction2,ImageFunction3,ImageFunction4,ImageFunction5
-FUNCTIONS_UPDATE=ZipFunction,ImageFunction1,ImageFunction2,ImageFunction3,ImageFunction4,ImageFunction6
+if [ "$MODE" = wall-clock ]; then
+  TEMPLATE_CREATE=template-wall-clock.yaml TEMPLATE_UPDATE=template-wall-clock-update.yaml
+  FUNCTIONS_CREATE=ZipFunction,ImageFunction1,ImageFunction2
+  FUNCTIONS_UPDATE=ZipFunction,ImageFunction1,ImageFunction3
+  PHASES=(create update delete)
+else
+  TEMPLATE_CREATE=template.yaml TEMPLATE_UPDATE=template-update.yaml
+  FUNCTIONS_CREATE=ZipFunction,ImageFunction1,ImageFunction2,ImageFunction3,ImageFunction4,ImageFunction5
+  FUNCTIONS_UPDATE=ZipFunction,ImageFunction1,ImageFunction2,ImageFunction3,ImageFunction4,ImageFunction6
+  PHASES=(create noop update delete)
+fi
 
 tool_bin() { if [ "$1" = sam ]; then echo "$SAM"; else echo "$SAMRS"; fi; }
 
@@ -107,8 +147,8 @@ run_phase() {
   local args=(deploy --stack-name "$stack" --resolve-s3 --resolve-image-repos --no-confirm-changeset
     --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset)
   case $phase in
-    create) rm -rf "$dir"; mkdir -p "$dir"; cp -r "$BENCH/app/." "$dir/" ;;
-    update) cp "$dir/template-update.yaml" "$dir/template.yaml" ;;
+    create) rm -rf "$dir"; mkdir -p "$dir"; cp -r "$BENCH/app/." "$dir/"; cp "$BENCH/app/$TEMPLATE_CREATE" "$dir/template.yaml" ;;
+    update) cp "$BENCH/app/$TEMPLATE_UPDATE" "$dir/template.yaml" ;;
     delete) args=(delete --stack-name "$stack" --no-prompts) ;;
   esac
   curl -s -X POST "$PROXY/__bench__/label/$label" >/dev/null
@@ -138,7 +178,7 @@ done
 : > "$WORK/times.tsv"
 
 # Peak RSS of one create each (GNU time reports the largest process of the tree it waited for).
-if [ -x /usr/bin/time ]; then
+if [ "$MODE" = instant ] && [ -x /usr/bin/time ]; then
   for tool in sam samrs; do
     run_phase "$tool" create "rss.$tool.create" "bench-rss-$tool" /usr/bin/time -v
     awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/out/rss.$tool.create.out" > "$WORK/rss.$tool"
@@ -150,7 +190,7 @@ fi
 for round in $(seq 1 "$ROUNDS"); do
   order=(sam samrs)
   [ $((round % 2)) = 0 ] && order=(samrs sam)
-  for phase in create noop update delete; do
+  for phase in "${PHASES[@]}"; do
     for tool in "${order[@]}"; do
       run_phase "$tool" "$phase" "$tool.$phase.$round" "bench-$tool-$round"
     done
@@ -158,7 +198,9 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # ---------------------------------------------------------------- start-up
-if command -v hyperfine >/dev/null; then
+if [ "$MODE" = wall-clock ]; then
+  :  # start-up is the same in both models: the instant run measures it
+elif command -v hyperfine >/dev/null; then
   env -i "${TOOL_ENV[@]}" hyperfine -N --warmup 3 --min-runs 20 --export-json "$WORK/startup.json" \
     -n samrs "$SAMRS --version" -n sam "$SAM --version" >&2
 else
@@ -181,6 +223,9 @@ fi
 
 # ---------------------------------------------------------------- report
 mkdir -p "$BENCH/results"
+REPORT=$BENCH/results/latest.md
+[ "$MODE" = wall-clock ] && REPORT=$BENCH/results/wall-clock.md
 SAMRS_VERSION=$("$SAMRS" --version) SAM_VERSION=$(env -i "${TOOL_ENV[@]}" "$SAM" --version) \
-  python3 "$BENCH/summarize.py" "$WORK" "$BENCH/results/latest.md"
-cat "$BENCH/results/latest.md"
+  MODE=$MODE OP_SECONDS=$OP_SECONDS CHANGESET_SECONDS=$CHANGESET_SECONDS \
+  python3 "$BENCH/summarize.py" "$WORK" "$REPORT"
+cat "$REPORT"

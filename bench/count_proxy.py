@@ -7,7 +7,8 @@ Usage: count_proxy.py UPSTREAM_PORT LOG_DIR PORT_FILE
 It listens on a free 127.0.0.1 port (written to PORT_FILE), forwards every request to
 127.0.0.1:UPSTREAM_PORT with its method, path, headers (Host included) and body unchanged, and
 appends one line per request to LOG_DIR/<label>.log: `service:Action`, the HTTP status, the
-milliseconds since the label was set and the milliseconds the emulator took, tab-separated. The label is set by the
+milliseconds since the label was set, the milliseconds the emulator took and the stack the call
+names (CloudFormation's `StackName` form field, else empty), tab-separated. The label is set by the
 benchmark between commands with `POST /__bench__/label/<label>` (that request is not forwarded).
 
 Action names: the `Action=` form field (query protocol: CloudFormation, STS, IAM), the
@@ -64,6 +65,12 @@ def s3_operation(method, path, query, headers):
     return S3_OBJECT_OPS.get(method, f"{method} object")
 
 
+def stack_name(body):
+    if not body or b"StackName=" not in body:
+        return ""
+    return urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("StackName", [""])[0]
+
+
 def action_name(method, target, headers, body):
     url = urllib.parse.urlsplit(target)
     scope = CREDENTIAL_SCOPE.search(headers.get("authorization", ""))
@@ -115,7 +122,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         with Proxy.lock:
             at, took = (started - Proxy.label_set) * 1000, (now - started) * 1000
             with open(os.path.join(Proxy.log_dir, f"{Proxy.label}.log"), "a") as log:
-                log.write(f"{name}\t{status}\t{at:.0f}\t{took:.0f}\n")
+                log.write(f"{name}\t{status}\t{at:.0f}\t{took:.0f}\t{stack_name(body)}\n")
 
     def handle_any(self):
         body = self.read_body()
