@@ -58,13 +58,14 @@ impl Poller {
         }
     }
 
-    /// A fresh schedule with the same setting (each wait polls at once again). A slowdown from
-    /// throttling carries over: the account is still as busy.
+    /// A fresh schedule with the same setting: each wait polls at once again, at the normal
+    /// period, slowed down by the throttles of its own polls only.
     pub fn restart(&self) -> Self {
         Poller {
+            period: self.period,
+            slowdown: 1.0,
             last: None,
             throttles: crate::calls::throttled_attempts(),
-            ..self.clone()
         }
     }
 
@@ -155,11 +156,11 @@ mod tests {
     }
 
     #[test]
-    fn a_restarted_schedule_polls_at_once_and_keeps_its_slowdown() {
+    fn a_restarted_schedule_polls_at_once_at_the_normal_period() {
         let mut p = Poller::new(None);
         delays(&mut p, 3, Duration::ZERO, &[1]);
         let mut again = p.restart();
-        assert_eq!(delays(&mut again, 2, Duration::ZERO, &[]), [0, 1280]);
+        assert_eq!(delays(&mut again, 2, Duration::ZERO, &[]), [0, 1000]);
     }
 
     #[test]
