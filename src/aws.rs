@@ -22,6 +22,8 @@ pub struct Aws {
     pub sts: aws_sdk_sts::Client,
     /// Base URL for path-style S3 object URLs handed to CloudFormation (`TemplateURL`).
     pub s3_url_base: String,
+    /// Whom connections trust (the CA bundle), for the registry client too.
+    pub network: crate::network::Network,
 }
 
 /// Loads the shared configuration and builds every client samrs needs.
@@ -40,6 +42,8 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
     if let Some(profile) = profile {
         loader = loader.profile_name(profile);
     }
+    let network = crate::network::Network::load(profile).await?;
+    loader = network.configure_sdk(loader)?;
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
     }
@@ -62,6 +66,7 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
         sts: aws_sdk_sts::Client::new(&sdk),
         region,
         s3_url_base,
+        network,
     })
 }
 
@@ -152,6 +157,7 @@ impl AwsError {
                 Some("the credentials in use lack this permission")
             }
             "connection" => Some("check the network, or AWS_ENDPOINT_URL if you set one"),
+            "tls" => Some(crate::network::UNTRUSTED_HINT),
             _ => None,
         }
     }
@@ -173,6 +179,8 @@ where
             let text = source_chain(err);
             if text.contains("credentials") || text.contains("no credentials") {
                 ("credentials".into(), "no AWS credentials were found".into())
+            } else if crate::network::is_untrusted_certificate(&text) {
+                ("tls".into(), text)
             } else if d.is_io() || d.is_timeout() {
                 ("connection".into(), text)
             } else {

@@ -6,7 +6,8 @@
 //! - [`template`]: SAM/CloudFormation templates (short tags, JSON), image-function discovery.
 //! - [`artifacts`] (pure) and [`package`] (uploads): `sam package` for local code.
 //! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
-//! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell.
+//! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell;
+//!   [`network`]: the CA bundle and proxies every connection uses.
 //! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
 //!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
@@ -23,6 +24,7 @@ pub mod ecr;
 pub mod guided;
 pub mod interrupt;
 pub mod managed_bucket;
+pub mod network;
 pub mod output;
 pub mod package;
 pub mod prompt;

@@ -163,7 +163,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
     );
 
     let jobs = images::push_jobs(&functions, &mapping, settings.image_repository.as_deref())?;
-    let pushed = images::push(&aws.ecr, &functions, jobs, settings.dry_run, ui).await?;
+    let pushed = images::push(&aws, &functions, jobs, settings.dry_run, ui).await?;
     let packaged =
         package::package_template(&aws, &template, destination.as_ref(), &pushed, ui).await?;
     report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);

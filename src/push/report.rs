@@ -5,6 +5,9 @@
 //! neither `Send` nor `Sync`.
 
 use std::io::Write;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
 
 /// What happened to one blob of an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +30,9 @@ pub trait Reporter {
     fn on_blob(&self, _name: &str, _digest: &str, _outcome: BlobOutcome) {}
     /// The image is in the registry as `digest`.
     fn on_image_done(&self, name: &str, digest: &str);
+    /// A registry call for the image has moved no byte for `quiet` (reported again at every
+    /// doubling): `what` says which call and where.
+    fn on_waiting(&self, _name: &str, _what: &str, _quiet: Duration) {}
 }
 
 /// Plain progress lines on stderr, for logs and terminals without bars.
@@ -59,6 +65,18 @@ impl Reporter for LineReporter {
     fn on_image_done(&self, name: &str, digest: &str) {
         line(format_args!("{name}: pushed {digest}"));
     }
+
+    fn on_waiting(&self, name: &str, what: &str, quiet: Duration) {
+        line(format_args!("{}", waiting_text(name, what, quiet)));
+    }
+}
+
+/// `Fn: still waiting for …: no answer for 10 s`.
+pub fn waiting_text(name: &str, what: &str, quiet: Duration) -> String {
+    format!(
+        "{name}: still waiting for {what}: nothing received for {} s",
+        quiet.as_secs()
+    )
 }
 
 /// One progress bar per image (bytes and rate), for terminals.
@@ -100,6 +118,13 @@ impl Reporter for BarReporter {
     fn on_image_done(&self, name: &str, digest: &str) {
         if let Some(bar) = self.by_image.borrow().get(name) {
             bar.finish_with_message(digest.get(..19).unwrap_or(digest).to_string());
+        }
+    }
+
+    fn on_waiting(&self, name: &str, what: &str, quiet: Duration) {
+        match self.by_image.borrow().get(name) {
+            Some(bar) => bar.println(waiting_text(name, what, quiet)),
+            None => line(format_args!("{}", waiting_text(name, what, quiet))),
         }
     }
 }
@@ -144,6 +169,11 @@ pub enum Event {
         name: String,
         digest: String,
     },
+    Waiting {
+        name: String,
+        what: String,
+        quiet: Duration,
+    },
 }
 
 impl Event {
@@ -158,7 +188,52 @@ impl Event {
                 outcome,
             } => reporter.on_blob(name, digest, *outcome),
             Event::Done { name, digest } => reporter.on_image_done(name, digest),
+            Event::Waiting { name, what, quiet } => reporter.on_waiting(name, what, *quiet),
         }
+    }
+}
+
+/// Where push workers send their events; the caller's task hands them to the [`Reporter`].
+#[derive(Debug, Clone)]
+pub struct Events(mpsc::UnboundedSender<Event>);
+
+impl Events {
+    pub fn channel() -> (Events, mpsc::UnboundedReceiver<Event>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (Events(sender), receiver)
+    }
+
+    pub fn emit(&self, event: Event) {
+        // The receiver lives until every worker is done.
+        let _ = self.0.send(event);
+    }
+}
+
+/// What one image's registry calls report to: the image's name and the run's events.
+#[derive(Debug, Clone)]
+pub struct Observer {
+    pub image: String,
+    pub events: Events,
+}
+
+impl Observer {
+    /// `bytes` more of the image are in the registry.
+    pub fn progress(&self, bytes: u64) {
+        if bytes > 0 {
+            self.events.emit(Event::Progress {
+                name: self.image.clone(),
+                bytes,
+            });
+        }
+    }
+
+    /// A call has been quiet for `quiet`.
+    pub fn waiting(&self, what: &str, quiet: Duration) {
+        self.events.emit(Event::Waiting {
+            name: self.image.clone(),
+            what: what.to_string(),
+            quiet,
+        });
     }
 }
 

@@ -7,7 +7,7 @@ use super::report::Event;
 use super::testimage::{
     docker_archive, layer_tar, oci_layout, tagged_docker_archive, ArchiveLayout,
 };
-use super::testserver::{engine_curl, start, unique, Recorder, ACCOUNT_HOST};
+use super::testserver::{direct_transport, engine_curl, start, unique, Recorder, ACCOUNT_HOST};
 use super::*;
 
 fn job(function: &str, source: ImageSource, repo: &str) -> PushJob {
@@ -70,9 +70,7 @@ async fn pushes_images_sharing_a_base_layer_once_and_repushes_nothing() {
         ),
     ];
     let recorder = Recorder::default();
-    let pushed = push_with(&emulators.ecr, jobs.clone(), &recorder, emulators.options())
-        .await
-        .unwrap();
+    let pushed = emulators.push(jobs.clone(), &recorder, None).await.unwrap();
 
     assert_eq!(pushed.len(), 3);
     assert_eq!(
@@ -123,9 +121,9 @@ async fn pushes_images_sharing_a_base_layer_once_and_repushes_nothing() {
         .collect();
     assert_eq!(mounts.len(), 2, "{mounts:?}");
     assert!(mounts.iter().all(|l| l.contains("\" 201 ")), "{mounts:?}");
-    // Uploaded: the base layer once (300 KiB of random data gzips to just over 300 KiB: five
-    // 64 KiB chunks), three configs and three own layers (one chunk each).
-    assert_eq!(emulators.requests("PATCH ").len(), 5 + 3 + 3);
+    // Uploaded, each blob in one streamed PATCH: the base layer once, three configs and three
+    // own layers.
+    assert_eq!(emulators.requests("PATCH ").len(), 1 + 3 + 3);
 
     // Progress adds up to each image's total.
     for function in ["FunctionA", "FunctionB", "FunctionC"] {
@@ -147,9 +145,7 @@ async fn pushes_images_sharing_a_base_layer_once_and_repushes_nothing() {
     // A second run finds every manifest in place and uploads nothing.
     let writes_before = emulators.requests("PATCH ").len() + emulators.requests("POST ").len();
     let again = Recorder::default();
-    let repushed = push_with(&emulators.ecr, jobs, &again, emulators.options())
-        .await
-        .unwrap();
+    let repushed = emulators.push(jobs, &again, None).await.unwrap();
     assert_eq!(repushed, pushed);
     assert_eq!(
         emulators.requests("PATCH ").len() + emulators.requests("POST ").len(),
@@ -193,14 +189,10 @@ async fn a_missing_platform_fails_before_any_upload() {
             "stack/armonly",
         ),
     ];
-    let err = push_with(
-        &emulators.ecr,
-        jobs,
-        &Recorder::default(),
-        emulators.options(),
-    )
-    .await
-    .unwrap_err();
+    let err = emulators
+        .push(jobs, &Recorder::default(), None)
+        .await
+        .unwrap_err();
     assert!(
         format!("{err:#}").contains("has no linux/amd64 manifest (it has: linux/arm64)"),
         "{err:#}"
@@ -228,9 +220,15 @@ async fn plain_http_to_a_remote_endpoint_is_refused() {
         ImageSource::DockerArchive("missing.tar".into()),
         "r",
     )];
-    let err = push_with(&ecr, jobs, &Recorder::default(), options)
-        .await
-        .unwrap_err();
+    let err = push_with(
+        &ecr,
+        &direct_transport(),
+        jobs,
+        &Recorder::default(),
+        options,
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.to_string()
             .contains("plain HTTP to a non-loopback host"),
@@ -282,13 +280,7 @@ async fn pushes_an_image_from_the_container_engine() {
         image_source(&reference).unwrap(),
         "stack/engine",
     )];
-    let pushed = push_with(
-        &emulators.ecr,
-        jobs,
-        &Recorder::default(),
-        emulators.options(),
-    )
-    .await;
+    let pushed = emulators.push(jobs, &Recorder::default(), None).await;
     engine_curl(
         &docker_host,
         &["-X", "DELETE"],

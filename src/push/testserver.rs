@@ -10,8 +10,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::registry::Retry;
 use super::report::{BlobOutcome, Event, Reporter};
-use super::Options;
+use super::transport::Transport;
+use super::{push_with, Options, PushJob, PushedImage};
+
+/// A registry client that trusts the system's CAs and uses no proxy.
+pub fn direct_transport() -> Transport {
+    let tls = crate::network::Network::default().rustls_config().unwrap();
+    Transport::new(tls, hyper_util::client::proxy::matcher::Matcher::builder().build())
+}
 
 pub const PASSWORD: &str = "123456789012-auth-token";
 pub const ACCOUNT_HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
@@ -142,10 +150,23 @@ impl Emulators {
     pub fn options(&self) -> Options {
         Options {
             endpoint: Some(format!("http://127.0.0.1:{}", self.registry_port)),
-            // Small chunks, so layers go up in several PATCH requests.
-            chunk_size: 64 * 1024,
+            retry: Retry {
+                attempts: 5,
+                first_backoff: Duration::from_millis(10),
+            },
             ..Options::default()
         }
+    }
+
+    /// Pushes `jobs` with [`Emulators::options`] (or `options`) and no proxy.
+    pub async fn push(
+        &self,
+        jobs: Vec<PushJob>,
+        reporter: &dyn Reporter,
+        options: Option<Options>,
+    ) -> anyhow::Result<Vec<PushedImage>> {
+        let options = options.unwrap_or_else(|| self.options());
+        push_with(&self.ecr, &direct_transport(), jobs, reporter, options).await
     }
 
     pub fn curl(&self, args: &[&str]) -> String {
