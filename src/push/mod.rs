@@ -6,6 +6,7 @@
 //! rest in bounded chunks, several images and layers at a time.
 
 mod archive;
+mod discovery;
 mod engine;
 mod image;
 mod login;
