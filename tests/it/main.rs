@@ -11,6 +11,7 @@ mod faults;
 mod guided;
 mod harness;
 mod interrupts;
+mod network;
 mod parser_properties;
 mod push;
 mod security;

@@ -151,23 +151,7 @@ impl FaultProxy {
     }
 
     fn to(upstream: &str) -> FaultProxy {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/fault_proxy.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(upstream)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tests/emulator/fault_proxy.py");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("stdout is piped"))
-            .read_line(&mut first)
-            .expect("read the proxy's port");
-        let port = first
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("the proxy printed {first:?} instead of its port"));
+        let (child, port) = spawn_listening("fault_proxy.py", &[upstream]);
         FaultProxy { port, child }
     }
 
@@ -250,6 +234,31 @@ impl FaultProxy {
         }
         panic!("calls still held: {:?}", self.log());
     }
+}
+
+/// Starts tests/emulator/`script` with `args`, its stdin a pipe it exits at the end of, and
+/// reads the port it prints on its first line.
+pub(super) fn spawn_listening(script: &str, args: &[&str]) -> (Child, u16) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/emulator")
+        .join(script);
+    let mut child = Command::new("python3")
+        .arg(path)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start tests/emulator/{script}: {e}"));
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut first)
+        .unwrap_or_else(|e| panic!("read the port {script} listens on: {e}"));
+    let port = first
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{script} printed {first:?} instead of its port"));
+    (child, port)
 }
 
 impl Drop for FaultProxy {
