@@ -104,7 +104,9 @@ impl Network {
         let home = std::env::var_os("HOME").map(PathBuf::from);
         let source = ca_bundle_source(
             variable.as_deref(),
-            profile_value.as_ref().map(|(n, v)| (n.as_str(), v.as_str())),
+            profile_value
+                .as_ref()
+                .map(|(n, v)| (n.as_str(), v.as_str())),
             home.as_deref(),
         );
         let Some(source) = source else {
@@ -157,7 +159,9 @@ impl Network {
         loader: aws_config::ConfigLoader,
     ) -> anyhow::Result<aws_config::ConfigLoader> {
         use aws_smithy_http_client::proxy::ProxyConfig;
-        use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+        use aws_smithy_http_client::tls::{
+            self, rustls_provider::CryptoMode, TlsContext, TrustStore,
+        };
         let Some(bundle) = &self.ca_bundle else {
             return Ok(loader);
         };
@@ -198,14 +202,10 @@ impl Network {
 async fn profile_ca_bundle(profile: Option<&str>) -> Option<(String, String)> {
     use aws_types::os_shim_internal::{Env, Fs};
     let selected = profile.map(|p| std::borrow::Cow::Owned(p.to_string()));
-    let profiles = aws_config::profile::load(
-        &Fs::real(),
-        &Env::real(),
-        &Default::default(),
-        selected,
-    )
-    .await
-    .ok()?;
+    let profiles =
+        aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), selected)
+            .await
+            .ok()?;
     let value = profiles.get(CA_BUNDLE_KEY)?.to_string();
     Some((profiles.selected_profile().to_string(), value))
 }
@@ -234,8 +234,8 @@ mod tests {
         .unwrap();
         assert_eq!(from_variable.path, PathBuf::from("/etc/corp.pem"));
         assert_eq!(from_variable.origin, "AWS_CA_BUNDLE");
-        let from_profile = ca_bundle_source(Some(" "), Some(("work", "~/ca.pem")), Some(home))
-            .unwrap();
+        let from_profile =
+            ca_bundle_source(Some(" "), Some(("work", "~/ca.pem")), Some(home)).unwrap();
         assert_eq!(from_profile.path, PathBuf::from("/home/u/ca.pem"));
         assert_eq!(from_profile.origin, "ca_bundle of profile work");
         assert_eq!(ca_bundle_source(None, None, Some(home)), None);

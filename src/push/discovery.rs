@@ -128,16 +128,21 @@ pub fn discover(
     let context = match &env.docker_context {
         Some(name) => Some((name.clone(), "DOCKER_CONTEXT".to_string())),
         None => config_dir.as_ref().and_then(|dir| {
-            let config: ConfigFile =
-                serde_json::from_str(&read(&dir.join("config.json"))?).ok()?;
+            let config: ConfigFile = serde_json::from_str(&read(&dir.join("config.json"))?).ok()?;
             let name = config.current_context.filter(|n| !n.is_empty())?;
-            Some((name, format!("currentContext in {}", dir.join("config.json").display())))
+            Some((
+                name,
+                format!("currentContext in {}", dir.join("config.json").display()),
+            ))
         }),
     };
-    if let (Some((name, origin)), Some(dir)) = (context.filter(|(n, _)| n != "default"), &config_dir) {
+    if let (Some((name, origin)), Some(dir)) =
+        (context.filter(|(n, _)| n != "default"), &config_dir)
+    {
         let id = context_id(&name);
         let meta_path = dir.join("contexts/meta").join(&id).join("meta.json");
-        let meta: Option<ContextMeta> = read(&meta_path).and_then(|t| serde_json::from_str(&t).ok());
+        let meta: Option<ContextMeta> =
+            read(&meta_path).and_then(|t| serde_json::from_str(&t).ok());
         let Some(meta) = meta else {
             return Err(DiscoveryError::UnknownContext {
                 name,
@@ -155,7 +160,10 @@ pub fn discover(
         }
         return endpoint(&docker.host, tls, format!("docker context {name}"));
     }
-    let mut tried = vec!["DOCKER_HOST (unset)".to_string(), "docker context (default)".to_string()];
+    let mut tried = vec![
+        "DOCKER_HOST (unset)".to_string(),
+        "docker context (default)".to_string(),
+    ];
     for socket in known_sockets(env) {
         if exists(&socket) {
             return Ok(Endpoint {
@@ -259,11 +267,9 @@ mod tests {
         }
 
         fn discover(&self, env: &EngineEnv) -> Result<Endpoint, DiscoveryError> {
-            discover(
-                env,
-                &|p| self.files.get(p).cloned(),
-                &|p| self.sockets.iter().any(|s| s == p) || self.files.contains_key(p),
-            )
+            discover(env, &|p| self.files.get(p).cloned(), &|p| {
+                self.sockets.iter().any(|s| s == p) || self.files.contains_key(p)
+            })
         }
     }
 
@@ -277,8 +283,13 @@ mod tests {
 
     fn context(name: &str, host: &str) -> (String, String) {
         (
-            format!("/home/u/.docker/contexts/meta/{}/meta.json", context_id(name)),
-            format!(r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"{host}","SkipTLSVerify":false}}}}}}"#),
+            format!(
+                "/home/u/.docker/contexts/meta/{}/meta.json",
+                context_id(name)
+            ),
+            format!(
+                r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"{host}","SkipTLSVerify":false}}}}}}"#
+            ),
         )
     }
 
@@ -286,7 +297,10 @@ mod tests {
     fn docker_host_wins_over_contexts_and_sockets() {
         let (meta, text) = context("colima", "unix:///home/u/.colima/default/docker.sock");
         let machine = Machine::new()
-            .file("/home/u/.docker/config.json", r#"{"currentContext":"colima"}"#)
+            .file(
+                "/home/u/.docker/config.json",
+                r#"{"currentContext":"colima"}"#,
+            )
             .file(&meta, &text)
             .socket("/var/run/docker.sock");
         let env = EngineEnv {
@@ -326,7 +340,10 @@ mod tests {
     fn the_current_context_names_the_endpoint() {
         let (meta, text) = context("colima", "unix:///home/u/.colima/default/docker.sock");
         let machine = Machine::new()
-            .file("/home/u/.docker/config.json", r#"{"auths":{},"currentContext":"colima"}"#)
+            .file(
+                "/home/u/.docker/config.json",
+                r#"{"auths":{},"currentContext":"colima"}"#,
+            )
             .file(&meta, &text)
             .socket("/var/run/docker.sock");
         let found = machine.discover(&user()).unwrap();
@@ -337,15 +354,26 @@ mod tests {
             docker_context: Some("default".into()),
             ..user()
         };
-        assert_eq!(machine.discover(&env).unwrap().host, "unix:///var/run/docker.sock");
+        assert_eq!(
+            machine.discover(&env).unwrap().host,
+            "unix:///var/run/docker.sock"
+        );
     }
 
     #[test]
     fn a_context_without_its_meta_file_is_named() {
-        let machine = Machine::new().file("/home/u/.docker/config.json", r#"{"currentContext":"gone"}"#);
+        let machine = Machine::new().file(
+            "/home/u/.docker/config.json",
+            r#"{"currentContext":"gone"}"#,
+        );
         let err = machine.discover(&user()).unwrap_err();
-        assert!(matches!(&err, DiscoveryError::UnknownContext { name, .. } if name == "gone"), "{err}");
-        assert!(err.to_string().contains("currentContext in /home/u/.docker/config.json"));
+        assert!(
+            matches!(&err, DiscoveryError::UnknownContext { name, .. } if name == "gone"),
+            "{err}"
+        );
+        assert!(err
+            .to_string()
+            .contains("currentContext in /home/u/.docker/config.json"));
     }
 
     #[test]
@@ -354,7 +382,10 @@ mod tests {
         let id = context_id("remote");
         let ca = format!("/home/u/.docker/contexts/tls/{id}/docker/ca.pem");
         let machine = Machine::new()
-            .file("/home/u/.docker/config.json", r#"{"currentContext":"remote"}"#)
+            .file(
+                "/home/u/.docker/config.json",
+                r#"{"currentContext":"remote"}"#,
+            )
             .file(&meta, &text)
             .file(&ca, "PEM");
         let found = machine.discover(&user()).unwrap();
@@ -366,11 +397,17 @@ mod tests {
         let podman = "/run/user/1000/podman/podman.sock";
         let orbstack = "/home/u/.orbstack/run/docker.sock";
         let both = Machine::new().socket(podman).socket(orbstack);
-        assert_eq!(both.discover(&user()).unwrap().host, format!("unix://{orbstack}"));
+        assert_eq!(
+            both.discover(&user()).unwrap().host,
+            format!("unix://{orbstack}")
+        );
         let only_podman = Machine::new().socket(podman);
         assert_eq!(only_podman.discover(&user()).unwrap().origin, podman);
         let finch = Machine::new().socket("/var/run/finch.sock");
-        assert_eq!(finch.discover(&user()).unwrap().host, "unix:///var/run/finch.sock");
+        assert_eq!(
+            finch.discover(&user()).unwrap().host,
+            "unix:///var/run/finch.sock"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-use super::discovery::{discover, EngineEnv, Endpoint, TlsFiles};
+use super::discovery::{discover, Endpoint, EngineEnv, TlsFiles};
 
 /// Where the engine listens.
 enum Socket {
@@ -43,11 +43,9 @@ impl Engine {
     /// The engine the environment, the docker context or a known socket names.
     pub fn from_env() -> anyhow::Result<Self> {
         let env = EngineEnv::from_process();
-        let found = discover(
-            &env,
-            &|path| std::fs::read_to_string(path).ok(),
-            &|path| path.exists(),
-        )?;
+        let found = discover(&env, &|path| std::fs::read_to_string(path).ok(), &|path| {
+            path.exists()
+        })?;
         Self::connect_to(&found)
     }
 
@@ -69,11 +67,16 @@ impl Engine {
             match &found.tls {
                 None => Socket::Tcp(address),
                 Some(files) => {
-                    let host = address.rsplit_once(':').map_or(address.as_str(), |(h, _)| h);
+                    let host = address
+                        .rsplit_once(':')
+                        .map_or(address.as_str(), |(h, _)| h);
                     let server = rustls::pki_types::ServerName::try_from(host.to_string())
-                        .with_context(|| format!("{docker_host}: {host} is not a TLS server name"))?;
+                        .with_context(|| {
+                            format!("{docker_host}: {host} is not a TLS server name")
+                        })?;
                     let config = Arc::new(
-                        client_tls(files).with_context(|| format!("TLS for the engine at {docker_host}"))?,
+                        client_tls(files)
+                            .with_context(|| format!("TLS for the engine at {docker_host}"))?,
                     );
                     Socket::Tls {
                         address,
@@ -184,7 +187,9 @@ impl Engine {
                 let stream = tokio_rustls::TlsConnector::from(Arc::clone(config))
                     .connect(server.clone(), stream)
                     .await
-                    .with_context(|| format!("TLS with the container engine at {}", self.docker_host))?;
+                    .with_context(|| {
+                        format!("TLS with the container engine at {}", self.docker_host)
+                    })?;
                 send(stream, path).await
             }
         }
@@ -196,9 +201,8 @@ impl Engine {
 fn client_tls(files: &TlsFiles) -> anyhow::Result<rustls::ClientConfig> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let read = |path: &Path| {
-        std::fs::read(path).with_context(|| format!("reading {}", path.display()))
-    };
+    let read =
+        |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
     let mut roots = rustls::RootCertStore::empty();
     for ca in CertificateDer::pem_slice_iter(&read(&files.ca)?) {
         roots.add(ca.with_context(|| format!("{} is not PEM", files.ca.display()))?)?;
@@ -261,7 +265,9 @@ mod tests {
             origin: "DOCKER_HOST".into(),
         };
         let unix = Engine::connect_to(&found("unix:///tmp/engine/podman.sock")).unwrap();
-        assert!(matches!(unix.socket, Socket::Unix(p) if p == Path::new("/tmp/engine/podman.sock")));
+        assert!(
+            matches!(unix.socket, Socket::Unix(p) if p == Path::new("/tmp/engine/podman.sock"))
+        );
         let tcp = Engine::connect_to(&found("tcp://127.0.0.1:2375/")).unwrap();
         assert!(matches!(tcp.socket, Socket::Tcp(a) if a == "127.0.0.1:2375"));
         assert_eq!(tcp.docker_host, "DOCKER_HOST=tcp://127.0.0.1:2375/");

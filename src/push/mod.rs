@@ -102,7 +102,9 @@ pub async fn push_all(
     let options = Options {
         endpoint: std::env::var(ENDPOINT_VARIABLE).ok(),
         retry: Retry::from_config(&crate::aws::retry_config(
-            std::env::var(crate::aws::MAX_ATTEMPTS_VARIABLE).ok().as_deref(),
+            std::env::var(crate::aws::MAX_ATTEMPTS_VARIABLE)
+                .ok()
+                .as_deref(),
             std::env::var(crate::aws::BACKOFF_VARIABLE).ok().as_deref(),
         )),
         ..Options::default()
@@ -326,8 +328,15 @@ async fn push_blob(
         Some(from) => match registry.mount(repo, digest, from, observer).await? {
             Mount::Mounted => BlobOutcome::Mounted,
             Mount::Upload(session) => {
-                upload::upload(registry, repo, blob, Some(session), observer, &shared.streams)
-                    .await?;
+                upload::upload(
+                    registry,
+                    repo,
+                    blob,
+                    Some(session),
+                    observer,
+                    &shared.streams,
+                )
+                .await?;
                 BlobOutcome::Uploaded
             }
         },

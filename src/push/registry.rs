@@ -302,7 +302,8 @@ impl Registry {
     ) -> anyhow::Result<Option<String>> {
         let what = format!("putting the manifest of {repo}:{tag}");
         let mut call = self.call(Method::PUT, format!("/v2/{repo}/manifests/{tag}"), &what);
-        call.headers.push((CONTENT_TYPE.as_str(), media_type.to_string()));
+        call.headers
+            .push((CONTENT_TYPE.as_str(), media_type.to_string()));
         call.body = manifest;
         let answer = self.send(call, observer).await?;
         if answer.status != StatusCode::CREATED {
@@ -444,13 +445,17 @@ mod tests {
         );
         // An expired token: log in again once; a second refusal is the answer.
         let denied = r#"{"errors":[{"code":"DENIED","message":"Your authorization token has expired. Reauthenticate and try again."}]}"#;
-        assert_eq!(verdict(&Ok(answer(401, denied, None)), false), Verdict::Relogin);
+        assert_eq!(
+            verdict(&Ok(answer(401, denied, None)), false),
+            Verdict::Relogin
+        );
         assert_eq!(verdict(&Ok(answer(403, denied, None)), true), Verdict::Done);
     }
 
     #[test]
     fn a_broken_session_is_started_over() {
-        let invalid = r#"{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"blob upload invalid"}]}"#;
+        let invalid =
+            r#"{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"blob upload invalid"}]}"#;
         assert!(session_lost(&answer(404, invalid, None)));
         assert!(session_lost(&answer(416, "", None)));
         let unknown_repo = r#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}"#;

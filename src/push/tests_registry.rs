@@ -9,6 +9,7 @@ use super::testimage::{
 };
 use super::testserver::{direct_transport, engine_curl, start, unique, Recorder, ACCOUNT_HOST};
 use super::*;
+use std::time::Duration;
 
 fn job(function: &str, source: ImageSource, repo: &str) -> PushJob {
     PushJob {
@@ -293,5 +294,81 @@ async fn pushes_an_image_from_the_container_engine() {
     assert_eq!(
         emulators.manifest_digest("stack/engine", &tag),
         pushed[0].digest
+    );
+}
+
+/// A registry that goes quiet is reported through the reporter, with what samrs waits for; one
+/// that stays quiet past the patience is abandoned and the call retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_registry_is_reported_and_a_silent_one_retried() {
+    let Some(emulators) = start() else { return };
+    let seed = unique();
+    let archive = emulators.dir.path().join("quiet.tar");
+    docker_archive(
+        &archive,
+        &[layer_tar(&format!("quiet-{seed}"), 1000)],
+        "amd64",
+        ArchiveLayout::Dockerd,
+    );
+    let proxy = emulators.fault_proxy(serde_json::json!([
+        // Held long enough to be reported, answered in time.
+        {"match": "^registry:PUT /v2/.*/manifests/", "fault": "delay", "seconds": 0.8, "times": 1},
+        // Held past the patience: abandoned, then retried.
+        {"match": "^registry:HEAD /v2/.*/manifests/", "fault": "delay", "seconds": 3, "times": 1},
+    ]));
+    let options = Options {
+        endpoint: Some(proxy.endpoint()),
+        patience: Patience {
+            report_after: Duration::from_millis(300),
+            give_up_after: Duration::from_millis(1500),
+        },
+        ..emulators.options()
+    };
+    let recorder = Recorder::default();
+    let jobs = vec![job(
+        "Quiet",
+        ImageSource::DockerArchive(archive),
+        "stack/quiet",
+    )];
+    let pushed = emulators
+        .push(jobs, &recorder, Some(options))
+        .await
+        .unwrap();
+    assert_eq!(
+        emulators.manifest_digest(
+            "stack/quiet",
+            &emulators.tags("stack/quiet")[0].as_str().unwrap()
+        ),
+        pushed[0].digest
+    );
+    let waits: Vec<(String, Duration)> = recorder
+        .0
+        .borrow()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Waiting { what, quiet, .. } => Some((what.clone(), *quiet)),
+            _ => None,
+        })
+        .collect();
+    let about = |needle: &str| {
+        waits
+            .iter()
+            .filter(|(what, _)| what.contains(needle))
+            .count()
+    };
+    assert!(
+        about("putting the manifest of stack/quiet:") >= 1,
+        "{waits:?}"
+    );
+    assert!(
+        about("looking up stack/quiet:") >= 2,
+        "reported at 0.3 s and 0.6 s: {waits:?}"
+    );
+    assert!(
+        waits.iter().all(|(what, quiet)| what.ends_with(&format!(
+            "(127.0.0.1:{})",
+            proxy.endpoint().rsplit(':').next().unwrap()
+        )) && *quiet >= Duration::from_millis(300)),
+        "{waits:?}"
     );
 }

@@ -18,7 +18,10 @@ use super::{push_with, Options, PushJob, PushedImage};
 /// A registry client that trusts the system's CAs and uses no proxy.
 pub fn direct_transport() -> Transport {
     let tls = crate::network::Network::default().rustls_config().unwrap();
-    Transport::new(tls, hyper_util::client::proxy::matcher::Matcher::builder().build())
+    Transport::new(
+        tls,
+        hyper_util::client::proxy::matcher::Matcher::builder().build(),
+    )
 }
 
 pub const PASSWORD: &str = "123456789012-auth-token";
@@ -31,6 +34,18 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// A fault proxy in front of the test registry, killed on drop.
+pub struct FaultProxy {
+    port: u16,
+    _server: Server,
+}
+
+impl FaultProxy {
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 }
 
@@ -158,6 +173,37 @@ impl Emulators {
         }
     }
 
+    /// tests/emulator/fault_proxy.py in front of the registry with `rules` (its JSON rule list);
+    /// pushes go through it when `options` get [`FaultProxy::endpoint`].
+    pub fn fault_proxy(&self, rules: serde_json::Value) -> FaultProxy {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/fault_proxy.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(format!("http://127.0.0.1:{}", self.registry_port))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut first,
+        )
+        .unwrap();
+        let port: u16 = first.trim().parse().unwrap();
+        let set = Command::new("curl")
+            .args(["-sS", "-X", "PUT", "--data-binary", &rules.to_string()])
+            .arg(format!("http://127.0.0.1:{port}/__faults/rules"))
+            .output()
+            .unwrap();
+        assert!(set.status.success());
+        FaultProxy {
+            port,
+            _server: Server(child),
+        }
+    }
+
     /// Pushes `jobs` with [`Emulators::options`] (or `options`) and no proxy.
     pub async fn push(
         &self,
@@ -246,6 +292,13 @@ impl Reporter for Recorder {
         self.0.borrow_mut().push(Event::Done {
             name: name.into(),
             digest: digest.into(),
+        });
+    }
+    fn on_waiting(&self, name: &str, what: &str, quiet: Duration) {
+        self.0.borrow_mut().push(Event::Waiting {
+            name: name.into(),
+            what: what.into(),
+            quiet,
         });
     }
 }

@@ -20,10 +20,10 @@ use http::{Request, Response, Uri};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
+use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::sync::mpsc;
 use tower_service::Service;
@@ -331,9 +331,10 @@ impl Service<Uri> for ProxyConnector {
                 if let Some(auth) = proxy.basic_auth() {
                     tunnel = tunnel.with_auth(auth.clone());
                 }
-                let stream = tunnel.call(destination).await.map_err(|e| {
-                    format!("through proxy {}: {e}", redact_userinfo(proxy.uri()))
-                })?;
+                let stream = tunnel
+                    .call(destination)
+                    .await
+                    .map_err(|e| format!("through proxy {}: {e}", redact_userinfo(proxy.uri())))?;
                 Ok(ProxiedStream::new(stream, false))
             } else {
                 let stream = to_proxy.call(proxy.uri().clone()).await?;
@@ -439,7 +440,10 @@ mod tests {
             give_up_after: Duration::from_millis(200),
         };
         let never = std::future::pending::<Result<(), ExchangeError>>();
-        let result = watch(never, &activity, patience, &|d| heard.lock().unwrap().push(d)).await;
+        let result = watch(never, &activity, patience, &|d| {
+            heard.lock().unwrap().push(d)
+        })
+        .await;
         assert!(matches!(result, Err(ExchangeError::Quiet(d)) if d >= patience.give_up_after));
         let heard = heard.lock().unwrap();
         // Reported once it went quiet, then again after twice as long.

@@ -126,9 +126,9 @@ async fn attempt_upload(
     };
     let next = match verdict(&result, false) {
         Verdict::Done => match result {
-            Ok(answer) if answer.status == StatusCode::ACCEPTED => registry
-                .location(&answer)
-                .map_err(Failure::Fatal)?,
+            Ok(answer) if answer.status == StatusCode::ACCEPTED => {
+                registry.location(&answer).map_err(Failure::Fatal)?
+            }
             Ok(answer) if session_lost(&answer) => {
                 return Err(Failure::Retry(answer.error(&what), None))
             }
@@ -140,7 +140,10 @@ async fn attempt_upload(
                 .relogin(&credentials)
                 .await
                 .map_err(Failure::Fatal)?;
-            return Err(Failure::Retry(anyhow!("{what}: the registry refused the login"), None));
+            return Err(Failure::Retry(
+                anyhow!("{what}: the registry refused the login"),
+                None,
+            ));
         }
         Verdict::Retry(after) => {
             let error = match result {
@@ -247,7 +250,9 @@ async fn finish_reader(
         Ok(Err(e)) => Err(Failure::Fatal(
             anyhow::Error::new(e).context(format!("blob {digest}")),
         )),
-        Err(e) => Err(Failure::Fatal(anyhow!("the reader of blob {digest} stopped: {e}"))),
+        Err(e) => Err(Failure::Fatal(anyhow!(
+            "the reader of blob {digest} stopped: {e}"
+        ))),
     }
 }
 
@@ -296,7 +301,11 @@ mod tests {
         };
         let reported = Arc::new(AtomicU64::new(0));
         let streams = Arc::new(Streams::new(1, 1));
-        let first = progress_counter(Arc::clone(&reported), observer.clone(), Arc::clone(&streams));
+        let first = progress_counter(
+            Arc::clone(&reported),
+            observer.clone(),
+            Arc::clone(&streams),
+        );
         first(300);
         first(200);
         // The connection broke at 500; the next attempt starts from 0 again.

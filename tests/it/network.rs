@@ -16,7 +16,12 @@ fn image_app(env: &TestEnv, marker: &str) {
     let archive = env.work_dir().join("fn.tar");
     env.run(
         "python3",
-        &[&script.to_string_lossy(), &archive.to_string_lossy(), "fn:v1", marker],
+        &[
+            &script.to_string_lossy(),
+            &archive.to_string_lossy(),
+            "fn:v1",
+            marker,
+        ],
     )
     .assert_success();
     env.write_file(
@@ -50,8 +55,14 @@ fn deploy_and_check(env: &TestEnv, stack: &str) -> String {
         .expect("the function is deployed")
         .physical_id;
     let lambda = env.emu.lambda_function(&physical).expect("in Lambda");
-    let running = lambda["Code"]["ImageUri"].as_str().unwrap_or_default().to_string();
-    assert!(pushed.contains(&running), "{running} is not among {pushed:?}");
+    let running = lambda["Code"]["ImageUri"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        pushed.contains(&running),
+        "{running} is not among {pushed:?}"
+    );
     running
 }
 
@@ -78,7 +89,11 @@ fn a_private_ca_is_trusted_through_aws_ca_bundle_or_the_profile() {
     // Not trusted: one line that names the problem and the fix.
     let out = env.samrs(&TestEnv::managed_deploy_args(&stack, &[]));
     assert_eq!(out.status.code(), Some(1), "{out}");
-    let errors: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("Error:")).collect();
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Error:"))
+        .collect();
     assert_eq!(errors.len(), 1, "{out}");
     assert!(
         errors[0].contains("certificate") && errors[0].contains("AWS_CA_BUNDLE"),
@@ -98,7 +113,11 @@ fn a_private_ca_is_trusted_through_aws_ca_bundle_or_the_profile() {
     )
     .expect("write ~/.aws/config");
     image_app(&env, "two");
-    assert_ne!(deploy_and_check(&env, &stack), first, "the new image was pushed");
+    assert_ne!(
+        deploy_and_check(&env, &stack),
+        first,
+        "the new image was pushed"
+    );
 }
 
 #[test]
@@ -123,7 +142,8 @@ fn a_tls_inspecting_proxy_carries_aws_calls_and_pushes() {
     deploy_and_check(&env, &stack);
 
     let targets = std::fs::read_to_string(&log).unwrap_or_default();
-    let tunnelled: std::collections::BTreeSet<String> = targets.lines().map(str::to_string).collect();
+    let tunnelled: std::collections::BTreeSet<String> =
+        targets.lines().map(str::to_string).collect();
     let endpoints = [moto.port, registry.port].map(|port| format!("127.0.0.1:{port}"));
     assert_eq!(
         tunnelled,

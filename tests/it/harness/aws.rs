@@ -335,7 +335,11 @@ impl Emulator {
             &[("Authorization", &auth), ("Accept", accept)],
             b"",
         );
-        assert_eq!(response.status, 200, "registry GET {path}: {}", response.body);
+        assert_eq!(
+            response.status, 200,
+            "registry GET {path}: {}",
+            response.body
+        );
         response
     }
 }

@@ -32,17 +32,67 @@ impl Ca {
             "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
         )
         .expect("write the certificate extensions");
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
         let subject = format!("/CN=samrs test CA {name}");
-        openssl(&[&["req", "-x509"][..], &ec, &["-keyout"], &[&s(&path("ca.key"))],
-            &["-out", &s(&ca.cert), "-days", "2", "-subj", &subject,
-              "-addext", "basicConstraints=critical,CA:TRUE",
-              "-addext", "keyUsage=critical,keyCertSign,cRLSign"]].concat());
-        openssl(&[&["req"][..], &ec, &["-keyout", &s(&ca.server_key), "-out", &s(&path("server.csr")),
-            "-subj", "/CN=127.0.0.1"]].concat());
-        openssl(&["x509", "-req", "-in", &s(&path("server.csr")), "-CA", &s(&ca.cert),
-            "-CAkey", &s(&path("ca.key")), "-CAcreateserial", "-out", &s(&ca.server_cert),
-            "-days", "2", "-extfile", &s(&ext)]);
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &["-keyout"],
+                &[&s(&path("ca.key"))],
+                &[
+                    "-out",
+                    &s(&ca.cert),
+                    "-days",
+                    "2",
+                    "-subj",
+                    &subject,
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    &s(&ca.server_key),
+                    "-out",
+                    &s(&path("server.csr")),
+                    "-subj",
+                    "/CN=127.0.0.1",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &s(&path("server.csr")),
+            "-CA",
+            &s(&ca.cert),
+            "-CAkey",
+            &s(&path("ca.key")),
+            "-CAcreateserial",
+            "-out",
+            &s(&ca.server_cert),
+            "-days",
+            "2",
+            "-extfile",
+            &s(&ext),
+        ]);
         Some(ca)
     }
 }
@@ -75,7 +125,12 @@ impl TlsProxy {
     pub fn terminate(ca: &Ca, upstream_port: u16) -> TlsProxy {
         let (child, port) = spawn_listening(
             "tls_proxy.py",
-            &["terminate", &s(&ca.server_cert), &s(&ca.server_key), &upstream_port.to_string()],
+            &[
+                "terminate",
+                &s(&ca.server_cert),
+                &s(&ca.server_key),
+                &upstream_port.to_string(),
+            ],
         );
         TlsProxy { port, child }
     }
