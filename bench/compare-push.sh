@@ -90,15 +90,25 @@ CREDS=AWS:123456789012-auth-token
 
 now_ms() { date +%s%3N; }
 
+# skopeo keeps a blob cache (where each blob was pushed, to mount it next time): root's is
+# system-wide (/var/lib/containers/cache), anyone else's under HOME. Run as root, skopeo runs as
+# nobody with a fresh HOME per round, so it knows only that round's pushes, as samrs does.
+AS_SKOPEO_USER=()
+if [ "$(id -u)" = 0 ]; then
+  chmod 755 "$WORK"
+  AS_SKOPEO_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+
 run_skopeo() { # layout, round
   local layout=$1 round=$2 n home start end
   n=FUNCTIONS_$layout
   home=$WORK/skopeo-home-$layout-$round
   mkdir -p "$home"
+  [ "$(id -u)" = 0 ] && chown 65534:65534 "$home"
   label "skopeo.$layout.$round"
   start=$(now_ms)
   for i in $(seq 1 "${!n}"); do
-    env -i HOME="$home" PATH=/usr/bin:/bin skopeo copy -q --dest-creds "$CREDS" --dest-tls-verify=false \
+    env -i HOME="$home" PATH=/usr/bin:/bin "${AS_SKOPEO_USER[@]}" skopeo copy -q --dest-creds "$CREDS" --dest-tls-verify=false \
       "oci:$WORK/$layout:fn$i" "docker://$RELAY/skopeo-$layout-$round/fn$i:v1" \
       >> "$WORK/out/skopeo.$layout.$round.out" 2>&1 || die "skopeo failed (see $WORK/out)"
   done

@@ -30,8 +30,9 @@ def main():
     times = collections.defaultdict(list)
     with open(os.path.join(work, "times.tsv")) as f:
         for line in f:
-            tool, layout, _round, ms = line.rstrip("\n").split("\t")
-            times[(tool, layout)].append(int(ms) / 1000)
+            tool, layout, round_, ms = line.rstrip("\n").split("\t")
+            if round_.isdigit():  # not the warm-up or the peak-RSS run
+                times[(tool, layout)].append(int(ms) / 1000)
     with open(os.path.join(work, "counts.json")) as f:
         counts = json.load(f)
     load = [open(os.path.join(work, n)).read().strip() for n in ("load.start", "load.end")]

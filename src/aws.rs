@@ -179,8 +179,8 @@ where
             let text = source_chain(err);
             if text.contains("credentials") || text.contains("no credentials") {
                 ("credentials".into(), "no AWS credentials were found".into())
-            } else if crate::network::is_untrusted_certificate(&text) {
-                ("tls".into(), text)
+            } else if let Some(at) = text.find(crate::network::UNTRUSTED_CERTIFICATE) {
+                ("tls".into(), text[at..].to_string())
             } else if d.is_io() || d.is_timeout() {
                 ("connection".into(), text)
             } else {

@@ -210,11 +210,9 @@ async fn profile_ca_bundle(profile: Option<&str>) -> Option<(String, String)> {
     Some((profiles.selected_profile().to_string(), value))
 }
 
-/// Whether an error chain is a TLS certificate that was not trusted: such errors get the hint to
-/// set `AWS_CA_BUNDLE`.
-pub fn is_untrusted_certificate(text: &str) -> bool {
-    text.contains("invalid peer certificate")
-}
+/// How rustls words a certificate it does not trust (in an error chain's text): such errors get
+/// the hint to set `AWS_CA_BUNDLE`.
+pub const UNTRUSTED_CERTIFICATE: &str = "invalid peer certificate";
 
 /// What to do about an untrusted certificate.
 pub const UNTRUSTED_HINT: &str = "the server's TLS certificate is not signed by a trusted CA; if a private CA or a TLS-inspecting proxy signs it, set AWS_CA_BUNDLE (or ca_bundle in ~/.aws/config) to its PEM bundle";

@@ -97,6 +97,7 @@ pub enum Verdict {
 /// once (after a fresh token), since an expired token is the usual cause.
 pub fn verdict(result: &Result<Answer, ExchangeError>, relogged: bool) -> Verdict {
     match result {
+        Err(ExchangeError::Untrusted(_)) => Verdict::Done,
         Err(_) => Verdict::Retry(None),
         Ok(answer) => match answer.status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if !relogged => Verdict::Relogin,
@@ -433,6 +434,8 @@ mod tests {
         let lost: Result<Answer, ExchangeError> =
             Err(ExchangeError::Quiet(Duration::from_secs(120)));
         assert_eq!(verdict(&lost, false), Verdict::Retry(None));
+        let untrusted = Err(ExchangeError::Untrusted("invalid peer certificate".into()));
+        assert_eq!(verdict(&untrusted, false), Verdict::Done);
         assert_eq!(verdict(&Ok(answer(202, "", None)), false), Verdict::Done);
         assert_eq!(verdict(&Ok(answer(404, "", None)), false), Verdict::Done);
         assert_eq!(

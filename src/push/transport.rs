@@ -151,10 +151,26 @@ pub enum ExchangeError {
     Quiet(Duration),
     #[error("{}", describe_transport_error(.0.as_ref()))]
     Transport(Box<dyn std::error::Error + Send + Sync>),
+    /// The server's certificate is not trusted: no retry will change that.
+    #[error("{0}")]
+    Untrusted(String),
 }
 
-/// hyper's errors say "client error (Connect)" and hide the cause; this names it, with the
-/// CA-bundle hint when a certificate was not trusted.
+impl ExchangeError {
+    fn transport(err: impl std::error::Error + Send + Sync + 'static) -> ExchangeError {
+        let text = describe_transport_error(&err);
+        match text.find(crate::network::UNTRUSTED_CERTIFICATE) {
+            Some(at) => ExchangeError::Untrusted(format!(
+                "{} ({})",
+                &text[at..],
+                crate::network::UNTRUSTED_HINT
+            )),
+            None => ExchangeError::Transport(Box::new(err)),
+        }
+    }
+}
+
+/// hyper's errors say "client error (Connect)" and hide the cause; this names it.
 fn describe_transport_error(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = Some(err);
@@ -165,12 +181,7 @@ fn describe_transport_error(err: &(dyn std::error::Error + 'static)) -> String {
         }
         current = e.source();
     }
-    let text = parts.join(": ");
-    if crate::network::is_untrusted_certificate(&text) {
-        format!("{text} ({})", crate::network::UNTRUSTED_HINT)
-    } else {
-        text
-    }
+    parts.join(": ")
 }
 
 /// The registry client: one connection pool for the run.
@@ -236,12 +247,12 @@ impl Transport {
             let response = client
                 .request(request)
                 .await
-                .map_err(|e| ExchangeError::Transport(Box::new(e)))?;
+                .map_err(ExchangeError::transport)?;
             touch.touch();
             let (parts, mut body) = response.into_parts();
             let bytes = read_body(&mut body, &touch)
                 .await
-                .map_err(|e| ExchangeError::Transport(Box::new(e)))?;
+                .map_err(ExchangeError::transport)?;
             Ok(Response::from_parts(parts, bytes))
         };
         watch(exchange, activity, patience, quiet).await

@@ -133,7 +133,7 @@ async fn attempt_upload(
                 return Err(Failure::Retry(answer.error(&what), None))
             }
             Ok(answer) => return Err(Failure::Fatal(answer.error(&what))),
-            Err(e) => return Err(Failure::Retry(e.into(), None)),
+            Err(e) => return Err(Failure::Fatal(anyhow::Error::new(e).context(what))),
         },
         Verdict::Relogin => {
             registry
