@@ -3,7 +3,7 @@
 //! pushed and deployed. The test runs its own podman API service (Debian's `podman`, installed by
 //! `tests/emulator/emulators.sh install`), stopped by PID when the test ends.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -80,17 +80,7 @@ impl Drop for Podman {
 fn deploy_an_engine_image(podman: &Podman, env: &TestEnv) {
     let stack = env.name("app");
     let reference = format!("{}-fn:python3.12-v1", env.prefix);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/tiny_image.py");
-    let archive = env.work_dir().join("image.tar");
-    env.run(
-        "python3",
-        &[
-            &script.to_string_lossy(),
-            &archive.to_string_lossy(),
-            &reference,
-        ],
-    )
-    .assert_success();
+    let archive = env.write_tiny_image("image.tar", &reference, &reference, 0);
     let loaded = podman.api(
         &[
             "-X",

@@ -4,26 +4,13 @@
 //! `ca_bundle`, and reaches everything through a TLS-inspecting CONNECT proxy when
 //! `https_proxy` says so.
 
-use std::path::Path;
-
 use samrs::companion::{CompanionStack, EcrRepo};
 
 use crate::harness::{Ca, TestEnv, TlsProxy};
 
 /// Writes a one-function template whose image is a docker archive with `marker` in its layer.
 fn image_app(env: &TestEnv, marker: &str) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/tiny_image.py");
-    let archive = env.work_dir().join("fn.tar");
-    env.run(
-        "python3",
-        &[
-            &script.to_string_lossy(),
-            &archive.to_string_lossy(),
-            "fn:v1",
-            marker,
-        ],
-    )
-    .assert_success();
+    env.write_tiny_image("fn.tar", "fn:v1", marker, 0);
     env.write_file(
         "template.yaml",
         "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n      ImageUri: docker-archive:fn.tar\n    Metadata:\n      DockerContext: ./fn\n",
@@ -89,11 +76,7 @@ fn a_private_ca_is_trusted_through_aws_ca_bundle_or_the_profile() {
     // Not trusted: one line that names the problem and the fix.
     let out = env.samrs(&TestEnv::managed_deploy_args(&stack, &[]));
     assert_eq!(out.status.code(), Some(1), "{out}");
-    let errors: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("Error:"))
-        .collect();
+    let errors = out.error_lines();
     assert_eq!(errors.len(), 1, "{out}");
     assert!(
         errors[0].contains("certificate") && errors[0].contains("AWS_CA_BUNDLE"),

@@ -9,24 +9,7 @@ use crate::harness::{Fault, FaultProxy, Rule, TestEnv};
 
 /// Writes a docker-archive image with `marker` in its layer (so markers give different digests).
 fn archive(env: &TestEnv, file: &str, marker: &str) {
-    padded_archive(env, file, marker, 0);
-}
-
-/// Like [`archive`], with `pad` random bytes more in the layer.
-fn padded_archive(env: &TestEnv, file: &str, marker: &str, pad: usize) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/tiny_image.py");
-    let out = env.work_dir().join(file);
-    env.run(
-        "python3",
-        &[
-            &script.to_string_lossy(),
-            &out.to_string_lossy(),
-            "fn:v1",
-            marker,
-            &pad.to_string(),
-        ],
-    )
-    .assert_success();
+    env.write_tiny_image(file, "fn:v1", marker, 0);
 }
 
 /// The layer tar of the one-layer docker archive at `path`.
@@ -159,7 +142,7 @@ fn registry_faults_during_a_push_converge_on_the_right_image() {
     let registry = FaultProxy::start_registry(&mut env);
     let stack = env.name("app");
     // Random bytes do not compress: the gzipped layer stays over 2 MiB, a streamed upload.
-    padded_archive(&env, "first.tar", "faults", 3 << 20);
+    env.write_tiny_image("first.tar", "fn:v1", "faults", 3 << 20);
     let first_only = TEMPLATE.split("  Second:").next().unwrap_or_default();
     env.write_file("template.yaml", first_only);
     registry.set(&[
