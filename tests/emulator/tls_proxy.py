@@ -14,36 +14,34 @@ Listens on a free 127.0.0.1 port, prints it on the first line of stdout, and exi
 reaches EOF (so it dies with whoever started it).
 """
 import os
+import select
 import socket
 import ssl
 import sys
 import threading
 
 
-def pump(src, dst):
+def relay(a, b):
+    """Relays between two sockets in one thread: an SSL socket must not be read and written from
+    two threads at once."""
+    peer = {a: b, b: a}
     try:
         while True:
-            data = src.recv(1 << 16)
-            if not data:
-                break
-            dst.sendall(data)
+            readable, _, _ = select.select([a, b], [], [])
+            for src in readable:
+                while True:
+                    data = src.recv(1 << 16)
+                    if not data:
+                        return
+                    peer[src].sendall(data)
+                    # TLS may hold decrypted bytes that select() cannot see.
+                    if not (isinstance(src, ssl.SSLSocket) and src.pending()):
+                        break
     except OSError:
         pass
     finally:
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-def relay(a, b):
-    other = threading.Thread(target=pump, args=(b, a), daemon=True)
-    other.start()
-    pump(a, b)
-    other.join()
-    a.close()
-    b.close()
+        a.close()
+        b.close()
 
 
 def server_context(cert, key):

@@ -70,6 +70,8 @@ fn a_private_ca_is_trusted_through_aws_ca_bundle_or_the_profile() {
         return;
     };
     let _endpoints = behind_tls(&mut env, &ca);
+    // The SDK retries a failed TLS handshake like any failed connection: keep those retries short.
+    env.set_env("SAMRS_RETRY_BACKOFF", "0.01");
     let stack = env.name("app");
     image_app(&env, "one");
 
