@@ -21,19 +21,37 @@ import sys
 import threading
 
 
+NOT_NOW = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError)
+
+
+def send_all(sock, data):
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[sock.send(view):]
+        except NOT_NOW:
+            select.select([sock], [sock], [])
+
+
 def relay(a, b):
-    """Relays between two sockets in one thread: an SSL socket must not be read and written from
-    two threads at once."""
+    """Relays between two sockets in one thread (an SSL socket must not be used from two threads
+    at once), without blocking reads: a readable TLS socket may hold no application data (a
+    TLS 1.3 session ticket), and waiting for some there would starve the other direction."""
     peer = {a: b, b: a}
+    for s in (a, b):
+        s.setblocking(False)
     try:
         while True:
             readable, _, _ = select.select([a, b], [], [])
             for src in readable:
                 while True:
-                    data = src.recv(1 << 16)
+                    try:
+                        data = src.recv(1 << 16)
+                    except NOT_NOW:
+                        break
                     if not data:
                         return
-                    peer[src].sendall(data)
+                    send_all(peer[src], data)
                     # TLS may hold decrypted bytes that select() cannot see.
                     if not (isinstance(src, ssl.SSLSocket) and src.pending()):
                         break
