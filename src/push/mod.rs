@@ -3,7 +3,9 @@
 //! are read and checked for the function's platform before the first upload. Then each image
 //! goes to its repository over the registry v2 API under sam's tag, skipping what the registry
 //! has, mounting layers pushed to a sibling repository earlier in the run, and uploading the
-//! rest in bounded chunks, several images and layers at a time.
+//! rest ([`upload`]: one streamed request per blob, restarted on failure), several images and
+//! layers at a time ([`streams`] sizes that to the link). The first image that fails stops the
+//! others.
 
 mod archive;
 mod discovery;
@@ -151,13 +153,24 @@ async fn push_with(
     }
     // The channel closes when the last worker drops its handle.
     drop(shared);
+    let mut pushed = Vec::new();
+    let mut listening = true;
+    loop {
+        tokio::select! {
+            event = received.recv(), if listening => match event {
+                Some(event) => event.deliver(reporter),
+                None => listening = false,
+            },
+            joined = tasks.join_next() => {
+                let Some(joined) = joined else { break };
+                let (index, result) = joined.context("an image push task stopped")?;
+                // Returning drops the other tasks: their uploads stop.
+                pushed.push((index, result?));
+            }
+        }
+    }
     while let Some(event) = received.recv().await {
         event.deliver(reporter);
-    }
-    let mut pushed = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        let (index, result) = joined.context("an image push task stopped")?;
-        pushed.push((index, result?));
     }
     pushed.sort_by_key(|(index, _)| *index);
     Ok(pushed.into_iter().map(|(_, image)| image).collect())

@@ -337,7 +337,7 @@ async fn a_quiet_registry_is_reported_and_a_silent_one_retried() {
     assert_eq!(
         emulators.manifest_digest(
             "stack/quiet",
-            &emulators.tags("stack/quiet")[0].as_str().unwrap()
+            emulators.tags("stack/quiet")[0].as_str().unwrap()
         ),
         pushed[0].digest
     );
@@ -370,5 +370,43 @@ async fn a_quiet_registry_is_reported_and_a_silent_one_retried() {
             proxy.endpoint().rsplit(':').next().unwrap()
         )) && *quiet >= Duration::from_millis(300)),
         "{waits:?}"
+    );
+}
+
+/// The first image that fails ends the push at once; the others do not run on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_failing_image_stops_the_others() {
+    let Some(emulators) = start() else { return };
+    let seed = unique();
+    let dir = emulators.dir.path();
+    let mut jobs = Vec::new();
+    for name in ["fail", "slow"] {
+        let archive = dir.join(format!("{name}.tar"));
+        let layer = layer_tar(&format!("{name}-{seed}"), 1000);
+        docker_archive(&archive, &[layer], "amd64", ArchiveLayout::Dockerd);
+        let repo = format!("stack/{name}");
+        jobs.push(job(name, ImageSource::DockerArchive(archive), &repo));
+    }
+    let proxy = emulators.fault_proxy(serde_json::json!([
+        {"match": "^registry:PUT /v2/stack/fail/manifests/", "fault": "401", "times": null},
+        {"match": "^registry:HEAD /v2/stack/slow/manifests/", "fault": "delay", "seconds": 20, "times": 1},
+    ]));
+    let options = Options {
+        endpoint: Some(proxy.endpoint()),
+        ..emulators.options()
+    };
+    let started = std::time::Instant::now();
+    let err = emulators
+        .push(jobs, &Recorder::default(), Some(options))
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("putting the manifest of stack/fail:"),
+        "{err:#}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
     );
 }
