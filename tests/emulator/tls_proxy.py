@@ -5,10 +5,12 @@
       A TLS server (CERT, KEY in PEM) relaying each connection's plaintext to
       127.0.0.1:UPSTREAM_PORT: moto or the registry behind an HTTPS endpoint of a private CA.
   tls_proxy.py connect LOG [CERT KEY UPSTREAM_CA]
-      An HTTP proxy that answers `CONNECT host:port` (appending `host:port` to LOG) and tunnels
-      the bytes. With CERT, KEY and UPSTREAM_CA it inspects TLS as corporate proxies do: it
-      terminates the client's TLS with CERT (its own CA's) and opens its own TLS connection to
-      host:port, trusting UPSTREAM_CA, relaying the plaintext between them.
+      An HTTP proxy: it answers `CONNECT host:port` and tunnels the bytes, and forwards plain
+      HTTP requests in absolute form (`GET http://host:port/path`), appending `host:port` to LOG
+      for each (with ` with credentials` when the client sent Proxy-Authorization). With CERT,
+      KEY and UPSTREAM_CA it inspects TLS as corporate proxies do: it terminates the client's TLS
+      with CERT (its own CA's) and opens its own TLS connection to host:port, trusting
+      UPSTREAM_CA, relaying the plaintext between them.
 
 Listens on a free 127.0.0.1 port, prints it on the first line of stdout, and exits when its stdin
 reaches EOF (so it dies with whoever started it).
@@ -19,6 +21,7 @@ import socket
 import ssl
 import sys
 import threading
+from urllib.parse import urlsplit
 
 
 NOT_NOW = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError)
@@ -78,17 +81,24 @@ def terminate(conn, context, upstream_port):
 
 
 def connect(conn, log, inspect):
-    with conn.makefile("rb") as f:
-        request = f.readline().decode("latin-1").split()
-        while f.readline() not in (b"\r\n", b"\n", b""):
-            pass
-    if len(request) < 2 or request[0] != "CONNECT":
+    # Unbuffered: bytes after the head (a forwarded request's body) must stay in the socket.
+    with conn.makefile("rb", buffering=0) as f:
+        head = [f.readline()]
+        while head[-1] not in (b"\r\n", b"\n", b""):
+            head.append(f.readline())
+    request = head[0].decode("latin-1").split()
+    credentials = any(line.lower().startswith(b"proxy-authorization:") for line in head)
+    if len(request) < 2:
+        conn.close()
+        return
+    tunnel = request[0] == "CONNECT"
+    target = request[1] if tunnel else urlsplit(request[1]).netloc
+    if not tunnel and (not request[1].startswith("http://") or ":" not in target):
         conn.sendall(b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\n\r\n")
         conn.close()
         return
-    target = request[1]
     with open(log, "a") as f:
-        f.write(target + "\n")
+        f.write(target + (" with credentials" if credentials else "") + "\n")
     host, port = target.rsplit(":", 1)
     try:
         upstream = socket.create_connection((host, int(port)))
@@ -96,6 +106,10 @@ def connect(conn, log, inspect):
         conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
         conn.close()
         return
+    if not tunnel:
+        # A plain HTTP request in absolute form: servers take that form too.
+        upstream.sendall(b"".join(head))
+        return relay(conn, upstream)
     conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
     if inspect is None:
         return relay(conn, upstream)

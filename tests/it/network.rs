@@ -2,7 +2,8 @@
 //! alike. The emulators sit behind HTTPS endpoints of a private CA (tests/emulator/tls_proxy.py
 //! with a CA made by openssl); samrs trusts that CA through `AWS_CA_BUNDLE` or the profile's
 //! `ca_bundle`, and reaches everything through a TLS-inspecting CONNECT proxy when
-//! `https_proxy` says so.
+//! `https_proxy` says so, or through a forwarding proxy, with its credentials, when
+//! `HTTP_PROXY` does.
 
 use samrs::companion::{CompanionStack, EcrRepo};
 
@@ -135,4 +136,28 @@ fn a_tls_inspecting_proxy_carries_aws_calls_and_pushes() {
         endpoints.into_iter().collect(),
         "AWS calls and pushes, both through the proxy"
     );
+}
+
+#[test]
+fn plain_http_goes_through_http_proxy_with_its_credentials() {
+    let mut env = TestEnv::new("http-proxy");
+    let log = env.work_dir().join("proxied.log");
+    let proxy = TlsProxy::connect(&log, None);
+    // No CA bundle: the SDK's own default client, which takes proxies from the environment too.
+    env.set_env(
+        "HTTP_PROXY",
+        &format!("http://samrs:secret@127.0.0.1:{}", proxy.port),
+    );
+    let stack = env.name("app");
+    image_app(&env, "plain");
+    deploy_and_check(&env, &stack);
+
+    let targets: std::collections::BTreeSet<String> = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let expected = [env.emu.moto_port, env.emu.registry_port]
+        .map(|port| format!("127.0.0.1:{port} with credentials"));
+    assert_eq!(targets, expected.into_iter().collect());
 }
