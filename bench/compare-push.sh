@@ -14,7 +14,8 @@
 # and samrs's peak RSS. Prints a Markdown table and writes it to bench/results/push-latest.md.
 #
 # Needs python3, curl, skopeo and cargo (installs GNU time with apt when root). Env: ROUNDS (5),
-# CARGO_TARGET_DIR, SAMRS_BIN (skip the release build), KEEP_WORK=1 (keep the temp dir).
+# CARGO_TARGET_DIR, SAMRS_BIN (skip the release build), SAMRS_BASELINE_BIN (an earlier samrs to
+# time in the same rounds, e.g. main's), KEEP_WORK=1 (keep the temp dir).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -118,38 +119,48 @@ run_skopeo() { # layout, round
 }
 
 run_samrs() { # layout, round [wrapper...]
-  local layout=$1 round=$2 dir stack start end rc=0
-  shift 2
-  stack=push-$layout-$round
-  dir=$WORK/app-$layout-$round
+  deploy_with samrs "$SAMRS" "$@"
+}
+
+deploy_with() { # tool name, binary, layout, round [wrapper...]
+  local tool=$1 binary=$2 layout=$3 round=$4 dir stack start end rc=0
+  shift 4
+  stack=push-$tool-$layout-$round
+  dir=$WORK/app-$tool-$layout-$round
   mkdir -p "$dir"
   local n=FUNCTIONS_$layout
   write_template "$WORK/$layout" "${!n}" "$dir/template.yaml"
-  label "samrs.$layout.$round"
+  label "$tool.$layout.$round"
   start=$(now_ms)
-  (cd "$dir" && env -i "${TOOL_ENV[@]}" "$@" "$SAMRS" deploy --stack-name "$stack" --resolve-s3 \
+  (cd "$dir" && env -i "${TOOL_ENV[@]}" "$@" "$binary" deploy --stack-name "$stack" --resolve-s3 \
     --resolve-image-repos --capabilities CAPABILITY_IAM --no-confirm-changeset) \
-    > "$WORK/out/samrs.$layout.$round.out" 2>&1 || rc=$?
+    > "$WORK/out/$tool.$layout.$round.out" 2>&1 || rc=$?
   end=$(now_ms)
   label idle
-  [ "$rc" = 0 ] || { tail -n 20 "$WORK/out/samrs.$layout.$round.out" >&2; die "samrs deploy exited $rc"; }
-  printf 'samrs\t%s\t%s\t%s\n' "$layout" "$round" $((end - start)) >> "$WORK/times.tsv"
+  [ "$rc" = 0 ] || { tail -n 20 "$WORK/out/$tool.$layout.$round.out" >&2; die "$tool deploy exited $rc"; }
+  printf '%s\t%s\t%s\t%s\n' "$tool" "$layout" "$round" $((end - start)) >> "$WORK/times.tsv"
+}
+
+# SAMRS_BASELINE_BIN: an earlier samrs, timed in the same rounds (its deploys as `baseline`).
+run_baseline() { # layout, round
+  [ -z "${SAMRS_BASELINE_BIN:-}" ] || deploy_with baseline "$SAMRS_BASELINE_BIN" "$@"
 }
 
 # ---------------------------------------------------------------- warm-up, rounds, RSS
 log "warm-up (untimed): page cache, the managed bucket stack"
 run_skopeo big warmup
 run_samrs big warmup
+run_baseline big warmup
 : > "$WORK/times.tsv"
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/load.start"
 for round in $(seq 1 "$ROUNDS"); do
   for layout in big many; do
     if [ $((round % 2)) = 1 ]; then
-      run_skopeo "$layout" "$round"; run_samrs "$layout" "$round"
+      run_skopeo "$layout" "$round"; run_samrs "$layout" "$round"; run_baseline "$layout" "$round"
     else
-      run_samrs "$layout" "$round"; run_skopeo "$layout" "$round"
+      run_baseline "$layout" "$round"; run_samrs "$layout" "$round"; run_skopeo "$layout" "$round"
     fi
-    log "round $round $layout: $(tail -n 2 "$WORK/times.tsv" | cut -f1,4 | tr '\n\t' '  ')"
+    log "round $round $layout: $(tail -n 3 "$WORK/times.tsv" | cut -f1,4 | tr '\n\t' '  ')"
   done
 done
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/load.end"
@@ -157,6 +168,10 @@ if [ -x /usr/bin/time ]; then
   for layout in big many; do
     run_samrs "$layout" rss /usr/bin/time -v
     awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/out/samrs.$layout.rss.out" > "$WORK/rss.$layout"
+    if [ -n "${SAMRS_BASELINE_BIN:-}" ]; then
+      run_baseline "$layout" rss /usr/bin/time -v
+      awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/out/baseline.$layout.rss.out" > "$WORK/rss-baseline.$layout"
+    fi
   done
 fi
 curl -s "$CONTROL/counts" > "$WORK/counts.json"

@@ -74,6 +74,21 @@ def main():
             f"| deploy ≤ {target:g}× skopeo, RSS ≤ {RSS_TARGET_MIB} MiB, bytes ≤ {BYTES_TARGET}× | "
             f"{'yes' if met else 'no'} | {per_byte('skopeo'):.3f} | {samrs_bytes:.3f} | {rss:.1f} |"
         )
+    baseline = [layout for layout in LAYOUTS if times[("baseline", layout)]]
+    if baseline:
+        lines += ["", "The same rounds with an earlier samrs (`SAMRS_BASELINE_BIN`) deploying too:", "",
+                  "| layout | earlier samrs deploy | its pushes | its bytes / unique | its peak RSS, MiB | this samrs deploy |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for layout in baseline:
+            unique = int(os.environ[f"UNIQUE_{layout}"])
+            rounds = [k.rsplit(".", 1)[1] for k in counts if k.startswith(f"baseline.{layout}.")]
+            rounds = [r for r in rounds if r.isdigit()]
+            spans = [counts[f"baseline.{layout}.{r}"]["last"] - counts[f"baseline.{layout}.{r}"]["first"] for r in rounds]
+            sent = max(counts[f"baseline.{layout}.{r}"]["up"] / unique for r in rounds)
+            rss_path = os.path.join(work, f"rss-baseline.{layout}")
+            rss = int(open(rss_path).read().strip()) / 1024 if os.path.exists(rss_path) else float("nan")
+            lines.append(f"| {LAYOUTS[layout][0]} | {spread(times[('baseline', layout)])} | {spread(spans)} "
+                         f"| {sent:.3f} | {rss:.1f} | {spread(times[('samrs', layout)])} |")
     lines.append("")
     lines.append("Bytes: the most any round sent up through the relay (requests, headers and bodies) "
                  "over the layout's unique blob and manifest bytes.")
