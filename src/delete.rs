@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::aws::{self, Aws, AwsResultExt};
 use crate::cloudformation::{self as cfn, poll::Poller, EventRow};
 use crate::companion::{md5_hex, CompanionStack};
+use crate::journal::{Action, Fact, Phase, StackRole};
 use crate::output::{Table, Tone, Ui};
 
 /// What `samrs delete` acts on, resolved from flags and samconfig.
@@ -25,6 +26,14 @@ pub struct DeleteSettings {
     pub s3_prefix: Option<String>,
     pub no_prompts: bool,
     pub orphans: bool,
+    /// Print how settings were resolved and every AWS call (`--debug`, `SAM_DEBUG`).
+    pub debug: bool,
+    /// Save the command-line options to the config file (`--save-params`).
+    pub save_params: bool,
+    /// The samconfig file read (where `--save-params` writes), if any.
+    pub config_file: Option<std::path::PathBuf>,
+    /// One line each, printed before anything is done.
+    pub warnings: Vec<String>,
 }
 
 /// Asks a yes/no question, or answers yes with `--no-prompts`.
@@ -43,6 +52,15 @@ impl Asker<'_> {
         }
         crate::prompt::Prompter::new(self.ui).confirm(question, false)
     }
+
+    /// The first question: a "no" ends the run having done nothing.
+    fn ask_to_start(&self, question: &str) -> anyhow::Result<bool> {
+        let yes = self.ask(question)?;
+        if !yes {
+            self.ui.record(Fact::Declined);
+        }
+        Ok(yes)
+    }
 }
 
 pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
@@ -56,17 +74,29 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
         }
         (_, true) => None,
     };
+    ui.record(Fact::Target {
+        stack_name: stack_name.map(str::to_string),
+        region: settings.region.clone(),
+        dry_run: false,
+    });
     let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
+    ui.record(Fact::Target {
+        stack_name: None,
+        region: Some(aws.region.clone()),
+        dry_run: false,
+    });
     let poller = Poller::from_env();
     let asker = Asker {
         ui,
         no_prompts: settings.no_prompts,
     };
     let Some(stack_name) = stack_name else {
-        return delete_orphans(&aws, &poller, &asker).await;
+        return ui
+            .phase(Phase::DeleteOrphans, delete_orphans(&aws, &poller, &asker))
+            .await;
     };
     let region = aws.region.clone();
-    if !asker.ask(&format!(
+    if !asker.ask_to_start(&format!(
         "\tAre you sure you want to delete the stack {stack_name} in the region {region} ?"
     ))? {
         return Ok(());
@@ -87,9 +117,18 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
             }
             let artifacts = artifact_location(&aws, stack_name, settings).await;
             ui.line(&format!("\t- Deleting Cloudformation stack {stack_name}"));
-            remove_stack(&aws, stack_name, &poller, &asker).await?;
+            ui.phase(Phase::DeleteStack, async {
+                remove_stack(&aws, stack_name, &poller, &asker).await?;
+                record_deleted(ui, stack_name, StackRole::Main);
+                Ok(())
+            })
+            .await?;
             if let Some((bucket, prefix)) = artifacts {
-                delete_artifacts(&aws, &bucket, prefix.as_deref(), &asker, ui).await?;
+                ui.phase(
+                    Phase::DeleteArtifacts,
+                    delete_artifacts(&aws, &bucket, prefix.as_deref(), &asker, ui),
+                )
+                .await?;
             }
         }
     }
@@ -99,7 +138,11 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
             "\tDo you want to delete the ECR companion stack {} in the region {region} ?",
             companion.name()
         ))? {
-            delete_companion(&aws, companion.name(), &poller, &asker, ui).await?;
+            ui.phase(
+                Phase::DeleteCompanion,
+                delete_companion(&aws, companion.name(), &poller, &asker, ui),
+            )
+            .await?;
         }
     } else if stack.is_none() {
         return Ok(());
@@ -171,6 +214,7 @@ async fn delete_artifacts(
                     .send()
                     .await
                     .aws("S3 DeleteObject")?;
+                ui.record(Fact::ObjectDeleted(key.to_string()));
             }
         }
         token = page.next_continuation_token().map(str::to_string);
@@ -191,7 +235,18 @@ async fn delete_companion(
 ) -> anyhow::Result<()> {
     crate::deploy::companion::force_delete_repositories(aws, name, ui).await?;
     ui.line(&format!("\t- Deleting ECR Companion Stack {name}"));
-    remove_stack(aws, name, poller, asker).await
+    remove_stack(aws, name, poller, asker).await?;
+    record_deleted(ui, name, StackRole::Companion);
+    Ok(())
+}
+
+fn record_deleted(ui: &Ui, name: &str, role: StackRole) {
+    ui.record(Fact::Stack {
+        name: name.to_string(),
+        role,
+        action: Action::Deleted,
+        status: Some("DELETE_COMPLETE".into()),
+    });
 }
 
 /// Deletes a stack and waits; a DELETE_FAILED stack is retried keeping the resources that block
@@ -234,6 +289,7 @@ async fn remove_stack(
         }
         for resource in &list {
             asker.ui.line(&format!("\t- Keeping {resource}"));
+            asker.ui.record(Fact::Kept(resource.clone()));
         }
         retain.extend(blocking.iter().map(|e| e.logical_id.clone()));
     }
@@ -339,7 +395,7 @@ async fn delete_orphans(aws: &Aws, poller: &Poller, asker: &Asker<'_>) -> anyhow
         );
     }
     ui.table(&table);
-    if !asker.ask(&format!(
+    if !asker.ask_to_start(&format!(
         "\tDelete the {} orphaned companion stacks and their repositories listed above?",
         orphans.len()
     ))? {
@@ -349,6 +405,10 @@ async fn delete_orphans(aws: &Aws, poller: &Poller, asker: &Asker<'_>) -> anyhow
         for repo in &orphan.repositories {
             ui.line(&format!("\t- Deleting ECR repository {repo}"));
             crate::ecr::force_delete_repository(&aws.ecr, repo).await?;
+            ui.record(Fact::Repository {
+                name: repo.clone(),
+                action: Action::Deleted,
+            });
         }
         if orphan.stack_exists {
             delete_companion(aws, &orphan.companion_stack, poller, asker, ui).await?;

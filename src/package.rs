@@ -15,12 +15,23 @@ use serde_json::Value;
 use crate::artifacts::{self, Artifact, ArtifactKind, Uploaded};
 use crate::aws::Aws;
 use crate::deploy::images::{image_location, ImageLocation};
+use crate::deploy::shortcut::NestedTemplate;
+use crate::journal::Fact;
 use crate::output::Ui;
 use crate::s3::{self, Destination, Upload};
 use crate::template::{self, Template};
 
 /// Deeper nesting than this is a template that includes itself.
 const MAX_DEPTH: usize = 32;
+
+/// A packaged template and the nested templates packaged with it.
+#[derive(Debug, Clone)]
+pub struct Packaged {
+    /// The template with every local artifact replaced by its S3 location.
+    pub template: Value,
+    /// Every nested template packaged on the way (at any depth), with the URL its parent names.
+    pub nested: Vec<NestedTemplate>,
+}
 
 /// The packaged template: every local artifact uploaded and referenced by its S3 location.
 /// `images` gives the pushed (digest-pinned) `ImageUri` of functions, by template and logical id.
@@ -30,15 +41,20 @@ pub async fn package_template(
     dest: Option<&Destination>,
     images: &HashMap<ImageLocation, String>,
     ui: &Ui,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<Packaged> {
     let mut packager = Packager {
         aws,
         dest,
         ui,
         images,
         done: HashMap::new(),
+        nested: Vec::new(),
     };
-    packager.package(&template.value, &template.path, 0).await
+    let packaged = packager.package(&template.value, &template.path, 0).await?;
+    Ok(Packaged {
+        template: packaged,
+        nested: packager.nested,
+    })
 }
 
 struct Packager<'a> {
@@ -48,12 +64,18 @@ struct Packager<'a> {
     images: &'a HashMap<ImageLocation, String>,
     /// Artifacts already uploaded in this run (several functions often share one CodeUri).
     done: HashMap<(PathBuf, bool), String>,
+    nested: Vec<NestedTemplate>,
 }
 
-type Packaged<'f> = Pin<Box<dyn Future<Output = anyhow::Result<Value>> + 'f>>;
+type PackagedFuture<'f> = Pin<Box<dyn Future<Output = anyhow::Result<Value>> + 'f>>;
 
 impl Packager<'_> {
-    fn package<'f>(&'f mut self, value: &'f Value, path: &'f Path, depth: usize) -> Packaged<'f> {
+    fn package<'f>(
+        &'f mut self,
+        value: &'f Value,
+        path: &'f Path,
+        depth: usize,
+    ) -> PackagedFuture<'f> {
         Box::pin(async move {
             let dir = path.parent().unwrap_or(Path::new("."));
             let mut packaged = value.clone();
@@ -114,11 +136,15 @@ impl Packager<'_> {
         if let Some(key) = self.done.get(&cache_key) {
             return Ok(key.clone());
         }
-        let body = match artifact.kind {
-            ArtifactKind::ZipDirectory => artifacts::zip_directory(&artifact.local_path)?,
-            ArtifactKind::ZipFile => artifacts::zip_file(&artifact.local_path)?,
-            ArtifactKind::File => std::fs::read(&artifact.local_path)
-                .with_context(|| format!("Could not read {}", artifact.local_path.display()))?,
+        // A nested template is kept, packaged, for the no-op check.
+        let (body, nested_template) = match artifact.kind {
+            ArtifactKind::ZipDirectory => (artifacts::zip_directory(&artifact.local_path)?, None),
+            ArtifactKind::ZipFile => (artifacts::zip_file(&artifact.local_path)?, None),
+            ArtifactKind::File => (
+                std::fs::read(&artifact.local_path)
+                    .with_context(|| format!("Could not read {}", artifact.local_path.display()))?,
+                None,
+            ),
             ArtifactKind::NestedTemplate => {
                 if depth >= MAX_DEPTH {
                     anyhow::bail!(
@@ -128,7 +154,7 @@ impl Packager<'_> {
                 }
                 let child = template::load(&artifact.local_path)?;
                 let packaged = self.package(&child.value, &child.path, depth + 1).await?;
-                template::to_yaml(&packaged).into_bytes()
+                (template::to_yaml(&packaged).into_bytes(), Some(packaged))
             }
         };
         let key = artifacts::s3_key(
@@ -136,11 +162,22 @@ impl Packager<'_> {
             &artifacts::md5_hex(&body),
             artifact.key_extension(),
         );
+        if let Some(template) = nested_template {
+            self.nested.push(NestedTemplate {
+                url: artifacts::path_style_url(&self.aws.s3_url_base, &dest.bucket, &key, None),
+                template,
+            });
+        }
         let size = body.len();
         match s3::upload_with_dedup(&self.aws.s3, dest, &key, body).await? {
-            Upload::Sent => self
-                .ui
-                .line(&format!("\tUploading to {key}  {size} / {size}  (100.00%)")),
+            Upload::Sent => {
+                self.ui.record(Fact::Upload {
+                    key: key.clone(),
+                    bytes: size,
+                });
+                self.ui
+                    .line(&format!("\tUploading to {key}  {size} / {size}  (100.00%)"));
+            }
             Upload::AlreadyPresent => self.ui.line(&format!(
                 "\tFile with same data already exists at {key}, skipping upload"
             )),
