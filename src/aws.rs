@@ -121,7 +121,8 @@ pub fn upload_timeouts(base: &TimeoutConfig, bytes: usize) -> TimeoutConfig {
         .build()
 }
 
-fn seconds(value: Option<&str>) -> Option<Duration> {
+/// A positive number of seconds (up to an hour) from a variable's value.
+pub fn seconds(value: Option<&str>) -> Option<Duration> {
     value
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)

@@ -104,15 +104,22 @@ pub async fn push_all(
     let options = Options {
         endpoint: std::env::var(ENDPOINT_VARIABLE).ok(),
         retry: Retry::from_config(&crate::aws::retry_config(
-            std::env::var(crate::aws::MAX_ATTEMPTS_VARIABLE)
-                .ok()
-                .as_deref(),
-            std::env::var(crate::aws::BACKOFF_VARIABLE).ok().as_deref(),
+            variable(crate::aws::MAX_ATTEMPTS_VARIABLE).as_deref(),
+            variable(crate::aws::BACKOFF_VARIABLE).as_deref(),
         )),
+        patience: Patience::from_settings(
+            variable(crate::waiting::THRESHOLD_VARIABLE).as_deref(),
+            variable(crate::aws::CONNECT_TIMEOUT_VARIABLE).as_deref(),
+            variable(crate::aws::READ_TIMEOUT_VARIABLE).as_deref(),
+        ),
         ..Options::default()
     };
-    let transport = transport::from_network(network)?;
+    let transport = transport::from_network(network, options.patience.connect)?;
     push_with(ecr, &transport, jobs, reporter, options).await
+}
+
+fn variable(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 async fn push_with(

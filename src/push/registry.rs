@@ -236,7 +236,7 @@ impl Registry {
             Ok(request) => request,
             Err(e) => return (credentials, Err(ExchangeError::Transport(Box::new(e)))),
         };
-        let quiet = |q| observer.waiting(&format!("{what} ({})", self.host()), q);
+        let quiet = |q| observer.waiting(self.host(), what, q);
         let result = self
             .transport
             .exchange(request, activity, self.patience, &quiet)
@@ -359,7 +359,7 @@ impl Registry {
             let request = request
                 .body(RequestBody::from(call.body.clone()))
                 .context("building a registry request")?;
-            let quiet = |q| observer.waiting(&format!("{} ({})", call.what, self.host()), q);
+            let quiet = |q| observer.waiting(self.host(), call.what, q);
             let result = self
                 .transport
                 .exchange(request, &Activity::new(), self.patience, &quiet)

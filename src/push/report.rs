@@ -30,8 +30,8 @@ pub trait Reporter {
     fn on_blob(&self, _name: &str, _digest: &str, _outcome: BlobOutcome) {}
     /// The image is in the registry as `digest`.
     fn on_image_done(&self, name: &str, digest: &str);
-    /// A registry call for the image has moved no byte for `quiet` (reported again at every
-    /// doubling): `what` says which call and where.
+    /// A registry call for the image has moved no byte for `quiet` (reported again after each
+    /// further such period): `what` says which call and where.
     fn on_waiting(&self, _name: &str, _what: &str, _quiet: Duration) {}
 }
 
@@ -66,17 +66,20 @@ impl Reporter for LineReporter {
         line(format_args!("{name}: pushed {digest}"));
     }
 
-    fn on_waiting(&self, name: &str, what: &str, quiet: Duration) {
-        line(format_args!("{}", waiting_text(name, what, quiet)));
+    fn on_waiting(&self, _name: &str, what: &str, quiet: Duration) {
+        line(format_args!("{}", waiting_text(what, quiet)));
     }
 }
 
-/// `Fn: still waiting for …: no answer for 10 s`.
-pub fn waiting_text(name: &str, what: &str, quiet: Duration) -> String {
-    format!(
-        "{name}: still waiting for {what}: nothing received for {} s",
-        quiet.as_secs()
-    )
+/// `Still waiting for the registry HOST (Fn: uploading blob sha256:…) after 10 s`, worded as
+/// the notices of slow AWS calls are.
+pub fn waiting_text(what: &str, quiet: Duration) -> String {
+    let seconds = quiet.as_secs_f64();
+    if seconds.fract() == 0.0 {
+        format!("Still waiting for {what} after {seconds:.0} s")
+    } else {
+        format!("Still waiting for {what} after {seconds:.1} s")
+    }
 }
 
 /// One progress bar per image (bytes and rate), for terminals.
@@ -123,8 +126,8 @@ impl Reporter for BarReporter {
 
     fn on_waiting(&self, name: &str, what: &str, quiet: Duration) {
         match self.by_image.borrow().get(name) {
-            Some(bar) => bar.println(waiting_text(name, what, quiet)),
-            None => line(format_args!("{}", waiting_text(name, what, quiet))),
+            Some(bar) => bar.println(waiting_text(what, quiet)),
+            None => line(format_args!("{}", waiting_text(what, quiet))),
         }
     }
 }
@@ -227,11 +230,11 @@ impl Observer {
         }
     }
 
-    /// A call has been quiet for `quiet`.
-    pub fn waiting(&self, what: &str, quiet: Duration) {
+    /// A call to the registry at `host`, doing `what`, has been quiet for `quiet`.
+    pub fn waiting(&self, host: &str, what: &str, quiet: Duration) {
         self.events.emit(Event::Waiting {
             name: self.image.clone(),
-            what: what.to_string(),
+            what: format!("the registry {host} ({}: {what})", self.image),
             quiet,
         });
     }
@@ -240,6 +243,19 @@ impl Observer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_are_worded_as_slow_aws_calls_are() {
+        let observer_text = waiting_text(
+            "the registry 1.dkr.ecr.us-east-1.amazonaws.com (Fn: uploading blob sha256:1f9180f7a995)",
+            Duration::from_secs(20),
+        );
+        assert_eq!(
+            observer_text,
+            "Still waiting for the registry 1.dkr.ecr.us-east-1.amazonaws.com (Fn: uploading blob sha256:1f9180f7a995) after 20 s"
+        );
+        assert!(waiting_text("x", Duration::from_millis(2500)).ends_with("after 2.5 s"));
+    }
 
     #[test]
     fn human_sizes() {

@@ -21,6 +21,7 @@ pub fn direct_transport() -> Transport {
     Transport::new(
         tls,
         hyper_util::client::proxy::matcher::Matcher::builder().build(),
+        Duration::from_secs(5),
     )
 }
 

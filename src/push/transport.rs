@@ -28,23 +28,47 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::sync::mpsc;
 use tower_service::Service;
 
-/// How long a registry may take to accept a connection.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// When a quiet exchange is reported, and when it is given up.
+/// When a quiet exchange is reported, when it is given up, and how long a connection may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Patience {
-    /// No byte moved for this long: say what samrs waits for.
+    /// No byte moved for this long: say what samrs waits for (and again after each further
+    /// such period).
     pub report_after: Duration,
     /// No byte moved for this long: the attempt fails (and may be retried).
     pub give_up_after: Duration,
+    pub connect: Duration,
 }
+
+/// A registry may work a while on a large layer's commit before it answers: more than the 30 s
+/// AWS calls get by default.
+const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(120);
 
 impl Default for Patience {
     fn default() -> Self {
         Self {
-            report_after: Duration::from_secs(10),
-            give_up_after: Duration::from_secs(120),
+            report_after: crate::waiting::threshold(None),
+            give_up_after: DEFAULT_GIVE_UP_AFTER,
+            connect: crate::aws::timeout_config(None, None)
+                .connect_timeout()
+                .unwrap_or(Duration::from_secs(5)),
+        }
+    }
+}
+
+impl Patience {
+    /// The AWS calls' knobs, read as they are: `SAMRS_SLOW_CALL_SECONDS` (when to report),
+    /// `SAMRS_CONNECT_TIMEOUT`, and `SAMRS_READ_TIMEOUT` (silence before giving up; 120 s for
+    /// registries unless set).
+    pub fn from_settings(
+        slow_call: Option<&str>,
+        connect: Option<&str>,
+        read: Option<&str>,
+    ) -> Patience {
+        let defaults = Patience::default();
+        Patience {
+            report_after: crate::waiting::threshold(slow_call),
+            give_up_after: crate::aws::seconds(read).unwrap_or(defaults.give_up_after),
+            connect: crate::aws::seconds(connect).unwrap_or(defaults.connect),
         }
     }
 }
@@ -192,12 +216,17 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// A client trusting `tls` and going through the proxies `matcher` picks.
-    pub fn new(tls: rustls::ClientConfig, matcher: Matcher) -> Transport {
+    /// A client trusting `tls`, going through the proxies `matcher` picks, giving connections
+    /// `connect_timeout` to open.
+    pub fn new(
+        tls: rustls::ClientConfig,
+        matcher: Matcher,
+        connect_timeout: Duration,
+    ) -> Transport {
         let mut tcp = HttpConnector::new();
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
-        tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        tcp.set_connect_timeout(Some(connect_timeout));
         let matcher = Arc::new(matcher);
         let to_proxy = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls.clone())
@@ -222,7 +251,7 @@ impl Transport {
 
     /// Sends `request` and reads the answer's (small) body, watching for silence: after
     /// `patience.report_after` without a byte moving `quiet` hears how long it has been (again
-    /// at every doubling), and after `patience.give_up_after` the exchange fails.
+    /// after each further such period), and after `patience.give_up_after` the exchange fails.
     pub async fn exchange(
         &self,
         mut request: Request<RequestBody>,
@@ -291,8 +320,8 @@ async fn watch<T>(
                     return Err(ExchangeError::Quiet(silent));
                 }
                 if silent >= next_report {
-                    quiet(silent);
-                    next_report = silent * 2;
+                    quiet(next_report);
+                    next_report += patience.report_after;
                 } else if silent < patience.report_after {
                     next_report = patience.report_after;
                 }
@@ -425,11 +454,14 @@ impl<T: Write + Unpin> Write for ProxiedStream<T> {
 }
 
 /// The transport for a run: the network's trust and the environment's proxies.
-pub fn from_network(network: &crate::network::Network) -> anyhow::Result<Transport> {
+pub fn from_network(
+    network: &crate::network::Network,
+    connect_timeout: Duration,
+) -> anyhow::Result<Transport> {
     let tls = network
         .rustls_config()
         .context("setting up TLS for the registry")?;
-    Ok(Transport::new(tls, Matcher::from_env()))
+    Ok(Transport::new(tls, Matcher::from_env(), connect_timeout))
 }
 
 #[cfg(test)]
@@ -449,6 +481,7 @@ mod tests {
         let patience = Patience {
             report_after: Duration::from_millis(40),
             give_up_after: Duration::from_millis(1500),
+            connect: Duration::from_secs(1),
         };
         let never = std::future::pending::<Result<(), ExchangeError>>();
         let result = watch(never, &activity, patience, &|d| {
@@ -457,10 +490,10 @@ mod tests {
         .await;
         assert!(matches!(result, Err(ExchangeError::Quiet(d)) if d >= patience.give_up_after));
         let heard = heard.lock().unwrap();
-        // Reported once it went quiet, then again at every doubling (about 40, 80, ... 1280 ms).
+        // Reported once it went quiet, then after each further 40 ms: 40, 80, 120 ms...
         assert!(heard.len() >= 2, "{heard:?}");
-        assert!(heard[0] >= patience.report_after, "{heard:?}");
-        assert!(heard.windows(2).all(|w| w[1] >= w[0] * 2), "{heard:?}");
+        let periods: Vec<u128> = heard.iter().map(|d| d.as_millis() / 40).collect();
+        assert!(periods.iter().zip(1..).all(|(p, n)| *p == n), "{heard:?}");
     }
 
     #[tokio::test]
@@ -471,6 +504,7 @@ mod tests {
         let patience = Patience {
             report_after: Duration::from_millis(500),
             give_up_after: Duration::from_millis(600),
+            connect: Duration::from_secs(1),
         };
         let busy = {
             let activity = Arc::clone(&activity);
