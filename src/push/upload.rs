@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::anyhow;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::StatusCode;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
@@ -224,16 +224,26 @@ fn hash_frames(
     let mut left = size;
     while left > 0 {
         let len = usize::try_from(left).unwrap_or(FRAME).min(FRAME);
-        let mut frame = BytesMut::zeroed(len);
-        file.read_exact(&mut frame).map_err(|e| {
-            io::Error::new(
+        // read_to_end fills the spare capacity without zeroing it first.
+        let mut frame = Vec::with_capacity(len);
+        let read = (&mut file).take(len as u64).read_to_end(&mut frame);
+        let problem = match read {
+            Ok(n) if n == len => None,
+            Ok(_) => Some(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{} ends before the blob's {size} bytes", path.display()),
+            )),
+            Err(e) => Some(io::Error::new(
                 e.kind(),
                 format!("reading {} for upload: {e}", path.display()),
-            )
-        })?;
+            )),
+        };
+        if let Some(problem) = problem {
+            return Err(problem);
+        }
         hasher.update(&frame);
         left -= len as u64;
-        if frames.blocking_send(Ok(frame.freeze())).is_err() {
+        if frames.blocking_send(Ok(Bytes::from(frame))).is_err() {
             return Ok(None);
         }
     }
