@@ -450,7 +450,7 @@ impl AwsError {
             "AccessDenied" | "AccessDeniedException" => {
                 Some("the credentials in use lack this permission")
             }
-            "connection" => Some("check the network, or AWS_ENDPOINT_URL if you set one"),
+            "connection" => Some("check the network, or AWS_ENDPOINT_URL and HTTPS_PROXY/HTTP_PROXY if you set them"),
             "tls" => Some(crate::network::UNTRUSTED_HINT),
             "timeout" => Some(
                 "no answer in time: check the network, or allow more seconds with SAMRS_READ_TIMEOUT and SAMRS_CONNECT_TIMEOUT",

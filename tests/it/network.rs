@@ -161,3 +161,14 @@ fn plain_http_goes_through_http_proxy_with_its_credentials() {
         .map(|port| format!("127.0.0.1:{port} with credentials"));
     assert_eq!(targets, expected.into_iter().collect());
 }
+
+#[test]
+fn no_proxy_sends_its_hosts_around_the_proxy() {
+    let mut env = TestEnv::new("no-proxy");
+    // A proxy that is not there: any call sent to it would fail.
+    env.set_env("HTTP_PROXY", "http://127.0.0.1:9");
+    env.set_env("no_proxy", "localhost,127.0.0.1");
+    let stack = env.name("app");
+    image_app(&env, "direct");
+    deploy_and_check(&env, &stack);
+}
