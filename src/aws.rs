@@ -20,6 +20,7 @@ pub struct Aws {
     pub s3: aws_sdk_s3::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub sts: aws_sdk_sts::Client,
+    pub signer: aws_sdk_signer::Client,
     /// Base URL for path-style S3 object URLs handed to CloudFormation (`TemplateURL`).
     pub s3_url_base: String,
 }
@@ -60,6 +61,7 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
         s3: aws_sdk_s3::Client::from_conf(s3_conf),
         ecr: aws_sdk_ecr::Client::new(&sdk),
         sts: aws_sdk_sts::Client::new(&sdk),
+        signer: aws_sdk_signer::Client::new(&sdk),
         region,
         s3_url_base,
     })

@@ -99,6 +99,7 @@ async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<(
         role_arn: None,
         notification_arns: Vec::new(),
         description: "Managed Stack for AWS SAM CLI".into(),
+        express: None,
     };
     let id = cfn::create_change_set(&aws.cfn, &request).await?;
     match cfn::wait_for_change_set(&aws.cfn, STACK_NAME, &id, poller).await? {
@@ -107,7 +108,7 @@ async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<(
         ChangeSetOutcome::Failed(reason) => bail!("{reason}"),
     }
     let mut cursor = cfn::EventCursor::for_new_stack(STACK_NAME);
-    cfn::execute_change_set(&aws.cfn, STACK_NAME, &id, false).await?;
+    cfn::execute_change_set(&aws.cfn, STACK_NAME, &id, Some(false)).await?;
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
     match outcome.stack {
         Some(stack) if stack.status == "CREATE_COMPLETE" => Ok(()),

@@ -247,6 +247,9 @@ async fn run_template(
         role_arn: settings.role_arn.clone(),
         notification_arns: settings.notification_arns.clone(),
         description: "ECR repositories managed by samrs (SAM CLI companion stack)".into(),
+        // Repositories must exist before images are pushed to them, and a failure rolls back
+        // whatever --express or --on-failure say for the main stack.
+        express: None,
     };
     // The companion stack is samrs's alone: no change set to review, so one call applies it.
     let mut cursor = if create {

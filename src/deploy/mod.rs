@@ -5,6 +5,7 @@
 //! parameter list); this file sequences them.
 
 pub mod companion;
+pub mod failure;
 pub mod images;
 pub mod report;
 
@@ -83,7 +84,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
     }
 
     let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
-    let poller = Poller::from_env();
+    let poller = Poller::from_env().with_max_wait(settings.max_wait);
     let wants_companion = settings.resolve_image_repos || !settings.image_repositories.is_empty();
     let companion_name = crate::companion::CompanionStack::new(&settings.stack_name)
         .name()
@@ -164,8 +165,13 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
 
     let jobs = images::push_jobs(&functions, &mapping, settings.image_repository.as_deref())?;
     let pushed = images::push(&aws.ecr, &functions, jobs, settings.dry_run, ui).await?;
+    let signing = package::Signing {
+        profiles: &settings.signing_profiles,
+        poller: &poller,
+    };
     let packaged =
-        package::package_template(&aws, &template, destination.as_ref(), &pushed, ui).await?;
+        package::package_template(&aws, &template, destination.as_ref(), &pushed, &signing, ui)
+            .await?;
     report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
     let body = template::to_yaml(&packaged);
     let run = Run {
@@ -339,6 +345,11 @@ async fn deploy_stack(
                 companion: plan,
             })
         };
+    let on_failure = failure::failure_plan(
+        settings.on_failure,
+        settings.disable_rollback,
+        settings.express,
+    );
     let existing = ready_stack(aws, stack_name, poller, ui).await?;
     let create = existing
         .as_ref()
@@ -367,6 +378,7 @@ async fn deploy_stack(
             "Created by samrs at {} UTC",
             chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
         ),
+        express: on_failure.express,
     };
     ui.line("\n\nWaiting for changeset to be created..\n");
     let change_set = cfn::create_change_set(&aws.cfn, &request).await?;
@@ -409,7 +421,13 @@ async fn deploy_stack(
     } else {
         cfn::EventCursor::after_current(&aws.cfn, stack_name).await?
     };
-    cfn::execute_change_set(&aws.cfn, stack_name, &change_set, settings.disable_rollback).await?;
+    cfn::execute_change_set(
+        &aws.cfn,
+        stack_name,
+        &change_set,
+        on_failure.execute_disable_rollback,
+    )
+    .await?;
     ui.line(&format!(
         "\n{} - Waiting for stack create/update to complete\n",
         chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
@@ -417,12 +435,40 @@ async fn deploy_stack(
     let mut events = report::EventStream::new(ui, poller);
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |e| events.row(e)).await?;
     events.finish();
-    let stack = finished_stack(stack_name, outcome.stack, &outcome.failures)?;
+    let failed = outcome
+        .stack
+        .as_ref()
+        .is_none_or(|s| !cfn::state::is_success(&s.status));
+    let delete = on_failure.delete_failed_create
+        && create
+        && outcome
+            .stack
+            .as_ref()
+            .is_some_and(|s| failure::is_failed_create(&s.status));
+    if delete {
+        ui.line(&format!(
+            "\nStack {stack_name} failed to create/update correctly, deleting stack"
+        ));
+        delete_and_wait(aws, stack_name, poller).await?;
+        ui.line(&format!("\nStack {stack_name} has been deleted"));
+    } else if failed && on_failure.keeps_resources() {
+        ui.say(
+            &report::rollback_disabled(stack_name),
+            crate::output::Tone::Bad,
+        );
+    }
+    let stack = finished_stack(stack_name, outcome.stack, &outcome.failures, delete)?;
     report::outputs(ui, &stack.outputs);
     ui.line(&format!(
         "\nSuccessfully created/updated stack - {stack_name} in {}\n",
         aws.region
     ));
+    if settings.express {
+        ui.say(
+            "\nDeployed with CloudFormation Express mode. Resources may still be stabilizing in the background.",
+            crate::output::Tone::Warn,
+        );
+    }
     report(Some(&change_set), &changes, Some(&stack))?;
     Ok(Finish::Deployed)
 }
@@ -511,7 +557,7 @@ async fn ready_stack(
 /// Deletes a stack and waits until it is gone.
 pub async fn delete_and_wait(aws: &Aws, stack_name: &str, poller: &Poller) -> anyhow::Result<()> {
     let mut cursor = cfn::EventCursor::after_current(&aws.cfn, stack_name).await?;
-    cfn::delete_stack(&aws.cfn, stack_name, &[]).await?;
+    cfn::delete_stack(&aws.cfn, stack_name, &[], false).await?;
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
     match outcome.stack {
         None => Ok(()),
@@ -536,24 +582,29 @@ async fn discard_dry_run(
     if created {
         if let Some(stack) = cfn::describe_stack(&aws.cfn, stack_name).await? {
             if stack.status == "REVIEW_IN_PROGRESS" {
-                cfn::delete_stack(&aws.cfn, stack_name, &[]).await?;
+                cfn::delete_stack(&aws.cfn, stack_name, &[], false).await?;
             }
         }
     }
     Ok(())
 }
 
+/// The stack of a successful operation, else the one-line failure (`deleted`: `--on-failure
+/// DELETE` removed the stack afterwards).
 fn finished_stack(
     stack_name: &str,
     stack: Option<StackInfo>,
     failures: &[EventRow],
+    deleted: bool,
 ) -> anyhow::Result<StackInfo> {
     match stack {
         Some(stack) if cfn::state::is_success(&stack.status) => Ok(stack),
         other => {
             let status = other.map_or_else(|| "DELETE_COMPLETE".to_string(), |s| s.status);
             let mut detail = format!("it ended in {status}{}", failure_summary(failures));
-            if status == "ROLLBACK_COMPLETE" {
+            if deleted {
+                detail.push_str(", and was deleted (--on-failure DELETE)");
+            } else if failure::is_failed_create(&status) {
                 detail.push_str(" (fix the template and deploy again: samrs deletes and recreates a stack that was never created)");
             }
             Err(DeployError::StackFailed {
