@@ -209,9 +209,9 @@ impl Packager<'_> {
         };
         let signed = signing::sign(&self.aws.signer, request, self.signing.poller).await?;
         self.ui
-            .line(&format!("\tInitiated code signing job {}", signed.job_id));
+            .line(&format!("Initiated code signing job {}", signed.job_id));
         self.ui.line(&format!(
-            "\tPackage has successfully signed into the location {}/{}",
+            "Package has successfully signed into the location {}/{}",
             dest.bucket, signed.key
         ));
         Ok(signed.key)

@@ -433,8 +433,9 @@ async fn deploy_stack(
         chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
     ));
     let mut events = report::EventStream::new(ui, poller);
-    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |e| events.row(e)).await?;
+    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |e| events.row(e)).await;
     events.finish();
+    let outcome = outcome?;
     let failed = outcome
         .stack
         .as_ref()
