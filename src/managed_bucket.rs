@@ -46,9 +46,17 @@ pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyho
         return Ok(NOT_YET_CREATED.to_string());
     }
     ui.line("\tCreating the required resources...");
-    create(aws, poller, in_review)
-        .await
-        .context("Failed to create managed resources")?;
+    create(aws, poller, in_review).await.map_err(|e| {
+        // A wait that ran out is not a failure: CloudFormation goes on, and the message says so.
+        if matches!(
+            e.downcast_ref::<cfn::WaitError>(),
+            Some(cfn::WaitError::TimedOut { .. })
+        ) {
+            e
+        } else {
+            e.context("Failed to create managed resources")
+        }
+    })?;
     let stack = cfn::describe_stack(&aws.cfn, STACK_NAME)
         .await?
         .with_context(|| format!("Stack {STACK_NAME} disappeared right after it was created"))?;

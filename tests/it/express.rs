@@ -16,6 +16,8 @@ Resources:
     Properties:
       PackageType: Image
       ImageUri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/image:v1
+    Metadata:
+      DockerContext: ./image
 "#;
 
 /// The stack's id, by name while it exists.

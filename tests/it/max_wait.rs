@@ -21,6 +21,8 @@ Resources:
     Properties:
       PackageType: Image
       ImageUri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/image:v1
+    Metadata:
+      DockerContext: ./image
 "#;
 
 /// The one error line of a wait stopped at its limit.
