@@ -193,10 +193,10 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
     if delete_companion {
         deleter.delete_companion(companion.name()).await?;
     }
-    finished(ui, settings.express);
     if bucket.is_none() {
         ui.say("\nWarning: Cannot resolve s3 bucket information from command options , local config file or cloudformation template. Please use --s3-bucket next time and delete s3 files manually if required.", Tone::Warn);
     }
+    finished(ui, settings.express);
     Ok(())
 }
 

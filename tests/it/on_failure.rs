@@ -129,6 +129,12 @@ fn failed_updates_under_each_on_failure() {
     ] {
         let out = deploy(&env, &stack, extra);
         assert_eq!(out.status.code(), Some(1), "{extra:?}\n{out}");
+        assert_eq!(
+            out.stdout
+                .contains(&format!("Stack {stack} has rolled back successfully")),
+            extra.contains(&"DELETE"),
+            "sam's note for an update under DELETE\n{out}"
+        );
         assert!(error_line(&out).contains(status), "{extra:?}\n{out}");
         assert_eq!(
             env.emu.stack_status(&stack).as_deref(),
