@@ -454,7 +454,9 @@ async fn deploy_stack(
         ui.line(&format!("\nStack {stack_name} has been deleted"));
     } else if failed && on_failure.delete_failed_create && !create {
         // An update is rolled back, not deleted: the stack existed before.
-        ui.line(&format!("\nStack {stack_name} has rolled back successfully"));
+        ui.line(&format!(
+            "\nStack {stack_name} has rolled back successfully"
+        ));
     } else if failed && on_failure.keeps_resources() {
         ui.say(
             &report::rollback_disabled(stack_name),
