@@ -287,13 +287,18 @@ async fn repo_questions(
     Ok(choices)
 }
 
+/// A template's resources by logical id (none when it has no `Resources` mapping).
+fn resources(template: &serde_json::Value) -> impl Iterator<Item = (&String, &serde_json::Value)> {
+    template
+        .get("Resources")
+        .and_then(|r| r.as_object())
+        .into_iter()
+        .flatten()
+}
+
 /// The logical ids of the `AWS::ECR::Repository` resources of a template that are not retained.
 fn declared_repositories(template: &serde_json::Value) -> Vec<String> {
-    let Some(resources) = template.get("Resources").and_then(|r| r.as_object()) else {
-        return Vec::new();
-    };
-    resources
-        .iter()
+    resources(template)
         .filter(|(_, r)| {
             r.get("Type").and_then(|t| t.as_str()) == Some("AWS::ECR::Repository")
                 && r.get("DeletionPolicy").and_then(|p| p.as_str()) != Some("Retain")
@@ -305,11 +310,8 @@ fn declared_repositories(template: &serde_json::Value) -> Vec<String> {
 /// The `RepositoryName`s a template gives its repositories (retained ones included): images in
 /// them are the repository's business, not the functions'.
 fn declared_repository_names(template: &serde_json::Value) -> Vec<String> {
-    let Some(resources) = template.get("Resources").and_then(|r| r.as_object()) else {
-        return Vec::new();
-    };
-    resources
-        .values()
+    resources(template)
+        .map(|(_, r)| r)
         .filter(|r| r.get("Type").and_then(|t| t.as_str()) == Some("AWS::ECR::Repository"))
         .filter_map(|r| r.pointer("/Properties/RepositoryName")?.as_str())
         .map(str::to_string)
@@ -341,11 +343,7 @@ impl ImageId {
 /// The ECR images of the template's functions: `repo@sha256:…` (as samrs deploys pushed images)
 /// by digest, `repo:tag` by tag, `repo` as `latest` (sam's `parse_image_url`).
 fn image_refs(template: &serde_json::Value) -> Vec<ImageRef> {
-    let Some(resources) = template.get("Resources").and_then(|r| r.as_object()) else {
-        return Vec::new();
-    };
-    resources
-        .iter()
+    resources(template)
         .filter_map(|(logical_id, resource)| {
             let pointer = match resource.get("Type")?.as_str()? {
                 "AWS::Serverless::Function" => "/Properties/ImageUri",

@@ -268,7 +268,7 @@ fn orphans_finds_companion_stacks_whose_parent_is_gone() {
 }
 
 /// The deployed (original) template's text, whose md5 names its S3 object.
-fn deployed_template(env: &TestEnv, stack: &str) -> String {
+pub fn deployed_template(env: &TestEnv, stack: &str) -> String {
     let out = block_on(
         env.emu
             .cfn()

@@ -8,17 +8,10 @@ use samrs::companion::CompanionStack;
 
 use crate::harness::{block_on, TestEnv};
 
-const APP: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  ImageFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      PackageType: Image
-      ImageUri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/image:v1
-    Metadata:
-      DockerContext: ./image
-"#;
+/// One image function, already in ECR, with managed repositories.
+fn app() -> String {
+    crate::guided::template(&["ImageFunction"])
+}
 
 /// The stack's id, by name while it exists.
 fn stack_id(env: &TestEnv, stack: &str) -> String {
@@ -68,7 +61,7 @@ fn express(disable_rollback: Option<bool>) -> Option<DeploymentConfig> {
 #[test]
 fn express_mode_reaches_cloudformation_on_deploy_and_delete() {
     let env = TestEnv::new("express");
-    env.write_file("template.yaml", APP);
+    env.write_file("template.yaml", &app());
     let stack = env.name("app");
     let out = env.samrs(&TestEnv::managed_deploy_args(&stack, &["--express"]));
     out.assert_success();
@@ -89,7 +82,7 @@ fn express_mode_reaches_cloudformation_on_deploy_and_delete() {
     // An update with DO_NOTHING: the rollback choice travels in the DeploymentConfig.
     env.write_file(
         "template.yaml",
-        &APP.replace("Resources:", "Description: v2\nResources:"),
+        &app().replace("Resources:", "Description: v2\nResources:"),
     );
     env.samrs(&TestEnv::managed_deploy_args(
         &stack,
@@ -104,7 +97,7 @@ fn express_mode_reaches_cloudformation_on_deploy_and_delete() {
     // Without --express: no DeploymentConfig at all.
     env.write_file(
         "template.yaml",
-        &APP.replace("Resources:", "Description: v3\nResources:"),
+        &app().replace("Resources:", "Description: v3\nResources:"),
     );
     env.samrs(&TestEnv::managed_deploy_args(&stack, &[]))
         .assert_success();

@@ -13,18 +13,6 @@ use crate::harness::{Emulator, RunOutput, TestEnv};
 /// How long each stack operation takes on this test's emulator.
 const OPERATION: Duration = Duration::from_secs(4);
 
-const APP: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  ImageFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      PackageType: Image
-      ImageUri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/image:v1
-    Metadata:
-      DockerContext: ./image
-"#;
-
 /// The one error line of a wait stopped at its limit.
 fn stopped(out: &RunOutput, stack: &str, rerun: &str) {
     assert_eq!(out.status.code(), Some(1), "{out}");
@@ -57,7 +45,11 @@ fn every_stack_wait_stops_at_the_limit_and_the_next_run_picks_up() {
         ("MOTO_CFN_CHANGESET_SECONDS", "0.1"),
     ]);
     let mut env = TestEnv::on(emu, "max-wait");
-    env.write_file("template.yaml", APP);
+    // One image function, already in ECR, with a managed repository.
+    env.write_file(
+        "template.yaml",
+        &crate::guided::template(&["ImageFunction"]),
+    );
     env.set_env("SAMRS_MAX_WAIT_SECONDS", "1");
     let stack = env.name("app");
     let deploy_again = ", or run `samrs deploy` again, which waits for it";

@@ -5,6 +5,7 @@
 
 use aws_config::BehaviorVersion;
 
+use crate::delete::deployed_template;
 use crate::deploy::managed_bucket;
 use crate::harness::{block_on, TestEnv, Tty};
 
@@ -59,20 +60,6 @@ fn signing_profile(env: &TestEnv, name: &str) {
             .send(),
     )
     .unwrap_or_else(|e| panic!("PutSigningProfile {name}: {e:?}"));
-}
-
-/// The deployed (original) template's text.
-fn deployed_template(env: &TestEnv, stack: &str) -> String {
-    let out = block_on(
-        env.emu
-            .cfn()
-            .get_template()
-            .stack_name(stack)
-            .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
-            .send(),
-    )
-    .unwrap_or_else(|e| panic!("GetTemplate {stack}: {e:?}"));
-    out.template_body().unwrap_or_default().to_string()
 }
 
 /// The S3 location a property of a resource was deployed with.
