@@ -189,7 +189,7 @@ const FLAGS: &[Case] = &[
     case("", "deploy --stack-name {stack} --config-file missing.toml", 2, "Error: Config file missing.toml does not exist or could not be read!"),
     case("", "frob", 2, "Error: unrecognized subcommand 'frob'; see 'samrs --help'"),
     case("", "", 2, "Error: samrs needs a command: deploy or delete; see 'samrs --help'"),
-    case("", "delete --no-prompts", 2, "Error: Missing option '--stack-name': name the stack to delete (or set stack_name in samconfig.toml)"),
+    case("", "delete --no-prompts", 2, "Error: Missing option '--stack-name', provide a stack name that needs to be deleted."),
     case("", "delete --orphans --stack-name {stack}", 2, "Error: the argument '--orphans' cannot be used with '--stack-name <STACK_NAME>'; see 'samrs delete --help'"),
     case("", "delete --stack-name {stack} --bogus", 2, "Error: unexpected argument '--bogus' found; see 'samrs delete --help'"),
 ];
