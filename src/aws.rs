@@ -12,6 +12,8 @@ use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Re
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use std::time::Duration;
 
+use crate::calls::CallRecorder;
+
 /// The clients of one run, sharing one configuration (credentials are resolved once).
 #[derive(Clone, Debug)]
 pub struct Aws {
@@ -25,21 +27,26 @@ pub struct Aws {
     pub s3_url_base: String,
 }
 
-/// Loads the shared configuration and builds every client samrs needs.
+/// Loads the shared configuration and builds every client samrs needs. With a profile, its
+/// credentials are used even when `AWS_ACCESS_KEY_ID` is set (the AWS CLI's and sam's order:
+/// an explicit profile wins over the environment). Credentials are resolved once here, so a
+/// missing or broken source is reported before anything is done, with its real cause.
 pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Result<Aws> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config(
             std::env::var(MAX_ATTEMPTS_VARIABLE).ok().as_deref(),
             std::env::var(BACKOFF_VARIABLE).ok().as_deref(),
         ))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .operation_attempt_timeout(Duration::from_secs(60))
+        .timeout_config(timeout_config(
+            std::env::var(CONNECT_TIMEOUT_VARIABLE).ok().as_deref(),
+            std::env::var(READ_TIMEOUT_VARIABLE).ok().as_deref(),
+        ));
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile).credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
                 .build(),
         );
-    if let Some(profile) = profile {
-        loader = loader.profile_name(profile);
     }
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
@@ -50,21 +57,315 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
             "Unable to resolve a region: pass --region, set region in samconfig.toml, or set AWS_REGION"
         )
     })?;
+    check_credentials(&sdk, profile).await?;
     let s3_override = s3_endpoint_override(&sdk);
-    let s3_conf = aws_sdk_s3::config::Builder::from(&sdk)
+    let s3_conf = with_debug_log(aws_sdk_s3::config::Builder::from(&sdk))
         // Hostname endpoints (localhost, proxies) only work with path-style addressing.
         .force_path_style(s3_override.is_some())
+        .interceptor(CallRecorder)
         .build();
     let s3_url_base = s3_override.unwrap_or_else(|| default_s3_url(&region));
+    crate::debug::log(&format!("AWS region: {region}"));
     Ok(Aws {
-        cfn: aws_sdk_cloudformation::Client::new(&sdk),
+        cfn: aws_sdk_cloudformation::Client::from_conf(
+            with_debug_log(aws_sdk_cloudformation::config::Builder::from(&sdk))
+                .interceptor(CallRecorder)
+                .build(),
+        ),
         s3: aws_sdk_s3::Client::from_conf(s3_conf),
-        ecr: aws_sdk_ecr::Client::new(&sdk),
-        sts: aws_sdk_sts::Client::new(&sdk),
-        signer: aws_sdk_signer::Client::new(&sdk),
+        ecr: aws_sdk_ecr::Client::from_conf(
+            with_debug_log(aws_sdk_ecr::config::Builder::from(&sdk))
+                .interceptor(CallRecorder)
+                .build(),
+        ),
+        sts: aws_sdk_sts::Client::from_conf(
+            with_debug_log(aws_sdk_sts::config::Builder::from(&sdk))
+                .interceptor(CallRecorder)
+                .build(),
+        ),
+        signer: aws_sdk_signer::Client::from_conf(
+            with_debug_log(aws_sdk_signer::config::Builder::from(&sdk))
+                .interceptor(CallRecorder)
+                .build(),
+        ),
         region,
         s3_url_base,
     })
+}
+
+/// samrs's variables for the seconds a connection may take to open, and a request to be
+/// answered once sent (each try; the SDK retries a try that timed out).
+pub const CONNECT_TIMEOUT_VARIABLE: &str = "SAMRS_CONNECT_TIMEOUT";
+pub const READ_TIMEOUT_VARIABLE: &str = "SAMRS_READ_TIMEOUT";
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connect and read timeouts for every call: 5 s to connect and 30 s for an answer by default
+/// (AWS answers in well under a second; a silent endpoint costs 30 s a try, not the minute of the
+/// SDK's defaults), or the variables' positive numbers of seconds. Uploads get more time to send
+/// their bytes ([`upload_timeouts`]).
+pub fn timeout_config(connect: Option<&str>, read: Option<&str>) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(seconds(connect).unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+        .read_timeout(seconds(read).unwrap_or(DEFAULT_READ_TIMEOUT))
+        .build()
+}
+
+/// An upload's timeouts: the read timeout starts once the request is sent, so it also covers
+/// sending `bytes`; they get time at 128 KiB/s on top.
+pub fn upload_timeouts(base: &TimeoutConfig, bytes: usize) -> TimeoutConfig {
+    let read = base.read_timeout().unwrap_or(DEFAULT_READ_TIMEOUT);
+    let sending = Duration::from_secs_f64(bytes as f64 / (128.0 * 1024.0));
+    TimeoutConfig::builder()
+        .connect_timeout(base.connect_timeout().unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+        .read_timeout(read + sending)
+        .build()
+}
+
+fn seconds(value: Option<&str>) -> Option<Duration> {
+    value
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// Resolves the credentials once; a failure becomes one line naming its cause.
+async fn check_credentials(sdk: &SdkConfig, profile: Option<&str>) -> anyhow::Result<()> {
+    use aws_sdk_sts::config::ProvideCredentials;
+    let source = || {
+        let name = profile
+            .map(str::to_string)
+            .or_else(|| std::env::var("AWS_PROFILE").ok())
+            .unwrap_or_else(|| "default".to_string());
+        let has_env = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        CredentialSource::configured(&profile_keys(&name), &has_env)
+    };
+    let Some(provider) = sdk.credentials_provider() else {
+        return Err(CredentialsProblem::NotFound.into());
+    };
+    match provider.provide_credentials().await {
+        Ok(credentials) => {
+            crate::debug::log(&format!(
+                "AWS credentials: access key {}{}",
+                crate::debug::key_hint(credentials.access_key_id()),
+                profile.map_or_else(String::new, |p| format!(" from profile {p}"))
+            ));
+            Ok(())
+        }
+        Err(err) => {
+            Err(CredentialsProblem::classify(profile, source(), &source_chain_of(&err)).into())
+        }
+    }
+}
+
+/// Why no credentials could be had, named as the AWS CLI would name it, with the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsProblem {
+    #[error("The config profile ({0}) could not be found: add it to ~/.aws/config or ~/.aws/credentials (or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE), or fix --profile / profile in samconfig")]
+    ProfileNotFound(String),
+    #[error("The SSO session of {0} has expired or was never started: run `aws sso login{1}` and try again ({2})")]
+    SsoTokenExpired(String, String, String),
+    #[error("AssumeRole failed for {0}: the role could not be assumed with the source credentials ({1})")]
+    AssumeRole(String, String),
+    #[error("Web identity credentials failed (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, or web_identity_token_file in the profile): {0}")]
+    WebIdentity(String),
+    #[error("Container credentials failed (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / AWS_CONTAINER_CREDENTIALS_FULL_URI): {0}")]
+    Container(String),
+    #[error("credential_process of {0} failed: {1}")]
+    Process(String, String),
+    #[error("Unable to locate credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or run `aws configure`")]
+    NotFound,
+    #[error("Credentials could not be loaded{0}: {1}")]
+    Other(String, String),
+}
+
+/// Where the credentials were to come from: the SDK's errors do not say which source failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialSource {
+    Sso,
+    WebIdentity,
+    AssumeRole,
+    Container,
+    Process,
+    Unknown,
+}
+
+impl CredentialSource {
+    /// The source configured for `profile` (its keys in the config file), else the environment's.
+    pub fn configured(profile_keys: &[String], env: &dyn Fn(&str) -> bool) -> CredentialSource {
+        let has = |key: &str| profile_keys.iter().any(|k| k == key);
+        if has("sso_start_url") || has("sso_session") {
+            CredentialSource::Sso
+        } else if has("web_identity_token_file") {
+            CredentialSource::WebIdentity
+        } else if has("credential_process") {
+            CredentialSource::Process
+        } else if has("role_arn") {
+            CredentialSource::AssumeRole
+        } else if env("AWS_WEB_IDENTITY_TOKEN_FILE") {
+            CredentialSource::WebIdentity
+        } else if env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            || env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        {
+            CredentialSource::Container
+        } else {
+            CredentialSource::Unknown
+        }
+    }
+}
+
+impl CredentialsProblem {
+    /// Names the cause from the configured source and the provider's error text.
+    pub fn classify(
+        profile: Option<&str>,
+        source: CredentialSource,
+        text: &str,
+    ) -> CredentialsProblem {
+        let lower = text.to_ascii_lowercase();
+        let who = profile.map_or_else(
+            || "the default profile".to_string(),
+            |p| format!("profile {p}"),
+        );
+        let text = text.to_string();
+        if lower.contains("was not defined") || lower.contains("no profiles were defined") {
+            return CredentialsProblem::ProfileNotFound(profile.unwrap_or("default").to_string());
+        }
+        if lower.contains("no credentials found in chain")
+            || lower.contains("no credentials provider")
+        {
+            return CredentialsProblem::NotFound;
+        }
+        match source {
+            CredentialSource::Sso => {
+                let flag = profile.map_or_else(String::new, |p| format!(" --profile {p}"));
+                CredentialsProblem::SsoTokenExpired(who, flag, text)
+            }
+            CredentialSource::WebIdentity => CredentialsProblem::WebIdentity(text),
+            CredentialSource::AssumeRole => CredentialsProblem::AssumeRole(who, text),
+            CredentialSource::Container => CredentialsProblem::Container(text),
+            CredentialSource::Process => CredentialsProblem::Process(who, text),
+            CredentialSource::Unknown => CredentialsProblem::Other(
+                profile.map_or_else(String::new, |p| format!(" for profile {p}")),
+                text,
+            ),
+        }
+    }
+}
+
+/// The keys of `profile`'s section in the AWS config file (`AWS_CONFIG_FILE`, else
+/// `~/.aws/config`), to tell which source a failing profile uses.
+fn profile_keys(profile: &str) -> Vec<String> {
+    let path = std::env::var_os("AWS_CONFIG_FILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".aws/config")));
+    let text = path
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    section_keys(&text, profile)
+}
+
+/// The keys of an INI section `[profile NAME]` (or `[default]`/`[NAME]` for the default).
+pub fn section_keys(text: &str, profile: &str) -> Vec<String> {
+    let wanted = |header: &str| {
+        let header = header.trim();
+        header == format!("profile {profile}") || (header == profile && profile == "default")
+    };
+    let mut inside = false;
+    let mut keys = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            inside = wanted(header);
+        } else if inside {
+            if let Some((key, _)) = line.split_once('=') {
+                keys.push(key.trim().to_string());
+            }
+        }
+    }
+    keys
+}
+
+/// A client configuration that logs every AWS call when `--debug` is on.
+fn with_debug_log<B: DebugLog>(builder: B) -> B {
+    if crate::debug::enabled() {
+        builder.debug_log()
+    } else {
+        builder
+    }
+}
+
+/// The one setter every SDK's config builder has, named so [`with_debug_log`] serves them all.
+trait DebugLog {
+    fn debug_log(self) -> Self;
+}
+
+macro_rules! debug_log_for {
+    ($($builder:ty),*) => {$(
+        impl DebugLog for $builder {
+            fn debug_log(self) -> Self {
+                self.interceptor(CallLog)
+            }
+        }
+    )*};
+}
+debug_log_for!(
+    aws_sdk_s3::config::Builder,
+    aws_sdk_cloudformation::config::Builder,
+    aws_sdk_ecr::config::Builder,
+    aws_sdk_sts::config::Builder,
+    aws_sdk_signer::config::Builder
+);
+
+/// Logs each attempt of each AWS call (service, operation, method, URL) and its HTTP status.
+/// Headers and bodies, where signatures and secrets live, are never read.
+#[derive(Debug)]
+struct CallLog;
+
+impl CallLog {
+    fn operation(cfg: &aws_sdk_sts::config::ConfigBag) -> String {
+        cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .map_or_else(
+                || "unknown operation".to_string(),
+                |m| format!("{}.{}", m.service(), m.name()),
+            )
+    }
+}
+
+impl aws_sdk_sts::config::Intercept for CallLog {
+    fn name(&self) -> &'static str {
+        "samrs --debug call log"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_sts::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_sts::config::RuntimeComponents,
+        cfg: &mut aws_sdk_sts::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sts::error::BoxError> {
+        let request = context.request();
+        // The query string can carry presigned values; the path is enough to follow the calls.
+        let uri = request.uri();
+        let uri = uri.split('?').next().unwrap_or(uri);
+        crate::debug::log(&format!(
+            "AWS call {}: {} {uri}",
+            Self::operation(cfg),
+            request.method()
+        ));
+        Ok(())
+    }
+
+    fn read_after_transmit(
+        &self,
+        context: &aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &aws_sdk_sts::config::RuntimeComponents,
+        cfg: &mut aws_sdk_sts::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sts::error::BoxError> {
+        crate::debug::log(&format!(
+            "AWS call {}: HTTP {}",
+            Self::operation(cfg),
+            context.response().status().as_u16()
+        ));
+        Ok(())
+    }
 }
 
 /// The AWS SDKs' variable for the number of attempts per call (first try included).
@@ -82,11 +383,8 @@ pub fn retry_config(max_attempts: Option<&str>, backoff: Option<&str>) -> RetryC
         .filter(|n| *n > 0)
         .unwrap_or(DEFAULT_MAX_ATTEMPTS);
     let config = RetryConfig::standard().with_max_attempts(attempts);
-    match backoff
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
-    {
-        Some(seconds) => config.with_initial_backoff(Duration::from_secs_f64(seconds)),
+    match seconds(backoff) {
+        Some(backoff) => config.with_initial_backoff(backoff),
         None => config,
     }
 }
@@ -154,6 +452,9 @@ impl AwsError {
                 Some("the credentials in use lack this permission")
             }
             "connection" => Some("check the network, or AWS_ENDPOINT_URL if you set one"),
+            "timeout" => Some(
+                "no answer in time: check the network, or allow more seconds with SAMRS_READ_TIMEOUT and SAMRS_CONNECT_TIMEOUT",
+            ),
             _ => None,
         }
     }
@@ -175,7 +476,9 @@ where
             let text = source_chain(err);
             if text.contains("credentials") || text.contains("no credentials") {
                 ("credentials".into(), "no AWS credentials were found".into())
-            } else if d.is_io() || d.is_timeout() {
+            } else if d.is_timeout() {
+                ("timeout".into(), text)
+            } else if d.is_io() {
                 ("connection".into(), text)
             } else {
                 ("dispatch".into(), text)
@@ -195,6 +498,17 @@ where
         operation: operation.to_string(),
         code,
         message,
+    }
+}
+
+/// An error and its causes, joined.
+fn source_chain_of(err: &dyn StdError) -> String {
+    let causes = source_chain(err);
+    let own = err.to_string();
+    if causes.contains(&own) {
+        causes
+    } else {
+        format!("{own}: {causes}")
     }
 }
 
@@ -274,6 +588,80 @@ mod tests {
             assert_eq!(config.max_attempts(), 5, "{bad}");
             assert_eq!(config.initial_backoff(), Duration::from_secs(1), "{bad}");
         }
+    }
+
+    #[test]
+    fn timeouts_default_to_5_and_30_seconds_and_follow_the_environment() {
+        let default = timeout_config(None, None);
+        assert_eq!(default.connect_timeout(), Some(Duration::from_secs(5)));
+        assert_eq!(default.read_timeout(), Some(Duration::from_secs(30)));
+        let tuned = timeout_config(Some("0.5"), Some("2"));
+        assert_eq!(tuned.connect_timeout(), Some(Duration::from_millis(500)));
+        assert_eq!(tuned.read_timeout(), Some(Duration::from_secs(2)));
+        for bad in ["0", "-1", "x", "", "inf"] {
+            assert_eq!(timeout_config(Some(bad), Some(bad)), default, "{bad}");
+        }
+    }
+
+    #[test]
+    fn uploads_get_time_to_send_their_bytes() {
+        let base = timeout_config(None, Some("2"));
+        let upload = upload_timeouts(&base, 1280 * 1024);
+        assert_eq!(upload.read_timeout(), Some(Duration::from_secs(12)));
+        assert_eq!(upload.connect_timeout(), Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn credential_failures_name_their_source() {
+        let config = "[default]\nregion = x\n[profile sso]\nsso_start_url = u\nsso_region = r\n\
+                      [profile wi]\nweb_identity_token_file = /t\nrole_arn = a\n[profile ar]\nrole_arn = a\nsource_profile = b\n";
+        let none = |_: &str| false;
+        let source = |p: &str| CredentialSource::configured(&section_keys(config, p), &none);
+        assert_eq!(source("sso"), CredentialSource::Sso);
+        assert_eq!(source("wi"), CredentialSource::WebIdentity);
+        assert_eq!(source("ar"), CredentialSource::AssumeRole);
+        assert_eq!(source("default"), CredentialSource::Unknown);
+        let container = |name: &str| name == "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+        assert_eq!(
+            CredentialSource::configured(&[], &container),
+            CredentialSource::Container
+        );
+
+        // Error texts as aws-config words them (seen with these profiles).
+        let sso = CredentialsProblem::classify(
+            Some("sso"),
+            CredentialSource::Sso,
+            "an error occurred while loading credentials: failed to read `/h/.aws/sso/cache/e8.json`: No such file or directory (os error 2)",
+        );
+        assert!(sso.to_string().starts_with("The SSO session of profile sso has expired or was never started: run `aws sso login --profile sso`"), "{sso}");
+        let missing = CredentialsProblem::classify(
+            Some("nope"),
+            CredentialSource::Unknown,
+            "the credentials provider was not properly configured: ProfileFile provider could not be built: profile `nope` was not defined: not in the config file",
+        );
+        assert_eq!(missing, CredentialsProblem::ProfileNotFound("nope".into()));
+        let chain = CredentialsProblem::classify(
+            None,
+            CredentialSource::Unknown,
+            "no credentials found in chain. Attempted: Environment: ...",
+        );
+        assert_eq!(chain, CredentialsProblem::NotFound);
+        let role = CredentialsProblem::classify(
+            Some("ar"),
+            CredentialSource::AssumeRole,
+            "AccessDenied: not authorized",
+        );
+        assert!(
+            role.to_string()
+                .starts_with("AssumeRole failed for profile ar"),
+            "{role}"
+        );
+        let web = CredentialsProblem::classify(None, CredentialSource::WebIdentity, "No such file");
+        assert!(
+            web.to_string()
+                .starts_with("Web identity credentials failed"),
+            "{web}"
+        );
     }
 
     #[test]

@@ -9,7 +9,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// A fast, drop-in `sam deploy` with managed ECR companion stacks.
 #[derive(Debug, Parser)]
-#[command(name = "samrs", version, about, propagate_version = true)]
+// A repeated option is not a mistake for click (the last one wins); nor for samrs.
+#[command(
+    name = "samrs",
+    version,
+    about,
+    propagate_version = true,
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -206,9 +213,56 @@ pub struct DeployArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    pub output: OutputFormat,
+    /// Output format: text (default), or one JSON document on stdout for scripts (any case).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub output: Option<OutputFormat>,
+
+    /// Map of metadata attached to every artifact uploaded to S3: Key=Value,Key2=Value2 or a
+    /// JSON object.
+    #[arg(long, value_name = "METADATA")]
+    pub metadata: Option<String>,
+
+    /// Send the packaged template to CloudFormation (and S3) as JSON instead of YAML.
+    #[arg(long)]
+    pub use_json: bool,
+
+    /// Draw no progress bars for uploads and image pushes.
+    #[arg(long)]
+    pub no_progressbar: bool,
+
+    /// Expand AWS::LanguageExtensions locally (accepted for sam compatibility; CloudFormation
+    /// expands them, see the README). Also SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1.
+    #[arg(long, overrides_with = "no_language_extensions")]
+    pub language_extensions: bool,
+    #[arg(long, hide = true, overrides_with = "language_extensions")]
+    pub no_language_extensions: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// The options every sam command has: `--debug`, `--beta-features`, `--save-params`, and the
+/// positional arguments sam ignores.
+#[derive(Debug, Args, Default)]
+pub struct CommonArgs {
+    /// Print how the settings were resolved and every AWS call made, on stderr (also SAM_DEBUG=1).
+    #[arg(long)]
+    pub debug: bool,
+
+    /// Enable beta features (samrs has none: accepted for sam compatibility).
+    #[arg(long, overrides_with = "no_beta_features")]
+    pub beta_features: bool,
+    /// Disable beta features.
+    #[arg(long, overrides_with = "beta_features")]
+    pub no_beta_features: bool,
+
+    /// Save the parameters given on the command line to the configuration file.
+    #[arg(long)]
+    pub save_params: bool,
+
+    /// Extra arguments: sam ignores them, samrs too (with a warning).
+    #[arg(hide = true, num_args = 0..)]
+    pub extra: Vec<String>,
 }
 
 /// A command-line mistake as one line, as every other error is printed: clap's first line, then
@@ -231,6 +285,10 @@ pub fn usage_error_line(err: &clap::Error, subcommand: Option<&str>) -> String {
         .to_string();
     for extra in lines {
         if let Some(tip) = extra.strip_prefix("tip: ") {
+            // Only sam's ignored positional arguments make clap offer this; it never helps.
+            if tip.starts_with("to pass '") {
+                continue;
+            }
             line.push_str("; ");
             line.push_str(tip);
         } else if extra.starts_with('[') {
@@ -286,6 +344,33 @@ fn rollback_conflict(err: &clap::Error, argv: &[String]) -> Option<String> {
     ))
 }
 
+/// The options of the subcommand that were typed on the command line (clap ids, the field
+/// names), in the order they were typed: what `--save-params` saves, in sam's order.
+pub fn given_on_command_line<I, T>(argv: I) -> Vec<String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::parser::ValueSource;
+    use clap::CommandFactory;
+    let Ok(matches) = Cli::command().try_get_matches_from(argv) else {
+        return Vec::new();
+    };
+    let Some((_, sub)) = matches.subcommand() else {
+        return Vec::new();
+    };
+    let mut given: Vec<(usize, String)> = sub
+        .ids()
+        .filter(|id| sub.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+        .filter_map(|id| {
+            let index = sub.indices_of(id.as_str())?.next()?;
+            Some((index, id.to_string()))
+        })
+        .collect();
+    given.sort();
+    given.into_iter().map(|(_, id)| id).collect()
+}
+
 /// `samrs delete`: the flags of `sam delete`, plus `--orphans`.
 #[derive(Debug, Args, Default)]
 pub struct DeleteArgs {
@@ -322,10 +407,17 @@ pub struct DeleteArgs {
     pub express: bool,
     #[arg(long, hide = true, overrides_with = "express")]
     pub no_express: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use clap::CommandFactory;
 
@@ -381,6 +473,151 @@ mod tests {
         assert_eq!(
             parse_error(&["samrs", "deploy", "--stack-name"]),
             "a value is required for '--stack-name <STACK_NAME>' but none was supplied; see 'samrs deploy --help'"
+        );
+    }
+
+    /// The long options listed by `sam <command> --help` of SAM CLI 1.170 (kept in tests/data).
+    fn sam_options(help: &str) -> Vec<String> {
+        let option = regex::Regex::new(r"--[a-z][a-z0-9-]+").expect("valid regex");
+        let mut names: Vec<String> = Vec::new();
+        for line in help.lines() {
+            // Option lines are indented by four spaces; descriptions (which may also start with
+            // an option's name) by more.
+            let Some(head) = line.strip_prefix("    ").filter(|h| h.starts_with('-')) else {
+                continue;
+            };
+            let head = head.split("  ").next().unwrap_or_default();
+            for name in option.find_iter(head) {
+                if !names.iter().any(|n| n == name.as_str()) {
+                    names.push(name.as_str().to_string());
+                }
+            }
+        }
+        names
+    }
+
+    pub(crate) fn sam_deploy_options() -> Vec<String> {
+        sam_options(include_str!("../tests/data/sam-1.170/deploy-help.txt"))
+    }
+
+    pub(crate) fn sam_delete_options() -> Vec<String> {
+        sam_options(include_str!("../tests/data/sam-1.170/delete-help.txt"))
+    }
+
+    /// A value that each option accepts, for the table below.
+    fn sample_value(option: &str) -> Option<&'static str> {
+        Some(match option {
+            "--stack-name" => "app",
+            "--capabilities" => "CAPABILITY_IAM",
+            "--region" => "eu-west-1",
+            "--profile" => "ci",
+            "--parameter-overrides" => "A=1",
+            "--s3-bucket" | "--s3-prefix" | "--kms-key-id" | "--config-env" => "x",
+            "--image-repository" => "123456789012.dkr.ecr.us-east-1.amazonaws.com/r",
+            "--image-repositories" => "Fn=123456789012.dkr.ecr.us-east-1.amazonaws.com/r",
+            "--role-arn" => "arn:aws:iam::123456789012:role/r",
+            "--notification-arns" => "arn:aws:sns:us-east-1:123456789012:t",
+            "--tags" => "a=b",
+            "--metadata" => "a=b",
+            "--config-file" => "samconfig.toml",
+            "--template-file" | "--template" => "template.yaml",
+            "--output" => "json",
+            "--on-failure" => "DELETE",
+            "--max-wait-duration" => "5",
+            "--signing-profiles" => "Fn=Profile",
+            _ => return None,
+        })
+    }
+
+    fn parses(argv: &[&str]) -> Result<(), String> {
+        Cli::try_parse_from(argv)
+            .map(drop)
+            .map_err(|e| usage_error_line(&e, argv.get(1).copied()))
+    }
+
+    #[test]
+    fn every_option_of_sam_1_170_is_accepted_in_each_of_its_forms() {
+        for (command, options) in [
+            ("deploy", sam_deploy_options()),
+            ("delete", sam_delete_options()),
+        ] {
+            assert!(options.len() > 10, "{command}: {options:?}");
+            for option in &options {
+                if option == "--help" {
+                    continue;
+                }
+                match sample_value(option) {
+                    Some(value) => {
+                        parses(&["samrs", command, option, value])
+                            .unwrap_or_else(|e| panic!("{command} {option} {value}: {e}"));
+                        let joined = format!("{option}={value}");
+                        parses(&["samrs", command, &joined])
+                            .unwrap_or_else(|e| panic!("{command} {joined}: {e}"));
+                        // Repeated: click keeps the last; samrs accepts it too.
+                        parses(&["samrs", command, option, value, option, value])
+                            .unwrap_or_else(|e| panic!("{command} {option} twice: {e}"));
+                    }
+                    None => {
+                        parses(&["samrs", command, option])
+                            .unwrap_or_else(|e| panic!("{command} {option}: {e}"));
+                        parses(&["samrs", command, option, option])
+                            .unwrap_or_else(|e| panic!("{command} {option} twice: {e}"));
+                    }
+                }
+            }
+            // Extra positional arguments before and after the options, as sam ignores them.
+            parses(&["samrs", command, "extra", "--stack-name", "app", "more"]).unwrap();
+        }
+    }
+
+    #[test]
+    fn sams_value_forms_reach_the_arguments() {
+        let cli = Cli::parse_from([
+            "samrs",
+            "deploy",
+            "stray",
+            "--stack-name=app",
+            "--capabilities=CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND",
+            "--tags",
+            "a=b",
+            "c=d",
+            "--output",
+            "JSON",
+            "--metadata",
+            "{\"k\": \"v\"}",
+            "-t",
+            "t.yaml",
+        ]);
+        let Command::Deploy(args) = cli.command else {
+            panic!("deploy expected");
+        };
+        assert_eq!(args.stack_name.as_deref(), Some("app"));
+        assert_eq!(args.capabilities, ["CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND"]);
+        assert_eq!(args.tags, ["a=b", "c=d"]);
+        assert_eq!(args.output, Some(OutputFormat::Json));
+        assert_eq!(args.metadata.as_deref(), Some("{\"k\": \"v\"}"));
+        assert_eq!(args.common.extra, ["stray"]);
+        assert_eq!(
+            args.template_file.as_deref(),
+            Some(std::path::Path::new("t.yaml"))
+        );
+    }
+
+    #[test]
+    fn options_given_are_listed_in_command_line_order() {
+        let given = given_on_command_line([
+            "samrs",
+            "deploy",
+            "--tags",
+            "a=b",
+            "--stack-name",
+            "s",
+            "--no-confirm-changeset",
+            "x",
+        ]);
+        assert_eq!(
+            given,
+            ["tags", "stack_name", "no_confirm_changeset", "extra"]
         );
     }
 

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::aws::{self, Aws, AwsResultExt};
 use crate::cloudformation::{self as cfn, poll::Poller, EventRow};
 use crate::companion::{md5_hex, CompanionStack};
+use crate::journal::{Action, Fact, Phase, StackRole};
 use crate::output::{Table, Tone, Ui};
 
 /// What `samrs delete` acts on, resolved from flags and samconfig.
@@ -34,6 +35,14 @@ pub struct DeleteSettings {
     pub express: bool,
     /// How long one wait for a stack deletion may last.
     pub max_wait: Duration,
+    /// Print how settings were resolved and every AWS call (`--debug`, `SAM_DEBUG`).
+    pub debug: bool,
+    /// Save the command-line options to the config file (`--save-params`).
+    pub save_params: bool,
+    /// The samconfig file read (where `--save-params` writes), if any.
+    pub config_file: Option<std::path::PathBuf>,
+    /// One line each, printed before anything is done.
+    pub warnings: Vec<String>,
 }
 
 /// Asks a yes/no question, or answers yes with `--no-prompts`.
@@ -51,6 +60,15 @@ impl Asker<'_> {
             bail!("samrs delete asks before deleting and needs a terminal for that: pass --no-prompts to delete without asking");
         }
         crate::prompt::Prompter::new(self.ui).confirm(question, false)
+    }
+
+    /// The first question: a "no" ends the run having done nothing.
+    fn ask_to_start(&self, question: &str) -> anyhow::Result<bool> {
+        let yes = self.ask(question)?;
+        if !yes {
+            self.ui.record(Fact::Declined);
+        }
+        Ok(yes)
     }
 }
 
@@ -104,14 +122,30 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
             .into())
         }
     };
+    ui.record(Fact::Target {
+        stack_name: stack_name.clone(),
+        region: settings.region.clone(),
+        dry_run: false,
+    });
+    ui.record(Fact::Mode {
+        express: settings.express,
+        on_failure: None,
+    });
     let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
+    ui.record(Fact::Target {
+        stack_name: None,
+        region: Some(aws.region.clone()),
+        dry_run: false,
+    });
     let poller = Poller::from_env().with_max_wait(settings.max_wait);
     let Some(stack_name) = stack_name else {
-        return delete_orphans(&aws, &poller, &asker).await;
+        return ui
+            .phase(Phase::DeleteOrphans, delete_orphans(&aws, &poller, &asker))
+            .await;
     };
     let stack_name = stack_name.as_str();
     let region = aws.region.clone();
-    if !asker.ask(&format!(
+    if !asker.ask_to_start(&format!(
         "\tAre you sure you want to delete the stack {stack_name} in the region {region} ?"
     ))? {
         return Ok(());
@@ -133,7 +167,11 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
             "Error: The input stack {stack_name} does not exist on Cloudformation in the region {region}"
         ));
         if companion_stack.is_some() && ask_companion(&asker, companion.name(), &region)? {
-            deleter.delete_companion(companion.name()).await?;
+            ui.phase(
+                Phase::DeleteCompanion,
+                deleter.delete_companion(companion.name()),
+            )
+            .await?;
             finished(ui, settings.express);
         }
         return Ok(());
@@ -175,23 +213,35 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
         companion_stack.is_some() && ask_companion(&asker, companion.name(), &region)?;
 
     ui.line(&format!("\t- Deleting Cloudformation stack {stack_name}"));
-    deleter.remove_stack(stack_name, &repos).await?;
-    if let Some(template) = &parsed {
-        let declared: Vec<String> = repos
-            .delete
-            .iter()
-            .map(|(_, name)| name.clone())
-            .chain(declared_repository_names(template))
-            .collect();
-        for image in image_refs(template).into_iter().filter(|i| {
-            !companion_repos.contains(&i.repository) && !declared.contains(&i.repository)
-        }) {
-            delete_image(&aws, &image, ui).await?;
+    ui.phase(Phase::DeleteStack, async {
+        deleter.remove_stack(stack_name, &repos).await?;
+        record_deleted(ui, stack_name, StackRole::Main);
+        Ok(())
+    })
+    .await?;
+    ui.phase(Phase::DeleteArtifacts, async {
+        if let Some(template) = &parsed {
+            let declared: Vec<String> = repos
+                .delete
+                .iter()
+                .map(|(_, name)| name.clone())
+                .chain(declared_repository_names(template))
+                .collect();
+            for image in image_refs(template).into_iter().filter(|i| {
+                !companion_repos.contains(&i.repository) && !declared.contains(&i.repository)
+            }) {
+                delete_image(&aws, &image, ui).await?;
+            }
         }
-    }
-    delete_s3(&aws, &s3, ui).await?;
+        delete_s3(&aws, &s3, ui).await
+    })
+    .await?;
     if delete_companion {
-        deleter.delete_companion(companion.name()).await?;
+        ui.phase(
+            Phase::DeleteCompanion,
+            deleter.delete_companion(companion.name()),
+        )
+        .await?;
     }
     if bucket.is_none() {
         ui.say("\nWarning: Cannot resolve s3 bucket information from command options , local config file or cloudformation template. Please use --s3-bucket next time and delete s3 files manually if required.", Tone::Warn);
@@ -381,9 +431,16 @@ async fn delete_image(aws: &Aws, image: &ImageRef, ui: &Ui) -> anyhow::Result<()
         ImageId::Tag(tag) => (None, Some(tag.as_str())),
     };
     match crate::ecr::delete_image(&aws.ecr, repo, digest, tag).await? {
-        ImageDeletion::Deleted => ui.line(&format!(
-            "\t- Deleting ECR image {shown} in repository {repo}"
-        )),
+        ImageDeletion::Deleted => {
+            ui.record(Fact::ImageDeleted {
+                function: image.function.clone(),
+                repository: repo.clone(),
+                image: shown.to_string(),
+            });
+            ui.line(&format!(
+                "\t- Deleting ECR image {shown} in repository {repo}"
+            ));
+        }
         ImageDeletion::NotFound => ui.line(&format!(
             "\t- Could not find image with tag {shown} in repository {repo}"
         )),
@@ -419,8 +476,7 @@ async fn delete_s3(aws: &Aws, cleanup: &S3Cleanup, ui: &Ui) -> anyhow::Result<()
         S3Cleanup::Nothing => return Ok(()),
         S3Cleanup::TemplateFile { bucket, key } => {
             if crate::s3::object_exists(&aws.s3, bucket, key).await? {
-                ui.line(&format!("\t- Deleting S3 object with key {key}"));
-                delete_object(aws, bucket, key).await?;
+                delete_object(aws, bucket, key, ui).await?;
             } else {
                 ui.line(&format!(
                     "\t- Could not find and delete the S3 object with the key {key}"
@@ -443,8 +499,7 @@ async fn delete_s3(aws: &Aws, cleanup: &S3Cleanup, ui: &Ui) -> anyhow::Result<()
             .aws("S3 ListObjectsV2")?;
         for object in page.contents() {
             if let Some(key) = object.key() {
-                ui.line(&format!("\t- Deleting S3 object with key {key}"));
-                delete_object(aws, bucket, key).await?;
+                delete_object(aws, bucket, key, ui).await?;
             }
         }
         token = page.next_continuation_token().map(str::to_string);
@@ -454,7 +509,8 @@ async fn delete_s3(aws: &Aws, cleanup: &S3Cleanup, ui: &Ui) -> anyhow::Result<()
     }
 }
 
-async fn delete_object(aws: &Aws, bucket: &str, key: &str) -> anyhow::Result<()> {
+async fn delete_object(aws: &Aws, bucket: &str, key: &str, ui: &Ui) -> anyhow::Result<()> {
+    ui.line(&format!("\t- Deleting S3 object with key {key}"));
     aws.s3
         .delete_object()
         .bucket(bucket)
@@ -462,7 +518,27 @@ async fn delete_object(aws: &Aws, bucket: &str, key: &str) -> anyhow::Result<()>
         .send()
         .await
         .aws("S3 DeleteObject")?;
+    ui.record(Fact::ObjectDeleted(key.to_string()));
     Ok(())
+}
+
+fn record_deleted(ui: &Ui, name: &str, role: StackRole) {
+    ui.record(Fact::Stack {
+        name: name.to_string(),
+        role,
+        action: Action::Deleted,
+        status: Some("DELETE_COMPLETE".into()),
+    });
+}
+
+/// A resource that stopped a stack's deletion, with CloudFormation's reason.
+fn describe_failure(event: &EventRow) -> String {
+    format!(
+        "{} ({}): {}",
+        event.logical_id,
+        event.resource_type,
+        event.reason.as_deref().unwrap_or("no reason given")
+    )
 }
 
 /// What every stack deletion of one run works with.
@@ -480,7 +556,9 @@ impl Deleter<'_> {
         let ui = self.asker.ui;
         crate::deploy::companion::force_delete_repositories(self.aws, name, ui).await?;
         ui.line(&format!("\t- Deleting ECR Companion Stack {name}"));
-        self.remove_stack(name, &RepoChoices::default()).await
+        self.remove_stack(name, &RepoChoices::default()).await?;
+        record_deleted(ui, name, StackRole::Companion);
+        Ok(())
     }
 
     /// Deletes a stack and waits. On DELETE_FAILED: the repositories chosen for deletion are
@@ -506,9 +584,9 @@ impl Deleter<'_> {
             for event in blocking {
                 if let Some((_, repo)) = repos.delete.iter().find(|(id, _)| *id == event.logical_id)
                 {
-                    ui.line(&format!("\t- Deleting ECR repository {repo}"));
-                    crate::ecr::force_delete_repository(&self.aws.ecr, repo).await?;
+                    crate::deploy::companion::delete_repository(self.aws, repo, ui).await?;
                 } else if repos.keep.contains(&event.logical_id) {
+                    ui.record(Fact::Kept(describe_failure(event)));
                     retain.push(event.logical_id.clone());
                 } else {
                     others.push(event);
@@ -517,25 +595,16 @@ impl Deleter<'_> {
             if others.is_empty() {
                 continue;
             }
-            let list: Vec<String> = others
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{} ({}): {}",
-                        e.logical_id,
-                        e.resource_type,
-                        e.reason.as_deref().unwrap_or("no reason given")
-                    )
-                })
-                .collect();
+            let list: Vec<String> = others.iter().map(|e| describe_failure(e)).collect();
             if !self.asker.ask(&format!(
                 "\tStack {name} is in DELETE_FAILED because of {}. Keep these resources and finish deleting the stack?",
                 list.join("; ")
             ))? {
                 bail!("Stack {name} is in DELETE_FAILED because of {}: delete those resources yourself, or run samrs delete again and keep them", list.join("; "));
             }
-            for resource in &list {
+            for resource in list {
                 ui.line(&format!("\t- Keeping {resource}"));
+                ui.record(Fact::Kept(resource));
             }
             retain.extend(others.iter().map(|e| e.logical_id.clone()));
         }
@@ -644,7 +713,7 @@ async fn delete_orphans(aws: &Aws, poller: &Poller, asker: &Asker<'_>) -> anyhow
         );
     }
     ui.table(&table);
-    if !asker.ask(&format!(
+    if !asker.ask_to_start(&format!(
         "\tDelete the {} orphaned companion stacks and their repositories listed above?",
         orphans.len()
     ))? {
@@ -652,8 +721,7 @@ async fn delete_orphans(aws: &Aws, poller: &Poller, asker: &Asker<'_>) -> anyhow
     }
     for orphan in &orphans {
         for repo in &orphan.repositories {
-            ui.line(&format!("\t- Deleting ECR repository {repo}"));
-            crate::ecr::force_delete_repository(&aws.ecr, repo).await?;
+            crate::deploy::companion::delete_repository(aws, repo, ui).await?;
         }
         if orphan.stack_exists {
             deleter.delete_companion(&orphan.companion_stack).await?;

@@ -1,19 +1,37 @@
-//! Ctrl-C during a run. Stopping samrs does not stop CloudFormation: a stack operation that was
+//! Ctrl-C during a run (and SIGTERM, which CI runners send a cancelled job, handled alike).
+//! Stopping samrs does not stop CloudFormation: a stack operation that was
 //! started goes on without us. So a Ctrl-C while samrs waits for a stack says so, and how to
 //! follow that operation, before exiting 130 (what a shell reports for SIGINT); anywhere else it
 //! just exits 130, as the default signal action would. A wait that reaches `--max-wait-duration`
 //! ends with the same note ([`goes_on_note`]).
 //!
+//! Some steps must not be cut short: a dry run removes what it created before it stops. While a
+//! [`Deferral`] is held, the first Ctrl-C only asks the run to stop (the run sees it through
+//! [`Deferral::interrupted`]); a second one exits at once.
+//!
 //! The signal is watched on a thread of its own with its own tiny runtime, so it is seen even
 //! while the main thread is busy (hashing, zipping, reading a prompt). Prompts read the terminal
 //! in raw mode, where Ctrl-C is a key and no signal, so they keep handling it themselves.
 
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::Notify;
 
 /// The exit status of a run ended by Ctrl-C: 128 + SIGINT.
-pub const EXIT_INTERRUPTED: i32 = 130;
+pub const EXIT_INTERRUPTED: u8 = 130;
+/// The exit status of a run ended by SIGTERM: 128 + SIGTERM.
+pub const EXIT_TERMINATED: u8 = 143;
+
+/// The exit status of the signal that stopped the run (the first one, when a deferral let it
+/// finish first).
+static EXIT_STATUS: AtomicU8 = AtomicU8::new(EXIT_INTERRUPTED);
+
+/// The exit status a run stopped by a signal ends with: 130 for Ctrl-C, 143 for SIGTERM.
+pub fn exit_status() -> u8 {
+    EXIT_STATUS.load(Ordering::SeqCst)
+}
 
 /// The stacks samrs is waiting on right now (two waits can run at once: the managed bucket's and
 /// the companion stack's).
@@ -22,9 +40,18 @@ static WAITING_ON: Mutex<Vec<String>> = Mutex::new(Vec::new());
 /// The command that picks an unfinished operation up again, as given to [`install`].
 static RERUN: OnceLock<&'static str> = OnceLock::new();
 
+/// The deferral in force: what the run finishes before it stops, and what an immediate stop leaves.
+static DEFERRED: Mutex<Option<(String, String)>> = Mutex::new(None);
+static STOP_ASKED: AtomicBool = AtomicBool::new(false);
+static STOP: Notify = Notify::const_new();
+
+/// What the run does last when Ctrl-C ends it: given the line that was printed, if any (the
+/// `--output json` document is printed here).
+pub type OnExit = Box<dyn FnOnce(Option<&str>) + Send>;
+
 /// Starts watching for Ctrl-C. `rerun` is the command that picks an interrupted operation up
 /// again (`samrs deploy` waits for a running stack operation before it deploys), if there is one.
-pub fn install(rerun: Option<&'static str>) -> std::io::Result<()> {
+pub fn install(rerun: Option<&'static str>, on_exit: OnExit) -> std::io::Result<()> {
     if let Some(command) = rerun {
         let _ = RERUN.set(command);
     }
@@ -32,24 +59,96 @@ pub fn install(rerun: Option<&'static str>) -> std::io::Result<()> {
         .enable_all()
         .build()?;
     // Registered before this returns, so a Ctrl-C right after is not lost.
-    let mut interrupt = {
+    let (mut interrupt, mut terminate) = {
         let _context = runtime.enter();
-        signal(SignalKind::interrupt())?
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
     };
     std::thread::Builder::new()
         .name("ctrl-c".into())
         .spawn(move || {
-            runtime.block_on(interrupt.recv());
-            let stacks = WAITING_ON
-                .lock()
-                .map(|stacks| stacks.clone())
-                .unwrap_or_default();
-            if let Some(line) = interrupted_message(&stacks, rerun) {
+            let line = loop {
+                let status = runtime.block_on(async {
+                    tokio::select! {
+                        _ = interrupt.recv() => EXIT_INTERRUPTED,
+                        _ = terminate.recv() => EXIT_TERMINATED,
+                    }
+                });
+                if !STOP_ASKED.load(Ordering::SeqCst) {
+                    EXIT_STATUS.store(status, Ordering::SeqCst);
+                }
+                let deferred = DEFERRED.lock().ok().and_then(|d| d.clone());
+                match deferred {
+                    Some((finishing, _)) if !STOP_ASKED.swap(true, Ordering::SeqCst) => {
+                        eprintln!(
+                            "\nInterrupted: {finishing} before stopping (press Ctrl-C again to stop at once)"
+                        );
+                        STOP.notify_waiters();
+                    }
+                    Some((_, abandoned)) => break Some(format!("Interrupted: {abandoned}")),
+                    None => {
+                        let stacks = WAITING_ON
+                            .lock()
+                            .map(|stacks| stacks.clone())
+                            .unwrap_or_default();
+                        break interrupted_message(&stacks, rerun);
+                    }
+                }
+            };
+            if let Some(line) = &line {
                 eprintln!("\n{line}");
             }
-            std::process::exit(EXIT_INTERRUPTED);
+            on_exit(line.as_deref());
+            std::process::exit(i32::from(exit_status()));
         })?;
     Ok(())
+}
+
+/// The run stopped at the user's Ctrl-C after it finished what a [`Deferral`] protected; the
+/// message says what was done.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Interrupted: {0}")]
+pub struct Interrupted(pub String);
+
+/// While held, Ctrl-C asks the run to stop instead of ending the process: `finishing` says what
+/// the run does first ("removing the change set the dry run created"), `abandoned` what a second
+/// Ctrl-C leaves behind.
+#[derive(Debug)]
+pub struct Deferral(());
+
+impl Deferral {
+    pub fn new(finishing: &str, abandoned: &str) -> Deferral {
+        if let Ok(mut deferred) = DEFERRED.lock() {
+            *deferred = Some((finishing.to_string(), abandoned.to_string()));
+        }
+        Deferral(())
+    }
+
+    /// Whether Ctrl-C was pressed while this was held.
+    pub fn stop_asked(&self) -> bool {
+        STOP_ASKED.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when Ctrl-C is pressed (at once if it was already).
+    pub async fn interrupted(&self) {
+        loop {
+            let notified = STOP.notified();
+            if self.stop_asked() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for Deferral {
+    fn drop(&mut self) {
+        if let Ok(mut deferred) = DEFERRED.lock() {
+            *deferred = None;
+        }
+    }
 }
 
 /// Marks a stack as waited on until dropped.

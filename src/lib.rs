@@ -11,18 +11,23 @@
 //! - [`signing`]: AWS Signer code signing of zip artifacts (`--signing-profiles`).
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
 //!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
+//! - [`journal`]: what a run did, as the `--output json` document; [`calls`] (the AWS calls in
+//!   flight) and [`waiting`] (the UI's "still waiting for ..." lines).
 
 pub mod artifacts;
 pub mod aws;
+pub mod calls;
 pub mod cli;
 pub mod cloudformation;
 pub mod companion;
 pub mod config;
+pub mod debug;
 pub mod delete;
 pub mod deploy;
 pub mod ecr;
 pub mod guided;
 pub mod interrupt;
+pub mod journal;
 pub mod managed_bucket;
 pub mod output;
 pub mod package;
@@ -32,29 +37,90 @@ pub mod s3;
 pub mod settings;
 pub mod signing;
 pub mod template;
+pub mod waiting;
 
 use std::process::ExitCode;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, OutputFormat};
+use deploy::Finish;
+use journal::Ending;
 
 /// Runs a parsed command line and maps the result to sam's exit statuses: 0 done, 1 failed,
-/// 2 a usage mistake.
+/// 2 a usage mistake, 130 interrupted. With `--output json`, the run's document ends stdout
+/// whatever the ending.
 pub fn run(cli: Cli) -> ExitCode {
-    let result = match cli.command {
-        Command::Deploy(args) => run_deploy(&args),
-        Command::Delete(args) => run_delete(&args),
+    let (command, format) = match &cli.command {
+        Command::Deploy(args) => (
+            journal::Command::Deploy,
+            args.output.unwrap_or(OutputFormat::Text),
+        ),
+        Command::Delete(args) => (journal::Command::Delete, args.output),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("Error: {}", one_line(&err));
-            if err.downcast_ref::<settings::UsageError>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
+    // The flag's format until the settings are resolved (samconfig may choose another).
+    let mut ui = output::Ui::new(format);
+    let result = match &cli.command {
+        Command::Deploy(args) => run_deploy(args, &mut ui).map(Some),
+        Command::Delete(args) => run_delete(args, &ui).map(|()| None),
+    };
+    let ending = match result {
+        Ok(None | Some(Finish::Deployed)) => Ending::Done,
+        Ok(Some(Finish::NothingToDeploy)) => Ending::NoChanges,
+        Ok(Some(Finish::Stopped)) => Ending::Stopped,
+        Err(err) => match err.downcast_ref::<interrupt::Interrupted>() {
+            Some(interrupted) => {
+                eprintln!("{interrupted}");
+                Ending::Interrupted(interrupted.to_string())
             }
-        }
+            None => {
+                let line = one_line(&err);
+                eprintln!("Error: {line}");
+                let code = if err.downcast_ref::<settings::UsageError>().is_some() {
+                    2
+                } else {
+                    1
+                };
+                Ending::Failed(journal::error_report(&err, line, code))
+            }
+        },
+    };
+    ui.print_document(command, &ending);
+    ExitCode::from(match &ending {
+        Ending::Failed(report) => report.exit_code,
+        Ending::Interrupted(_) => interrupt::exit_status(),
+        _ => 0,
+    })
+}
+
+/// A command line clap could not parse: the one `Error:` line, and with `--output json` among
+/// the arguments the document too (status `failure`, error type `usage`); exit 2.
+pub fn usage_failure(line: &str, args: &[String]) -> ExitCode {
+    eprintln!("Error: {line}");
+    let command = match args.get(1).map(String::as_str) {
+        Some("delete") => journal::Command::Delete,
+        _ => journal::Command::Deploy,
+    };
+    if wants_json(args) {
+        let report = journal::ErrorReport {
+            kind: "usage",
+            message: line.to_string(),
+            call: None,
+            resources: None,
+            exit_code: 2,
+        };
+        output::Ui::new(OutputFormat::Json).print_document(command, &Ending::Failed(report));
     }
+    ExitCode::from(2)
+}
+
+/// Whether the arguments ask for `--output json` (read without clap, which failed on them).
+pub fn wants_json(args: &[String]) -> bool {
+    let json = |value: &str| value.eq_ignore_ascii_case("json");
+    args.iter()
+        .zip(args.iter().skip(1).map(Some).chain(std::iter::once(None)))
+        .any(|(arg, next)| {
+            arg.strip_prefix("--output=").is_some_and(json)
+                || (arg == "--output" && next.is_some_and(|n| json(n)))
+        })
 }
 
 /// The error and its causes on one line, leaving out a cause whose text the line already holds
@@ -71,31 +137,173 @@ fn one_line(err: &anyhow::Error) -> String {
     line.replace('\n', " ")
 }
 
-fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {
-    interrupt::install(Some("samrs deploy"))?;
+/// Ctrl-C ends the run: with `--output json` the document is printed first.
+fn install_interrupt(
+    rerun: Option<&'static str>,
+    ui: &output::Ui,
+    command: journal::Command,
+) -> std::io::Result<()> {
+    let ui = ui.clone();
+    interrupt::install(
+        rerun,
+        Box::new(move |line| {
+            let message = line.unwrap_or("Interrupted").to_string();
+            ui.print_document(command, &Ending::Interrupted(message));
+        }),
+    )
+}
+
+/// The UI's "still waiting for ..." lines while a command runs.
+fn watch_calls(ui: &output::Ui) -> waiting::Watch {
+    let threshold = std::env::var(waiting::THRESHOLD_VARIABLE).ok();
+    waiting::watch(ui, waiting::threshold(threshold.as_deref()))
+}
+
+fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Finish> {
     let cwd = std::env::current_dir()?;
-    let ui = output::Ui::new(args.output);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // Guided asks on a terminal, so its output is text; the other settings are resolved first
+    // because samconfig may choose the output format.
+    let resolved = if args.guided {
+        None
+    } else {
+        Some(runtime.block_on(ui.phase(journal::Phase::Settings, async {
+            settings::resolve(args, &cwd)
+        }))?)
+    };
+    *ui = ui.with_format(resolved.as_ref().map_or(OutputFormat::Text, |s| s.output));
+    if resolved.as_ref().is_some_and(|s| s.no_progressbar) {
+        *ui = ui.clone().without_progress_bars();
+    }
+    let ui = &*ui;
+    install_interrupt(Some("samrs deploy"), ui, journal::Command::Deploy)?;
+    let _watch = watch_calls(ui);
     runtime.block_on(async {
-        let settings = if args.guided {
-            guided::run(args, &cwd, &ui).await?
-        } else {
-            settings::resolve(args, &cwd)?
+        let settings = match resolved {
+            Some(settings) => settings,
+            None => {
+                ui.phase(journal::Phase::Settings, guided::run(args, &cwd, ui))
+                    .await?
+            }
         };
-        deploy::run(&settings, &ui).await
-    })?;
+        start(
+            ui,
+            settings.debug,
+            &settings.warnings,
+            &settings::debug_lines(&settings),
+        );
+        if settings.save_params {
+            let target = settings::save::target_file(
+                settings.config_file.as_deref(),
+                &settings::config_dir(args, &cwd),
+                args.config.config_file.as_deref(),
+            );
+            let given = cli::given_on_command_line(std::env::args_os());
+            let entries = settings::save::deploy_entries(&settings, &given);
+            save_params(
+                ui,
+                &target,
+                args.config.config_env.as_deref(),
+                "deploy",
+                &entries,
+                settings.region.as_deref(),
+            )?;
+        }
+        deploy::run(&settings, ui).await
+    })
+}
+
+fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
+    let cwd = std::env::current_dir()?;
+    let settings = settings::resolve_delete(args, &cwd)?;
+    install_interrupt(None, ui, journal::Command::Delete)?;
+    let _watch = watch_calls(ui);
+    start(
+        ui,
+        settings.debug,
+        &settings.warnings,
+        &settings::delete_debug_lines(&settings),
+    );
+    if settings.save_params {
+        let target = settings::save::target_file(
+            settings.config_file.as_deref(),
+            &cwd,
+            args.config.config_file.as_deref(),
+        );
+        let given = cli::given_on_command_line(std::env::args_os());
+        let entries = settings::save::delete_entries(&settings, &given);
+        save_params(
+            ui,
+            &target,
+            args.config.config_env.as_deref(),
+            "delete",
+            &entries,
+            settings.region.as_deref(),
+        )?;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(delete::run(&settings, ui))
+}
+
+/// Before a command acts: the warnings about its settings, and (with `--debug`) how they were
+/// resolved.
+fn start(ui: &output::Ui, debug: bool, warnings: &[String], debug_lines: &[String]) {
+    for warning in warnings {
+        ui.warn(warning);
+    }
+    if debug {
+        debug::enable();
+        for line in debug_lines {
+            debug::log(line);
+        }
+    }
+}
+
+/// `--save-params`, before anything is deployed or deleted (as sam saves them): the region is
+/// the one given, else the environment's.
+fn save_params(
+    ui: &output::Ui,
+    target: &std::path::Path,
+    env: Option<&str>,
+    command: &str,
+    entries: &[(&'static str, config::ConfigValue)],
+    region: Option<&str>,
+) -> anyhow::Result<()> {
+    let region = region
+        .map(str::to_string)
+        .or_else(|| settings::Environment::from_process().region);
+    let env = env.unwrap_or("default");
+    config::save_command_parameters(target, env, command, entries, region.as_deref())?;
+    ui.line(&format!(
+        "Saved parameters to config file '{}' under environment '{env}': {}",
+        target.file_name().map_or_else(
+            || target.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        ),
+        settings::save::summary(entries, region.as_deref())
+    ));
     Ok(())
 }
 
-fn run_delete(args: &cli::DeleteArgs) -> anyhow::Result<()> {
-    interrupt::install(None)?;
-    let cwd = std::env::current_dir()?;
-    let settings = settings::resolve_delete(args, &cwd)?;
-    let ui = output::Ui::new(cli::OutputFormat::Text);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(delete::run(&settings, &ui))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(text: &str) -> Vec<String> {
+        text.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn json_output_is_seen_in_arguments_clap_rejected() {
+        assert!(wants_json(&argv("samrs deploy --output json --stack")));
+        assert!(wants_json(&argv("samrs deploy --output JSON --stack")));
+        assert!(wants_json(&argv("samrs delete --bogus --output=json")));
+        assert!(!wants_json(&argv("samrs deploy --output")));
+        assert!(!wants_json(&argv("samrs deploy --output text --json")));
+        assert!(!wants_json(&argv("samrs deploy --output xml")));
+    }
 }

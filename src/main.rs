@@ -6,14 +6,12 @@ fn main() -> std::process::ExitCode {
         // --help and --version are not mistakes: clap prints them and exits 0.
         Err(err) if !err.use_stderr() => err.exit(),
         Err(err) => {
-            let subcommand = std::env::args()
-                .nth(1)
-                .filter(|a| a == "deploy" || a == "delete");
-            eprintln!(
-                "Error: {}",
-                samrs::cli::usage_error_line(&err, subcommand.as_deref())
-            );
-            std::process::ExitCode::from(2)
+            let args: Vec<String> = std::env::args().collect();
+            let subcommand = args
+                .get(1)
+                .map(String::as_str)
+                .filter(|a| *a == "deploy" || *a == "delete");
+            samrs::usage_failure(&samrs::cli::usage_error_line(&err, subcommand), &args)
         }
     }
 }

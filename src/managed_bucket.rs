@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 
 use crate::aws::Aws;
 use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetOutcome, ChangeSetRequest};
+use crate::journal::{Action, Fact, StackRole};
 use crate::output::Ui;
 
 pub const STACK_NAME: &str = "aws-sam-cli-managed-default";
@@ -61,6 +62,12 @@ pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyho
         .await?
         .with_context(|| format!("Stack {STACK_NAME} disappeared right after it was created"))?;
     ui.line("\tSuccessfully created!");
+    ui.record(Fact::Stack {
+        name: STACK_NAME.to_string(),
+        role: StackRole::ManagedBucket,
+        action: Action::Created,
+        status: Some(stack.status.clone()),
+    });
     bucket_of(&stack)
 }
 

@@ -4,13 +4,19 @@
 //! In text mode the human output goes to stdout, as the SAM CLI's does (people grep it); with
 //! `--output json` stdout carries only the JSON document and the human progress moves to stderr.
 //! Write errors (a closed pipe) are ignored rather than panicking.
+//!
+//! The steps of a command also report facts and phases here ([`Ui::record`], [`Ui::phase`]):
+//! the [`Journal`] they fill is the `--output json` document.
 
+use std::future::Future;
 use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use console::Style;
-use serde::Serialize;
 
 use crate::cli::OutputFormat;
+use crate::journal::{Command, Ending, Fact, Journal, Phase};
 
 /// Colours used for table rows and messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +34,9 @@ pub struct Ui {
     format: OutputFormat,
     colour: bool,
     width: usize,
+    journal: Arc<Mutex<Journal>>,
+    /// `--no-progressbar` turns bars off even on a terminal.
+    bars: bool,
 }
 
 impl Ui {
@@ -48,6 +57,27 @@ impl Ui {
             format,
             colour: human_is_tty && !no_colour,
             width,
+            journal: Arc::default(),
+            bars: true,
+        }
+    }
+
+    /// The same Ui without progress bars (`--no-progressbar`): pushes and uploads report in
+    /// plain lines.
+    pub fn without_progress_bars(self) -> Self {
+        Ui {
+            bars: false,
+            ..self
+        }
+    }
+
+    /// The same run's Ui in another format (samconfig's `output`): what was recorded so far
+    /// stays in the one journal.
+    pub fn with_format(&self, format: OutputFormat) -> Self {
+        Ui {
+            bars: self.bars,
+            journal: Arc::clone(&self.journal),
+            ..Ui::new(format)
         }
     }
 
@@ -57,12 +87,14 @@ impl Ui {
             format: OutputFormat::Text,
             colour: false,
             width,
+            journal: Arc::default(),
+            bars: false,
         }
     }
 
     /// Whether progress bars are drawn: stderr is a terminal (plain lines in CI and logs).
     pub fn progress_bars(&self) -> bool {
-        std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+        self.bars && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
     }
 
     /// Whether colours and bold are drawn (a terminal without NO_COLOR).
@@ -117,11 +149,41 @@ impl Ui {
         let _ = writeln!(std::io::stderr().lock(), "{}", self.paint(text, Tone::Warn));
     }
 
-    /// The JSON document of `--output json`, alone on stdout.
-    pub fn json<T: Serialize>(&self, value: &T) -> anyhow::Result<()> {
-        let text = serde_json::to_string_pretty(value)?;
-        let _ = writeln!(std::io::stdout().lock(), "{text}");
-        Ok(())
+    /// Notes a fact for the `--output json` document.
+    pub fn record(&self, fact: Fact) {
+        if let Ok(mut journal) = self.journal.lock() {
+            journal.record(fact);
+        }
+    }
+
+    /// Runs one phase of a command, timing it for the document (and naming it when it fails).
+    pub async fn phase<T>(
+        &self,
+        phase: Phase,
+        work: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        if let Ok(mut journal) = self.journal.lock() {
+            journal.phase_started(phase, Instant::now());
+        }
+        let result = work.await;
+        if let Ok(mut journal) = self.journal.lock() {
+            journal.phase_ended(phase, Instant::now(), result.is_ok());
+        }
+        result
+    }
+
+    /// With `--output json`: the document of the run, alone on one line of stdout.
+    pub fn print_document(&self, command: Command, ending: &Ending) {
+        if self.format != OutputFormat::Json {
+            return;
+        }
+        let document = match self.journal.lock() {
+            Ok(journal) => journal.document(command, ending, Instant::now()),
+            Err(poisoned) => poisoned
+                .into_inner()
+                .document(command, ending, Instant::now()),
+        };
+        let _ = writeln!(std::io::stdout().lock(), "{document}");
     }
 
     /// Prints a table with the SAM CLI's geometry.

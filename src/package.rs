@@ -16,6 +16,8 @@ use crate::artifacts::{self, Artifact, ArtifactKind, Uploaded};
 use crate::aws::Aws;
 use crate::cloudformation::poll::Poller;
 use crate::deploy::images::{image_location, ImageLocation};
+use crate::deploy::shortcut::NestedTemplate;
+use crate::journal::Fact;
 use crate::output::Ui;
 use crate::s3::{self, Destination, Upload};
 use crate::signing::{self, SigningProfiles, SigningRequest};
@@ -31,6 +33,15 @@ pub struct Signing<'a> {
 /// Deeper nesting than this is a template that includes itself.
 const MAX_DEPTH: usize = 32;
 
+/// A packaged template and the nested templates packaged with it.
+#[derive(Debug, Clone)]
+pub struct Packaged {
+    /// The template with every local artifact replaced by its S3 location.
+    pub template: Value,
+    /// Every nested template packaged on the way (at any depth), with the URL its parent names.
+    pub nested: Vec<NestedTemplate>,
+}
+
 /// The packaged template: every local artifact uploaded and referenced by its S3 location.
 /// `images` gives the pushed (digest-pinned) `ImageUri` of functions, by template and logical id.
 pub async fn package_template(
@@ -40,7 +51,7 @@ pub async fn package_template(
     images: &HashMap<ImageLocation, String>,
     signing: &Signing<'_>,
     ui: &Ui,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<Packaged> {
     let mut packager = Packager {
         aws,
         dest,
@@ -48,8 +59,13 @@ pub async fn package_template(
         images,
         signing,
         done: HashMap::new(),
+        nested: Vec::new(),
     };
-    packager.package(&template.value, &template.path, 0).await
+    let packaged = packager.package(&template.value, &template.path, 0).await?;
+    Ok(Packaged {
+        template: packaged,
+        nested: packager.nested,
+    })
 }
 
 struct Packager<'a> {
@@ -61,12 +77,18 @@ struct Packager<'a> {
     /// Artifacts already uploaded in this run (several functions often share one CodeUri), by
     /// path, whether it is a template, and the resource whose signature it carries.
     done: HashMap<(PathBuf, bool, Option<String>), String>,
+    nested: Vec<NestedTemplate>,
 }
 
-type Packaged<'f> = Pin<Box<dyn Future<Output = anyhow::Result<Value>> + 'f>>;
+type PackagedFuture<'f> = Pin<Box<dyn Future<Output = anyhow::Result<Value>> + 'f>>;
 
 impl Packager<'_> {
-    fn package<'f>(&'f mut self, value: &'f Value, path: &'f Path, depth: usize) -> Packaged<'f> {
+    fn package<'f>(
+        &'f mut self,
+        value: &'f Value,
+        path: &'f Path,
+        depth: usize,
+    ) -> PackagedFuture<'f> {
         Box::pin(async move {
             let dir = path.parent().unwrap_or(Path::new("."));
             let mut packaged = value.clone();
@@ -134,11 +156,15 @@ impl Packager<'_> {
         if let Some(key) = self.done.get(&cache_key) {
             return Ok(key.clone());
         }
-        let body = match artifact.kind {
-            ArtifactKind::ZipDirectory => artifacts::zip_directory(&artifact.local_path)?,
-            ArtifactKind::ZipFile => artifacts::zip_file(&artifact.local_path)?,
-            ArtifactKind::File => std::fs::read(&artifact.local_path)
-                .with_context(|| format!("Could not read {}", artifact.local_path.display()))?,
+        // A nested template is kept, packaged, for the no-op check.
+        let (body, nested_template) = match artifact.kind {
+            ArtifactKind::ZipDirectory => (artifacts::zip_directory(&artifact.local_path)?, None),
+            ArtifactKind::ZipFile => (artifacts::zip_file(&artifact.local_path)?, None),
+            ArtifactKind::File => (
+                std::fs::read(&artifact.local_path)
+                    .with_context(|| format!("Could not read {}", artifact.local_path.display()))?,
+                None,
+            ),
             ArtifactKind::NestedTemplate => {
                 if depth >= MAX_DEPTH {
                     anyhow::bail!(
@@ -148,7 +174,7 @@ impl Packager<'_> {
                 }
                 let child = template::load(&artifact.local_path)?;
                 let packaged = self.package(&child.value, &child.path, depth + 1).await?;
-                template::to_yaml(&packaged).into_bytes()
+                (template::to_yaml(&packaged).into_bytes(), Some(packaged))
             }
         };
         // Signer only takes objects named *.zip.
@@ -162,11 +188,22 @@ impl Packager<'_> {
             &artifacts::md5_hex(&body),
             extension,
         );
+        if let Some(template) = nested_template {
+            self.nested.push(NestedTemplate {
+                url: artifacts::path_style_url(&self.aws.s3_url_base, &dest.bucket, &key, None),
+                template,
+            });
+        }
         let size = body.len();
         match s3::upload_with_dedup(&self.aws.s3, dest, &key, body).await? {
-            Upload::Sent => self
-                .ui
-                .line(&format!("\tUploading to {key}  {size} / {size}  (100.00%)")),
+            Upload::Sent => {
+                self.ui.record(Fact::Upload {
+                    key: key.clone(),
+                    bytes: size,
+                });
+                self.ui
+                    .line(&format!("\tUploading to {key}  {size} / {size}  (100.00%)"));
+            }
             Upload::AlreadyPresent => self.ui.line(&format!(
                 "\tFile with same data already exists at {key}, skipping upload"
             )),
@@ -208,6 +245,11 @@ impl Packager<'_> {
             version: &version,
         };
         let signed = signing::sign(&self.aws.signer, request, self.signing.poller).await?;
+        self.ui.record(Fact::Signed {
+            resource: resource.to_string(),
+            job_id: signed.job_id.clone(),
+            key: signed.key.clone(),
+        });
         self.ui
             .line(&format!("Initiated code signing job {}", signed.job_id));
         self.ui.line(&format!(

@@ -15,6 +15,8 @@ pub struct Destination {
     pub force_upload: bool,
     /// A dry run: keys are computed, nothing is sent.
     pub dry_run: bool,
+    /// User metadata set on every object uploaded (`--metadata`).
+    pub metadata: Vec<(String, String)>,
 }
 
 /// What an upload did.
@@ -41,18 +43,31 @@ pub async fn upload_with_dedup(
     if !dest.force_upload && object_exists(s3, &dest.bucket, key).await? {
         return Ok(Upload::AlreadyPresent);
     }
+    let timeouts = s3
+        .config()
+        .timeout_config()
+        .map(|base| crate::aws::upload_timeouts(base, body.len()));
     let mut put = s3
         .put_object()
         .bucket(&dest.bucket)
         .key(key)
         .body(ByteStream::from(body));
+    for (key, value) in &dest.metadata {
+        put = put.metadata(key, value);
+    }
     put = match &dest.kms_key_id {
         Some(kms) => put
             .server_side_encryption(ServerSideEncryption::AwsKms)
             .ssekms_key_id(kms),
         None => put.server_side_encryption(ServerSideEncryption::Aes256),
     };
-    put.send().await.aws("S3 PutObject")?;
+    let mut longer = aws_sdk_s3::config::Builder::default();
+    longer.set_timeout_config(timeouts);
+    put.customize()
+        .config_override(longer)
+        .send()
+        .await
+        .aws("S3 PutObject")?;
     Ok(Upload::Sent)
 }
 

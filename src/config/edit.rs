@@ -33,6 +33,70 @@ pub fn save_deploy_parameters(
     env: &str,
     values: &[(&str, ConfigValue)],
 ) -> Result<(), ConfigError> {
+    edit_toml(path, |doc| {
+        for (key, value) in values {
+            if !value.is_truthy() && *key != IMAGE_REPOSITORIES {
+                continue;
+            }
+            let value = toml_value(key, value);
+            put(doc, path, [env, DEPLOY, SECTION], key, &value)?;
+            deduplicate(doc, env, key);
+            if *key == "region" {
+                put(doc, path, [env, GLOBAL, SECTION], key, &value)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `--save-params`: writes the options given on the command line into
+/// `[env.<command>.parameters]` as sam's `save_command_line_args_to_config` does (every value,
+/// false ones too; a mapping becomes a `[env.<command>.parameters.<key>]` table, a list a TOML
+/// array) and `region` into `[env.global.parameters]`. Comments and other tables are kept and the
+/// write is atomic, as for [`save_deploy_parameters`]. YAML files are refused.
+pub fn save_command_parameters(
+    path: &Path,
+    env: &str,
+    command: &str,
+    values: &[(&str, ConfigValue)],
+    region: Option<&str>,
+) -> Result<(), ConfigError> {
+    edit_toml(path, |doc| {
+        for (key, value) in values {
+            let item = match value {
+                ConfigValue::Map(entries) => {
+                    let mut table = Table::new();
+                    for (k, v) in entries {
+                        table.insert(k, Item::Value(basic_string(v)));
+                    }
+                    Item::Table(table)
+                }
+                ConfigValue::List(items) => Item::Value(Value::Array(
+                    items.iter().map(|s| basic_string(s)).collect::<Array>(),
+                )),
+                other => Item::Value(toml_value(key, other)),
+            };
+            put_item(doc, path, [env, command, SECTION], key, item)?;
+        }
+        if let Some(region) = region {
+            put(
+                doc,
+                path,
+                [env, GLOBAL, SECTION],
+                "region",
+                &basic_string(region),
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// Reads (or starts) a TOML samconfig, checks it as sam would, lets `change` edit it, and
+/// replaces the file atomically. A file that does not parse is never overwritten.
+fn edit_toml(
+    path: &Path,
+    change: impl FnOnce(&mut DocumentMut) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
     if Format::of(path)? == Format::Yaml {
         return Err(ConfigError::YamlNotEditable {
             path: path.to_path_buf(),
@@ -47,17 +111,7 @@ pub fn save_deploy_parameters(
     // sam refuses to touch a file whose version or layout it cannot read; so do we.
     SamConfig::from_toml(path, &doc)?;
     add_version(&mut doc);
-    for (key, value) in values {
-        if !value.is_truthy() && *key != IMAGE_REPOSITORIES {
-            continue;
-        }
-        let value = toml_value(key, value);
-        put(&mut doc, path, [env, DEPLOY, SECTION], key, &value)?;
-        deduplicate(&mut doc, env, key);
-        if *key == "region" {
-            put(&mut doc, path, [env, GLOBAL, SECTION], key, &value)?;
-        }
-    }
+    change(&mut doc)?;
     let mut output = doc.to_string();
     // toml_edit ends every line with a newline; a file that had no final newline keeps none.
     if !text.is_empty() && !text.ends_with('\n') && output.ends_with('\n') {
@@ -82,6 +136,7 @@ fn toml_value(key: &str, value: &ConfigValue) -> Value {
             Value::Array(items.iter().map(|s| basic_string(s)).collect::<Array>())
         }
         ConfigValue::List(items) => basic_string(&items.join(" ")),
+        map @ ConfigValue::Map(_) => basic_string(&map.to_string()),
         ConfigValue::String(s) => basic_string(s),
         ConfigValue::Bool(b) => Value::from(*b),
         ConfigValue::Int(i) => Value::from(*i),
@@ -123,16 +178,32 @@ fn put(
     key: &str,
     value: &Value,
 ) -> Result<(), ConfigError> {
+    put_item(doc, path, names, key, Item::Value(value.clone()))
+}
+
+/// [`put`] for any item (a value or a sub-table).
+fn put_item(
+    doc: &mut DocumentMut,
+    path: &Path,
+    names: [&str; 3],
+    key: &str,
+    item: Item,
+) -> Result<(), ConfigError> {
     let table = table_at(doc, path, names)?;
-    match table.get_mut(key) {
-        Some(Item::Value(old)) => {
-            let decor = old.decor().clone();
-            *old = value.clone();
-            *old.decor_mut() = decor;
+    match (table.get_mut(key), item) {
+        (Some(Item::Value(old)), Item::Value(mut new)) => {
+            *new.decor_mut() = old.decor().clone();
+            *old = new;
         }
-        Some(other) => *other = Item::Value(value.clone()),
-        None => {
-            table.insert(key, Item::Value(value.clone()));
+        // A value becoming a sub-table: the key is written anew (its old `key = ` spacing
+        // would end up inside the table header).
+        (Some(_), item @ Item::Table(_)) => {
+            table.remove(key);
+            table.insert(key, item);
+        }
+        (Some(other), item) => *other = item,
+        (None, item) => {
+            table.insert(key, item);
         }
     }
     Ok(())

@@ -13,8 +13,8 @@ mod read;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use edit::{format_parameter_overrides, save_deploy_parameters};
-pub use read::{find_config_file, load, parse_str, SamConfig};
+pub use edit::{format_parameter_overrides, save_command_parameters, save_deploy_parameters};
+pub use read::{find_config_file, load, load_tree, parse_str, Node, SamConfig};
 
 /// The samconfig value sam writes when the file has none (`SAM_CONFIG_VERSION`).
 const SAM_CONFIG_VERSION: f64 = 0.1;
@@ -40,13 +40,17 @@ pub enum ConfigValue {
     /// the way Python's `str()` renders them, and a YAML mapping becomes `key=value` items (how sam
     /// reads a `parameter_overrides` mapping).
     List(Vec<String>),
+    /// A table (a TOML sub-table or a YAML mapping), e.g. the `parameter_overrides` table that
+    /// `--save-params` writes: keys with their values as text (a list value joined by commas, a
+    /// null as the empty string, as sam's `CfnParameterOverridesType` reads them).
+    Map(Vec<(String, String)>),
 }
 
 impl ConfigValue {
     /// The value as a single string, as click would pass it to a string option; `None` for lists.
     pub fn as_string(&self) -> Option<String> {
         match self {
-            ConfigValue::List(_) => None,
+            ConfigValue::List(_) | ConfigValue::Map(_) => None,
             scalar => Some(scalar.to_string()),
         }
     }
@@ -74,6 +78,7 @@ impl ConfigValue {
     pub fn as_list(&self) -> Vec<String> {
         match self {
             ConfigValue::List(items) => items.clone(),
+            ConfigValue::Map(entries) => entries.iter().map(|(k, v)| format!("{k}={v}")).collect(),
             ConfigValue::String(s) => split_words(s),
             scalar => vec![scalar.to_string()],
         }
@@ -87,6 +92,7 @@ impl ConfigValue {
             ConfigValue::Int(i) => *i != 0,
             ConfigValue::Float(f) => *f != 0.0,
             ConfigValue::List(items) => !items.is_empty(),
+            ConfigValue::Map(entries) => !entries.is_empty(),
         }
     }
 }
@@ -102,6 +108,7 @@ impl fmt::Display for ConfigValue {
             ConfigValue::Float(x) if x.is_finite() && x.fract() == 0.0 => write!(f, "{x:.1}"),
             ConfigValue::Float(x) => write!(f, "{x}"),
             ConfigValue::List(items) => f.write_str(&items.join(" ")),
+            ConfigValue::Map(_) => f.write_str(&self.as_list().join(" ")),
         }
     }
 }

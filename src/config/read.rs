@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use toml_edit::DocumentMut;
 
 use super::{ConfigError, ConfigValue, Format, GLOBAL};
+pub use tree::Node;
 use tree::{from_tree, toml_node, yaml_node};
 
 pub(super) use tree::item_value;
@@ -58,6 +59,16 @@ impl SamConfig {
         merged
     }
 
+    /// Only the command's own `[env.<command>.parameters]` table, without global.
+    pub fn own_parameters(&self, env: &str, command: &str) -> IndexMap<String, ConfigValue> {
+        let command = command.replace(['-', ' '], "_");
+        self.environments
+            .get(env)
+            .and_then(|commands| commands.get(&command))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Builds the model from a file's text.
     pub(super) fn parse(path: &Path, format: Format, text: &str) -> Result<SamConfig, ConfigError> {
         let root = match format {
@@ -94,6 +105,17 @@ pub fn load(path: &Path) -> Result<SamConfig, ConfigError> {
     let format = Format::of(path)?;
     let text = fs::read_to_string(path).map_err(|e| ConfigError::io("read", path, e))?;
     SamConfig::parse(path, format, &text)
+}
+
+/// Reads a TOML or YAML file (chosen by extension, as samconfig) as a plain tree, for the
+/// parameter files of `--parameter-overrides file://PATH`.
+pub fn load_tree(path: &Path) -> Result<Node, ConfigError> {
+    let format = Format::of(path)?;
+    let text = fs::read_to_string(path).map_err(|e| ConfigError::io("read", path, e))?;
+    Ok(match format {
+        Format::Toml => toml_node(parse_toml(path, &text)?.as_item()),
+        Format::Yaml => yaml_node(&parse_yaml(path, &text)?),
+    })
 }
 
 /// Parses samconfig text as if read from `path` (whose extension picks TOML or YAML).

@@ -5,13 +5,14 @@
 //! What to do is decided by the pure [`crate::companion::plan`]; this file only reads the
 //! deployed state and applies templates.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use crate::aws::{Aws, AwsResultExt};
 use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetRequest, TemplateSource};
 use crate::companion::{
-    self, CompanionAction, CompanionPlan, DeployedResource, PlanInput, RepoSettings,
+    self, CompanionAction, CompanionPlan, DeployedResource, PlanInput, RepoAction, RepoSettings,
 };
+use crate::journal::{Action, Fact, StackRole};
 use crate::output::Ui;
 use crate::s3::{self, Destination};
 use crate::settings::DeploySettings;
@@ -136,6 +137,7 @@ pub async fn apply_phase1(
                     plan.companion_status.as_deref().unwrap_or("an unusable state")
                 ));
                 super::delete_and_wait(aws, &name, poller).await?;
+                record_stack(ui, &name, Action::Deleted);
                 plan = replan(&Observed::default())?;
             }
             CompanionAction::Update => {
@@ -144,15 +146,37 @@ pub async fn apply_phase1(
                 } else {
                     ui.line(&format!("\tUpdating companion stack {name}"));
                     run_template(aws, &name, &template, false, settings, dest, poller).await?;
+                    record_stack(ui, &name, Action::Updated);
+                    record_new_repositories(ui, &plan);
                 }
                 return Ok(plan);
             }
             CompanionAction::Create => {
                 ui.line(&format!("\tCreating companion stack {name}"));
                 run_template(aws, &name, &template, true, settings, dest, poller).await?;
+                record_stack(ui, &name, Action::Created);
+                record_new_repositories(ui, &plan);
                 return Ok(plan);
             }
         }
+    }
+}
+
+fn record_stack(ui: &Ui, name: &str, action: Action) {
+    ui.record(Fact::Stack {
+        name: name.to_string(),
+        role: StackRole::Companion,
+        action,
+        status: None,
+    });
+}
+
+fn record_new_repositories(ui: &Ui, plan: &CompanionPlan) {
+    for repo in plan.repos.iter().filter(|r| r.action == RepoAction::Create) {
+        ui.record(Fact::Repository {
+            name: repo.repository_name.clone(),
+            action: Action::Created,
+        });
     }
 }
 
@@ -178,7 +202,15 @@ pub async fn apply_phase2(
             }
             let template = companion::phase2_template(plan)
                 .context("the companion plan has repositories to keep but rendered none")?;
-            run_template(aws, name, &template, false, settings, dest, poller).await
+            run_template(aws, name, &template, false, settings, dest, poller).await?;
+            record_stack(ui, name, Action::Updated);
+            for repo in &plan.retire {
+                ui.record(Fact::Repository {
+                    name: repo.repository_name.clone(),
+                    action: Action::Deleted,
+                });
+            }
+            Ok(())
         }
         companion::Cleanup::DeleteStack => {
             ui.line(&format!(
@@ -186,7 +218,9 @@ pub async fn apply_phase2(
             ));
             // Stacks made by sam have no EmptyOnDelete: empty their repositories first.
             force_delete_repositories(aws, name, ui).await?;
-            super::delete_and_wait(aws, name, poller).await
+            super::delete_and_wait(aws, name, poller).await?;
+            record_stack(ui, name, Action::Deleted);
+            Ok(())
         }
     }
 }
@@ -202,9 +236,19 @@ pub async fn force_delete_repositories(
         .iter()
         .filter(|r| r.resource_type == "AWS::ECR::Repository" && !r.physical_id.is_empty())
     {
-        ui.line(&format!("\t- Deleting ECR repository {}", repo.physical_id));
-        crate::ecr::force_delete_repository(&aws.ecr, &repo.physical_id).await?;
+        delete_repository(aws, &repo.physical_id, ui).await?;
     }
+    Ok(())
+}
+
+/// Deletes a repository with its images, saying so.
+pub async fn delete_repository(aws: &Aws, name: &str, ui: &Ui) -> anyhow::Result<()> {
+    ui.line(&format!("\t- Deleting ECR repository {name}"));
+    crate::ecr::force_delete_repository(&aws.ecr, name).await?;
+    ui.record(Fact::Repository {
+        name: name.to_string(),
+        action: Action::Deleted,
+    });
     Ok(())
 }
 
@@ -263,10 +307,11 @@ async fn run_template(
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
     match outcome.stack {
         Some(stack) if cfn::state::is_success(&stack.status) => Ok(()),
-        other => bail!(
-            "Companion stack {name} ended in {}{}",
-            other.map_or_else(|| "DELETE_COMPLETE".to_string(), |s| s.status),
-            super::failure_summary(&outcome.failures)
-        ),
+        other => Err(super::DeployError::CompanionFailed {
+            stack: name.to_string(),
+            status: other.map_or_else(|| "DELETE_COMPLETE".to_string(), |s| s.status),
+            failures: outcome.failures,
+        }
+        .into()),
     }
 }

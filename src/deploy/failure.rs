@@ -67,6 +67,17 @@ impl FailurePlan {
             .or(self.express.and_then(|e| e.disable_rollback))
             .unwrap_or(false)
     }
+
+    /// What a failure does, in `--on-failure`'s words (a kept failure is `DO_NOTHING`).
+    pub fn mode(&self) -> OnFailure {
+        if self.delete_failed_create {
+            OnFailure::Delete
+        } else if self.keeps_resources() {
+            OnFailure::DoNothing
+        } else {
+            OnFailure::Rollback
+        }
+    }
 }
 
 /// The plan for a deploy. `--on-failure` and `--disable-rollback` cannot both be flags (a usage
@@ -152,6 +163,12 @@ mod tests {
                 plan.keeps_resources(),
                 on_failure == DoNothing || (disable && on_failure == Rollback)
             );
+            let in_force = if disable && on_failure == Rollback {
+                DoNothing
+            } else {
+                on_failure
+            };
+            assert_eq!(plan.mode(), in_force);
             assert_eq!(
                 failure_plan(on_failure, disable, is_express),
                 FailurePlan {

@@ -93,6 +93,11 @@ pub async fn push(
                 "\t{} image pushed as {}",
                 function.full_path, image.uri_with_digest
             ));
+            ui.record(crate::journal::Fact::Image {
+                function: function.full_path.clone(),
+                uri: image.uri_with_digest.clone(),
+                digest: image.digest.clone(),
+            });
             locations.insert(
                 image_location(&function.template_path, &function.logical_id),
                 image.uri_with_digest,

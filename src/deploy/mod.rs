@@ -4,20 +4,23 @@
 //! Decisions are made by pure functions (settings, template discovery, stack states, the
 //! parameter list); this file sequences them.
 
+pub mod change_set;
 pub mod companion;
 pub mod failure;
 pub mod images;
 pub mod report;
+pub mod shortcut;
 
 use anyhow::bail;
-use serde::Serialize;
 
 use crate::aws::{self, Aws};
 use crate::cloudformation::{
-    self as cfn, poll::Poller, state::StackAction, ChangeSetOutcome, ChangeSetRequest, EventRow,
-    ParameterValue, StackInfo, TemplateSource,
+    self as cfn, poll::Poller, state::StackAction, ChangeSetRequest, EventRow, ParameterValue,
+    StackInfo, TemplateSource,
 };
+use crate::journal::{Action, Fact, Phase, StackRole};
 use crate::output::Ui;
+use crate::package::Packaged;
 use crate::s3::{self, Destination};
 use crate::settings::{DeploySettings, UsageError};
 use crate::template::{self, ImageFunction, Template};
@@ -43,47 +46,88 @@ pub enum Finish {
 pub enum DeployError {
     #[error("No changes to deploy. Stack {0} is up to date")]
     NoChanges(String),
+    #[error("Failed to create the changeset for stack {stack}: {reason}")]
+    ChangeSetFailed { stack: String, reason: String },
     #[error("Failed to create/update the stack: {stack}, {detail}")]
-    StackFailed { stack: String, detail: String },
+    StackFailed {
+        stack: String,
+        detail: String,
+        failures: Vec<EventRow>,
+    },
+    #[error(
+        "Companion stack {stack} ended in {status}{}",
+        failure_summary(failures)
+    )]
+    CompanionFailed {
+        stack: String,
+        status: String,
+        failures: Vec<EventRow>,
+    },
 }
 
-/// What `--output json` prints at the end of a deploy.
-#[derive(Debug, Serialize)]
-struct DeployReport<'a> {
-    stack_name: &'a str,
-    region: &'a str,
-    change_set: Option<&'a str>,
-    changes: &'a [cfn::ChangeRow],
-    status: Option<&'a str>,
-    outputs: &'a [cfn::StackOutput],
-    dry_run: bool,
-    companion: Option<&'a crate::companion::CompanionPlan>,
+impl DeployError {
+    /// The error's `type` in the `--output json` document.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DeployError::NoChanges(_) => "no_changes",
+            DeployError::ChangeSetFailed { .. } => "change_set_failed",
+            DeployError::StackFailed { .. } | DeployError::CompanionFailed { .. } => "stack_failed",
+        }
+    }
+
+    /// The failed resources with CloudFormation's reasons, when a stack operation failed.
+    pub fn failures(&self) -> Option<&[EventRow]> {
+        match self {
+            DeployError::StackFailed { failures, .. }
+            | DeployError::CompanionFailed { failures, .. } => Some(failures),
+            _ => None,
+        }
+    }
 }
 
 pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
-    // Asked before anything changes on AWS, not after the change set exists.
-    if settings.confirm_changeset
-        && !settings.dry_run
-        && !settings.no_execute_changeset
-        && !ui.can_prompt()
-    {
-        return Err(UsageError(
-            "--confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"
-                .into(),
-        )
-        .into());
-    }
-    let template = template::load(&settings.template_file)?;
-    check_image_uris(&template)?;
-    let functions = template::image_functions(&template)?;
-    check_image_options(settings, &functions)?;
-    for name in unknown_overrides(&template, settings) {
-        ui.warn(&format!(
-            "Warning: parameter override {name} is not a parameter of the template; it is ignored"
-        ));
-    }
-
-    let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
+    ui.record(Fact::Target {
+        stack_name: Some(settings.stack_name.clone()),
+        region: settings.region.clone(),
+        dry_run: settings.dry_run,
+    });
+    ui.record(Fact::Mode {
+        express: settings.express,
+        on_failure: Some(failure_plan(settings).mode()),
+    });
+    let (template, functions, aws) = ui
+        .phase(Phase::Prepare, async {
+            // Asked before anything changes on AWS, not after the change set exists.
+            if settings.confirm_changeset
+                && !settings.dry_run
+                && !settings.no_execute_changeset
+                && !ui.can_prompt()
+            {
+                return Err(UsageError(
+                    "--confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"
+                        .into(),
+                )
+                .into());
+            }
+            let template = template::load(&settings.template_file)?;
+            check_image_uris(&template)?;
+            let functions = template::image_functions(&template)?;
+            check_image_options(settings, &functions)?;
+            for name in unknown_overrides(&template, settings) {
+                ui.warn(&format!(
+                    "Warning: parameter override {name} is not a parameter of the template; it is ignored"
+                ));
+            }
+            let aws =
+                aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
+            Ok((template, functions, aws))
+        })
+        .await?;
+    ui.record(Fact::Target {
+        stack_name: None,
+        region: Some(aws.region.clone()),
+        dry_run: settings.dry_run,
+    });
     let poller = Poller::from_env().with_max_wait(settings.max_wait);
     let wants_companion = settings.resolve_image_repos || !settings.image_repositories.is_empty();
     let companion_name = crate::companion::CompanionStack::new(&settings.stack_name)
@@ -91,27 +135,31 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         .to_string();
 
     // Independent reads in parallel: the managed bucket, the account and the companion stack.
-    let (bucket, observed) = tokio::try_join!(
-        async {
-            if settings.resolve_s3 {
-                managed_bucket::ensure(&aws, &poller, ui, settings.dry_run)
-                    .await
-                    .map(Some)
-            } else {
-                Ok(settings.s3_bucket.clone())
-            }
-        },
-        async {
-            if !wants_companion {
-                return Ok(None);
-            }
-            let (account, observed) = tokio::try_join!(
-                companion::account_id(&aws),
-                companion::observe(&aws, &companion_name)
-            )?;
-            Ok::<_, anyhow::Error>(Some((account, observed)))
-        }
-    )?;
+    let (bucket, observed) = ui
+        .phase(Phase::Resolve, async {
+            tokio::try_join!(
+                async {
+                    if settings.resolve_s3 {
+                        managed_bucket::ensure(&aws, &poller, ui, settings.dry_run)
+                            .await
+                            .map(Some)
+                    } else {
+                        Ok(settings.s3_bucket.clone())
+                    }
+                },
+                async {
+                    if !wants_companion {
+                        return Ok(None);
+                    }
+                    let (account, observed) = tokio::try_join!(
+                        companion::account_id(&aws),
+                        companion::observe(&aws, &companion_name)
+                    )?;
+                    Ok::<_, anyhow::Error>(Some((account, observed)))
+                }
+            )
+        })
+        .await?;
     if settings.resolve_s3 {
         if let Some(bucket) = &bucket {
             report::managed_bucket_info(ui, bucket);
@@ -123,66 +171,79 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         kms_key_id: settings.kms_key_id.clone(),
         force_upload: settings.force_upload,
         dry_run: settings.dry_run,
+        metadata: settings.metadata.clone(),
     });
 
     let plan = match observed {
         None => None,
-        Some((account, observed)) => {
-            let replan = |observed: &companion::Observed| {
-                companion::make_plan(
-                    settings,
-                    &functions,
-                    &account,
-                    &aws.region,
-                    observed,
-                    &settings.repo_settings,
-                )
-            };
-            let plan = replan(&observed)?;
-            if settings.dry_run {
-                report::companion_plan(ui, &plan);
-                Some(plan)
-            } else {
-                Some(
-                    companion::apply_phase1(
-                        &aws,
-                        plan,
-                        replan,
+        Some((account, observed)) => Some(
+            ui.phase(Phase::Companion, async {
+                let replan = |observed: &companion::Observed| {
+                    companion::make_plan(
                         settings,
-                        destination.as_ref(),
-                        &poller,
-                        ui,
+                        &functions,
+                        &account,
+                        &aws.region,
+                        observed,
+                        &settings.repo_settings,
                     )
-                    .await?,
+                };
+                let plan = replan(&observed)?;
+                ui.record(Fact::CompanionPlan(serde_json::to_value(&plan)?));
+                if settings.dry_run {
+                    report::companion_plan(ui, &plan);
+                    return Ok(plan);
+                }
+                companion::apply_phase1(
+                    &aws,
+                    plan,
+                    replan,
+                    settings,
+                    destination.as_ref(),
+                    &poller,
+                    ui,
                 )
-            }
-        }
+                .await
+            })
+            .await?,
+        ),
     };
     let mapping = plan.as_ref().map_or_else(
         || settings.image_repositories.clone(),
         |p| p.mapping.clone(),
     );
 
-    let jobs = images::push_jobs(&functions, &mapping, settings.image_repository.as_deref())?;
-    let pushed = images::push(&aws.ecr, &functions, jobs, settings.dry_run, ui).await?;
+    let pushed = ui
+        .phase(Phase::Images, async {
+            let jobs =
+                images::push_jobs(&functions, &mapping, settings.image_repository.as_deref())?;
+            images::push(&aws.ecr, &functions, jobs, settings.dry_run, ui).await
+        })
+        .await?;
     let signing = package::Signing {
         profiles: &settings.signing_profiles,
         poller: &poller,
     };
-    let packaged =
-        package::package_template(&aws, &template, destination.as_ref(), &pushed, &signing, ui)
-            .await?;
+    let packaged = ui
+        .phase(
+            Phase::Package,
+            package::package_template(&aws, &template, destination.as_ref(), &pushed, &signing, ui),
+        )
+        .await?;
     report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
-    let body = template::to_yaml(&packaged);
     let run = Run {
         aws: &aws,
         settings,
         poller: &poller,
         ui,
     };
-    let finish = deploy_stack(&run, &template, body, destination.as_ref(), plan.as_ref()).await?;
+    let finish = deploy_stack(&run, &template, &packaged, destination.as_ref()).await?;
     if let (Finish::Deployed, Some(plan)) = (finish, &plan) {
-        companion::apply_phase2(&aws, plan, settings, destination.as_ref(), &poller, ui).await?;
+        ui.phase(
+            Phase::Cleanup,
+            companion::apply_phase2(&aws, plan, settings, destination.as_ref(), &poller, ui),
+        )
+        .await?;
     }
     Ok(finish)
 }
@@ -291,7 +352,13 @@ async fn template_source(
     );
     let size = body.len();
     match s3::upload_with_dedup(&aws.s3, dest, &key, body.into_bytes()).await? {
-        s3::Upload::Sent => ui.line(&format!("\tUploading to {key}  {size} / {size}  (100.00%)")),
+        s3::Upload::Sent => {
+            ui.record(Fact::Upload {
+                key: key.clone(),
+                bytes: size,
+            });
+            ui.line(&format!("\tUploading to {key}  {size} / {size}  (100.00%)"));
+        }
         s3::Upload::AlreadyPresent => ui.line(&format!(
             "\tFile with same data already exists at {key}, skipping upload"
         )),
@@ -307,21 +374,123 @@ async fn template_source(
 
 /// What every step of one deploy works with.
 #[derive(Clone, Copy)]
-struct Run<'a> {
-    aws: &'a Aws,
-    settings: &'a DeploySettings,
-    poller: &'a Poller,
-    ui: &'a Ui,
+pub struct Run<'a> {
+    pub aws: &'a Aws,
+    pub settings: &'a DeploySettings,
+    pub poller: &'a Poller,
+    pub ui: &'a Ui,
 }
 
 /// Brings the stack into a state a change set can be made on, then creates, shows and executes it.
 async fn deploy_stack(
     run: &Run<'_>,
     template: &Template,
-    body: String,
+    packaged: &Packaged,
     destination: Option<&Destination>,
-    plan: Option<&crate::companion::CompanionPlan>,
 ) -> anyhow::Result<Finish> {
+    let Run {
+        aws, settings, ui, ..
+    } = *run;
+    let stack_name = settings.stack_name.as_str();
+    let ready = ui
+        .phase(Phase::ChangeSet, async {
+            let existing = match ready_stack(run).await? {
+                Ready::Stack(existing) => existing,
+                Ready::WouldRecreate(status) => {
+                    ui.line(&format!(
+                        "\nDry run: stack {stack_name} is in {status} (it was never created successfully): a deploy deletes it and creates it again, so there is no change set to preview"
+                    ));
+                    return Ok(None);
+                }
+            };
+            let create = existing
+                .as_ref()
+                .is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
+            let parameters =
+                parameter_values(template, settings, existing.as_ref().filter(|_| !create));
+            // --use-json: the template CloudFormation (and S3) receives is JSON, as
+            // `sam package --use-json` writes it; nested templates stay YAML, as in sam.
+            let body = if settings.use_json {
+                template::to_json(&packaged.template)
+            } else {
+                template::to_yaml(&packaged.template)
+            };
+            if let Some(stack) = existing.as_ref().filter(|_| !create) {
+                // The same template, parameters and stack settings cannot change anything, unless
+                // CloudFormation reads something outside the text: say so without a change set.
+                let outside = shortcut::outside_inputs(
+                    &packaged.template,
+                    &packaged.nested,
+                    &parameters,
+                    &stack.status,
+                );
+                if outside.is_empty() {
+                    let deployed = cfn::original_template(&aws.cfn, stack_name).await?;
+                    if shortcut::is_unchanged(&deployed, &body, &parameters, stack, settings) {
+                        return Ok(Some(change_set::Made::Empty));
+                    }
+                } else {
+                    let reasons: Vec<String> = outside.iter().map(ToString::to_string).collect();
+                    crate::debug::log(&format!(
+                        "No-op check left to CloudFormation: {}",
+                        reasons.join("; ")
+                    ));
+                }
+            }
+            let source = template_source(aws, destination, body, ui).await?;
+            let request = ChangeSetRequest {
+                stack_name: stack_name.to_string(),
+                change_set_name: format!("samrs-deploy{}", chrono::Utc::now().timestamp()),
+                create,
+                template: source,
+                parameters,
+                capabilities: settings.capabilities.clone(),
+                tags: settings.tags.clone(),
+                role_arn: settings.role_arn.clone(),
+                notification_arns: settings.notification_arns.clone(),
+                description: format!(
+                    "Created by samrs at {} UTC",
+                    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
+                ),
+                express: failure_plan(settings).express,
+            };
+            ui.line("\n\nWaiting for changeset to be created..\n");
+            change_set::make(run, &request, existing.is_none())
+                .await
+                .map(Some)
+        })
+        .await?;
+    let (change_set, create) = match ready {
+        None => return Ok(Finish::Stopped),
+        Some(change_set::Made::Empty) => return nothing_to_deploy(settings, ui),
+        Some(change_set::Made::Ready {
+            id,
+            changes,
+            create,
+        }) => {
+            report::changes(ui, &changes);
+            ui.record(Fact::Changes(changes));
+            ui.line(&format!("\nChangeset created successfully. {id}\n"));
+            (id, create)
+        }
+    };
+    if settings.dry_run {
+        ui.line("Dry run: the change set was deleted and nothing was deployed.");
+        return Ok(Finish::Stopped);
+    }
+    if settings.no_execute_changeset {
+        return Ok(Finish::Stopped);
+    }
+    if settings.confirm_changeset && !confirm(ui)? {
+        ui.record(Fact::Declined);
+        return Ok(Finish::Stopped);
+    }
+    ui.phase(Phase::Execute, execute(run, &change_set, create))
+        .await
+}
+
+/// Executes the change set and follows the stack to the end of the operation.
+async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Result<Finish> {
     let Run {
         aws,
         settings,
@@ -329,141 +498,51 @@ async fn deploy_stack(
         ui,
     } = *run;
     let stack_name = settings.stack_name.as_str();
-    let report =
-        |change_set: Option<&str>, changes: &[cfn::ChangeRow], stack: Option<&StackInfo>| {
-            if ui.format() != crate::cli::OutputFormat::Json {
-                return Ok(());
-            }
-            ui.json(&DeployReport {
-                stack_name,
-                region: &aws.region,
-                change_set,
-                changes,
-                status: stack.map(|s| s.status.as_str()),
-                outputs: stack.map_or(&[], |s| s.outputs.as_slice()),
-                dry_run: settings.dry_run,
-                companion: plan,
-            })
-        };
-    let on_failure = failure::failure_plan(
-        settings.on_failure,
-        settings.disable_rollback,
-        settings.express,
-    );
-    let existing = ready_stack(aws, stack_name, poller, ui).await?;
-    let create = existing
-        .as_ref()
-        .is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
-    let parameters = parameter_values(template, settings, existing.as_ref().filter(|_| !create));
-    if let Some(stack) = existing.as_ref().filter(|_| !create) {
-        // The same template, parameters and stack settings cannot change anything: say so
-        // without a change set (the slowest call of a no-op deploy).
-        let deployed = cfn::original_template(&aws.cfn, stack_name).await?;
-        if is_unchanged(&deployed, &body, &parameters, stack, settings) {
-            return nothing_to_deploy(settings, ui);
-        }
-    }
-    let source = template_source(aws, destination, body, ui).await?;
-    let request = ChangeSetRequest {
-        stack_name: stack_name.to_string(),
-        change_set_name: format!("samrs-deploy{}", chrono::Utc::now().timestamp()),
-        create,
-        template: source,
-        parameters,
-        capabilities: settings.capabilities.clone(),
-        tags: settings.tags.clone(),
-        role_arn: settings.role_arn.clone(),
-        notification_arns: settings.notification_arns.clone(),
-        description: format!(
-            "Created by samrs at {} UTC",
-            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
-        ),
-        express: on_failure.express,
-    };
-    ui.line("\n\nWaiting for changeset to be created..\n");
-    let change_set = cfn::create_change_set(&aws.cfn, &request).await?;
-    let changes = match cfn::wait_for_change_set(&aws.cfn, stack_name, &change_set, poller).await? {
-        ChangeSetOutcome::Ready(changes) => changes,
-        ChangeSetOutcome::Empty => {
-            // An empty change set is of no use to anyone; leave no clutter behind.
-            cfn::delete_change_set(&aws.cfn, stack_name, &change_set).await?;
-            if settings.fail_on_empty_changeset && !settings.dry_run {
-                return Err(DeployError::NoChanges(stack_name.to_string()).into());
-            }
-            ui.line(&format!(
-                "\nNo changes to deploy. Stack {stack_name} is up to date"
-            ));
-            return Ok(Finish::NothingToDeploy);
-        }
-        ChangeSetOutcome::Failed(reason) => {
-            bail!("Failed to create the changeset for stack {stack_name}: {reason}")
-        }
-    };
-    report::changes(ui, &changes);
-    ui.line(&format!("\nChangeset created successfully. {change_set}\n"));
-
-    if settings.dry_run {
-        discard_dry_run(aws, stack_name, &change_set, create).await?;
-        ui.line("Dry run: the change set was deleted and nothing was deployed.");
-        report(Some(&change_set), &changes, None)?;
-        return Ok(Finish::Stopped);
-    }
-    if settings.no_execute_changeset {
-        report(Some(&change_set), &changes, None)?;
-        return Ok(Finish::Stopped);
-    }
-    if settings.confirm_changeset && !confirm(ui)? {
-        return Ok(Finish::Stopped);
-    }
-
     let mut cursor = if create {
         cfn::EventCursor::for_new_stack(stack_name)
     } else {
         cfn::EventCursor::after_current(&aws.cfn, stack_name).await?
     };
+    let on_failure = failure_plan(settings);
     cfn::execute_change_set(
         &aws.cfn,
         stack_name,
-        &change_set,
+        change_set,
         on_failure.execute_disable_rollback,
     )
     .await?;
+    ui.record(Fact::ChangeSet {
+        id: change_set.to_string(),
+        stack: stack_name.to_string(),
+        action: Action::Executed,
+    });
     ui.line(&format!(
         "\n{} - Waiting for stack create/update to complete\n",
         chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
     ));
     let mut events = report::EventStream::new(ui, poller);
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |e| events.row(e)).await;
+    // Closed whatever the wait's end, so a stopped wait's message is not inside the table.
     events.finish();
     let outcome = outcome?;
-    let failed = outcome
-        .stack
-        .as_ref()
-        .is_none_or(|s| !cfn::state::is_success(&s.status));
-    let delete = on_failure.delete_failed_create
-        && create
-        && outcome
-            .stack
-            .as_ref()
-            .is_some_and(|s| failure::is_failed_create(&s.status));
-    if delete {
-        ui.line(&format!(
-            "\nStack {stack_name} failed to create/update correctly, deleting stack"
-        ));
-        delete_and_wait(aws, stack_name, poller).await?;
-        ui.line(&format!("\nStack {stack_name} has been deleted"));
-    } else if failed && on_failure.delete_failed_create && !create {
-        // An update is rolled back, not deleted: the stack existed before.
-        ui.line(&format!(
-            "\nStack {stack_name} has rolled back successfully"
-        ));
-    } else if failed && on_failure.keeps_resources() {
-        ui.say(
-            &report::rollback_disabled(stack_name),
-            crate::output::Tone::Bad,
-        );
+    if let Some(stack) = &outcome.stack {
+        ui.record(Fact::Deployed {
+            status: stack.status.clone(),
+            outputs: stack.outputs.clone(),
+        });
     }
-    let stack = finished_stack(stack_name, outcome.stack, &outcome.failures, delete)?;
+    let deleted = after_failure(run, &on_failure, create, outcome.stack.as_ref()).await?;
+    let stack = finished_stack(stack_name, outcome.stack, outcome.failures, deleted)?;
+    ui.record(Fact::Stack {
+        name: stack_name.to_string(),
+        role: StackRole::Main,
+        action: if create {
+            Action::Created
+        } else {
+            Action::Updated
+        },
+        status: Some(stack.status.clone()),
+    });
     report::outputs(ui, &stack.outputs);
     ui.line(&format!(
         "\nSuccessfully created/updated stack - {stack_name} in {}\n",
@@ -475,8 +554,67 @@ async fn deploy_stack(
             crate::output::Tone::Warn,
         );
     }
-    report(Some(&change_set), &changes, Some(&stack))?;
     Ok(Finish::Deployed)
+}
+
+/// The main stack's failure handling, from `--on-failure`, `--disable-rollback` and `--express`.
+fn failure_plan(settings: &DeploySettings) -> failure::FailurePlan {
+    failure::failure_plan(
+        settings.on_failure,
+        settings.disable_rollback,
+        settings.express,
+    )
+}
+
+/// What follows a failed operation of the main stack (sam's words for each): `--on-failure
+/// DELETE` deletes a stack that failed to create; an update under it only rolled back; a failure
+/// that kept its resources says how to roll back. True when the stack was deleted.
+async fn after_failure(
+    run: &Run<'_>,
+    plan: &failure::FailurePlan,
+    create: bool,
+    stack: Option<&StackInfo>,
+) -> anyhow::Result<bool> {
+    let Run {
+        aws,
+        settings,
+        poller,
+        ui,
+    } = *run;
+    let stack_name = settings.stack_name.as_str();
+    let failed = stack.is_none_or(|s| !cfn::state::is_success(&s.status));
+    if !failed {
+        return Ok(false);
+    }
+    if plan.delete_failed_create
+        && create
+        && stack.is_some_and(|s| failure::is_failed_create(&s.status))
+    {
+        ui.line(&format!(
+            "\nStack {stack_name} failed to create/update correctly, deleting stack"
+        ));
+        delete_and_wait(aws, stack_name, poller).await?;
+        ui.record(Fact::Stack {
+            name: stack_name.to_string(),
+            role: StackRole::Main,
+            action: Action::Deleted,
+            status: Some("DELETE_COMPLETE".into()),
+        });
+        ui.line(&format!("\nStack {stack_name} has been deleted"));
+        return Ok(true);
+    }
+    if plan.delete_failed_create && !create {
+        // An update is rolled back, not deleted: the stack existed before.
+        ui.line(&format!(
+            "\nStack {stack_name} has rolled back successfully"
+        ));
+    } else if plan.keeps_resources() {
+        ui.say(
+            &report::rollback_disabled(stack_name),
+            crate::output::Tone::Bad,
+        );
+    }
+    Ok(false)
 }
 
 /// sam's answer to an empty change set: an error unless `--no-fail-on-empty-changeset`.
@@ -491,52 +629,28 @@ fn nothing_to_deploy(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finis
     Ok(Finish::NothingToDeploy)
 }
 
-/// Whether a deploy would change nothing: the deployed template is byte for byte the new one,
-/// every parameter keeps its value, and tags, role and notification ARNs are the same. Anything
-/// not comparable (a NoEcho value) counts as a change, so CloudFormation decides.
-pub fn is_unchanged(
-    deployed_template: &str,
-    template: &str,
-    parameters: &[ParameterValue],
-    stack: &StackInfo,
-    settings: &DeploySettings,
-) -> bool {
-    let same_parameters = parameters.iter().all(|p| match p {
-        ParameterValue::UsePrevious(_) => true,
-        ParameterValue::Value(key, value) => stack
-            .parameters
-            .iter()
-            .any(|(k, v)| k == key && v == value && v != "****"),
-    }) && stack.parameters.len() == parameters.len();
-    let mut tags = settings.tags.clone();
-    let mut deployed_tags = stack.tags.clone();
-    tags.sort();
-    deployed_tags.sort();
-    let mut arns = settings.notification_arns.clone();
-    let mut deployed_arns = stack.notification_arns.clone();
-    arns.sort();
-    deployed_arns.sort();
-    deployed_template == template
-        && same_parameters
-        // Without --tags, CloudFormation keeps the stack's tags.
-        && (settings.tags.is_empty() || tags == deployed_tags)
-        && (settings.role_arn.is_none() || settings.role_arn == stack.role_arn)
-        && (settings.notification_arns.is_empty() || arns == deployed_arns)
+/// The stack a change set is made on.
+enum Ready {
+    /// The stack to update, None to create one.
+    Stack(Option<StackInfo>),
+    /// A dry run found a stack that a deploy would delete and create again (it changes nothing).
+    WouldRecreate(String),
 }
 
-/// Waits out running operations and clears a never-created stack; returns the stack to update,
-/// None to create one.
-async fn ready_stack(
-    aws: &Aws,
-    stack_name: &str,
-    poller: &Poller,
-    ui: &Ui,
-) -> anyhow::Result<Option<StackInfo>> {
+/// Waits out running operations and clears a never-created stack (a dry run only says it would).
+async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
+    let Run {
+        aws,
+        settings,
+        poller,
+        ui,
+    } = *run;
+    let stack_name = settings.stack_name.as_str();
     loop {
         let stack = cfn::describe_stack(&aws.cfn, stack_name).await?;
         match cfn::state::stack_action(stack_name, stack.as_ref().map(|s| s.status.as_str())) {
-            StackAction::Create => return Ok(None),
-            StackAction::CreateInReview | StackAction::Update => return Ok(stack),
+            StackAction::Create => return Ok(Ready::Stack(None)),
+            StackAction::CreateInReview | StackAction::Update => return Ok(Ready::Stack(stack)),
             StackAction::Wait => {
                 let status = stack.map(|s| s.status).unwrap_or_default();
                 ui.line(&format!(
@@ -545,12 +659,23 @@ async fn ready_stack(
                 let mut cursor = cfn::EventCursor::after_current(&aws.cfn, stack_name).await?;
                 cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
             }
+            StackAction::DeleteThenCreate if settings.dry_run => {
+                return Ok(Ready::WouldRecreate(
+                    stack.map(|s| s.status).unwrap_or_default(),
+                ))
+            }
             StackAction::DeleteThenCreate => {
                 let status = stack.map(|s| s.status).unwrap_or_default();
                 ui.line(&format!(
                     "\tStack {stack_name} is in {status} (it was never created successfully): deleting it before creating it again"
                 ));
                 delete_and_wait(aws, stack_name, poller).await?;
+                ui.record(Fact::Stack {
+                    name: stack_name.to_string(),
+                    role: StackRole::Main,
+                    action: Action::Deleted,
+                    status: Some("DELETE_COMPLETE".into()),
+                });
             }
             StackAction::Blocked { fix } => {
                 let status = stack.map(|s| s.status).unwrap_or_default();
@@ -576,38 +701,19 @@ pub async fn delete_and_wait(aws: &Aws, stack_name: &str, poller: &Poller) -> an
     }
 }
 
-/// A dry run leaves nothing: the change set goes, and so does the empty REVIEW_IN_PROGRESS stack
-/// that a CREATE change set makes.
-async fn discard_dry_run(
-    aws: &Aws,
-    stack_name: &str,
-    change_set: &str,
-    created: bool,
-) -> anyhow::Result<()> {
-    cfn::delete_change_set(&aws.cfn, stack_name, change_set).await?;
-    if created {
-        if let Some(stack) = cfn::describe_stack(&aws.cfn, stack_name).await? {
-            if stack.status == "REVIEW_IN_PROGRESS" {
-                cfn::delete_stack(&aws.cfn, stack_name, &[], false).await?;
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The stack of a successful operation, else the one-line failure (`deleted`: `--on-failure
 /// DELETE` removed the stack afterwards).
 fn finished_stack(
     stack_name: &str,
     stack: Option<StackInfo>,
-    failures: &[EventRow],
+    failures: Vec<EventRow>,
     deleted: bool,
-) -> anyhow::Result<StackInfo> {
+) -> Result<StackInfo, DeployError> {
     match stack {
         Some(stack) if cfn::state::is_success(&stack.status) => Ok(stack),
         other => {
             let status = other.map_or_else(|| "DELETE_COMPLETE".to_string(), |s| s.status);
-            let mut detail = format!("it ended in {status}{}", failure_summary(failures));
+            let mut detail = format!("it ended in {status}{}", failure_summary(&failures));
             if deleted {
                 detail.push_str(", and was deleted (--on-failure DELETE)");
             } else if failure::is_failed_create(&status) {
@@ -616,8 +722,8 @@ fn finished_stack(
             Err(DeployError::StackFailed {
                 stack: stack_name.to_string(),
                 detail,
-            }
-            .into())
+                failures,
+            })
         }
     }
 }
@@ -651,101 +757,4 @@ pub fn parameter_values(
             }
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::Parser;
-
-    fn settings(flags: &[&str]) -> DeploySettings {
-        let mut argv = vec!["samrs", "deploy", "--stack-name", "app"];
-        argv.extend_from_slice(flags);
-        let crate::cli::Command::Deploy(args) = crate::cli::Cli::parse_from(argv).command else {
-            panic!("deploy expected");
-        };
-        crate::settings::merge(&args, &Default::default(), std::path::Path::new("/w"), None)
-            .unwrap()
-    }
-
-    fn stack() -> StackInfo {
-        StackInfo {
-            status: "UPDATE_COMPLETE".into(),
-            parameters: vec![
-                ("Stage".into(), "prod".into()),
-                ("Secret".into(), "****".into()),
-            ],
-            tags: vec![("team".into(), "core".into())],
-            ..StackInfo::default()
-        }
-    }
-
-    const T: &str = "Resources: {}\n";
-
-    #[test]
-    fn same_template_parameters_and_settings_is_unchanged() {
-        let params = [
-            ParameterValue::Value("Stage".into(), "prod".into()),
-            ParameterValue::UsePrevious("Secret".into()),
-        ];
-        assert!(is_unchanged(T, T, &params, &stack(), &settings(&[])));
-        assert!(is_unchanged(
-            T,
-            T,
-            &params,
-            &stack(),
-            &settings(&["--tags", "team=core"])
-        ));
-    }
-
-    #[test]
-    fn any_difference_or_uncomparable_value_needs_a_change_set() {
-        let params = [
-            ParameterValue::Value("Stage".into(), "prod".into()),
-            ParameterValue::UsePrevious("Secret".into()),
-        ];
-        assert!(!is_unchanged(
-            T,
-            "Resources: {A: {}}\n",
-            &params,
-            &stack(),
-            &settings(&[])
-        ));
-        let changed = [
-            ParameterValue::Value("Stage".into(), "dev".into()),
-            ParameterValue::UsePrevious("Secret".into()),
-        ];
-        assert!(!is_unchanged(T, T, &changed, &stack(), &settings(&[])));
-        let secret = [
-            ParameterValue::Value("Stage".into(), "prod".into()),
-            ParameterValue::Value("Secret".into(), "****".into()),
-        ];
-        assert!(
-            !is_unchanged(T, T, &secret, &stack(), &settings(&[])),
-            "NoEcho values cannot be compared"
-        );
-        let fewer = [ParameterValue::Value("Stage".into(), "prod".into())];
-        assert!(!is_unchanged(T, T, &fewer, &stack(), &settings(&[])));
-        assert!(!is_unchanged(
-            T,
-            T,
-            &params,
-            &stack(),
-            &settings(&["--tags", "team=other"])
-        ));
-        assert!(!is_unchanged(
-            T,
-            T,
-            &params,
-            &stack(),
-            &settings(&["--role-arn", "arn:aws:iam::1:role/x"])
-        ));
-        assert!(!is_unchanged(
-            T,
-            T,
-            &params,
-            &stack(),
-            &settings(&["--notification-arns", "arn:aws:sns:us-east-1:1:t"])
-        ));
-    }
 }

@@ -197,6 +197,12 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         dry_run: defaults.dry_run,
         output: defaults.output,
         config_file: save_target.as_ref().map(|(p, _)| p.clone()),
+        metadata: defaults.metadata.clone(),
+        use_json: defaults.use_json,
+        no_progressbar: defaults.no_progressbar,
+        debug: defaults.debug,
+        save_params: defaults.save_params,
+        warnings: defaults.warnings.clone(),
     };
 
     if let Some((path, env)) = save_target {

@@ -4,6 +4,7 @@
 
 use indexmap::IndexMap;
 
+use super::values::Item;
 use super::UsageError;
 use crate::config::ConfigValue;
 
@@ -50,11 +51,24 @@ pub fn list(cfg: &Values, key: &str) -> Result<Vec<String>, UsageError> {
     match cfg.get(key) {
         None => Ok(Vec::new()),
         Some(ConfigValue::List(items)) => Ok(items.clone()),
+        Some(map @ ConfigValue::Map(_)) => Ok(map.as_list()),
         Some(ConfigValue::String(s)) => Ok(vec![s.clone()]),
         Some(other) => Err(UsageError(format!(
             "{key} in samconfig must be a string or a list of strings, not {}",
             shown(other)
         ))),
+    }
+}
+
+/// A `Key=Value` option (tags, parameter overrides): strings and array items as text, a table's
+/// entries as pairs already split (so a value with spaces stays one value).
+pub fn items(cfg: &Values, key: &str) -> Result<Vec<Item>, UsageError> {
+    match cfg.get(key) {
+        Some(ConfigValue::Map(pairs)) => Ok(pairs
+            .iter()
+            .map(|(k, v)| Item::Pair(k.clone(), v.clone()))
+            .collect()),
+        _ => Ok(Item::texts(&list(cfg, key)?)),
     }
 }
 
@@ -64,6 +78,7 @@ fn shown(value: &ConfigValue) -> String {
         ConfigValue::String(s) => format!("{s:?}"),
         ConfigValue::Bool(b) => b.to_string(),
         ConfigValue::List(_) => "a list".to_string(),
+        ConfigValue::Map(_) => "a table".to_string(),
         other => other.to_string(),
     }
 }

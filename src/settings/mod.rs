@@ -3,6 +3,9 @@
 //! validation messages. Resolved once, so nothing after this sees clap types or config files.
 
 mod cfg;
+pub mod keys;
+mod overrides;
+pub mod save;
 pub mod values;
 
 use std::path::{Path, PathBuf};
@@ -10,6 +13,8 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::Serialize;
+
+use clap::ValueEnum;
 
 use crate::cli::{DeployArgs, OutputFormat};
 use crate::companion::RepoSettings;
@@ -52,6 +57,7 @@ pub struct DeploySettings {
     /// `--on-failure`; with `disable_rollback`, see [`crate::deploy::failure::failure_plan`].
     pub on_failure: OnFailure,
     /// How long one wait for a stack operation may last (`--max-wait-duration`).
+    #[serde(rename = "max_wait_seconds", serialize_with = "seconds")]
     pub max_wait: Duration,
     /// CloudFormation express mode for the main stack.
     pub express: bool,
@@ -62,19 +68,77 @@ pub struct DeploySettings {
     pub output: OutputFormat,
     /// The samconfig file the values came from, if any.
     pub config_file: Option<PathBuf>,
+    /// S3 object metadata for every uploaded artifact (`--metadata`).
+    pub metadata: Vec<(String, String)>,
+    /// Send the packaged template as JSON (`--use-json`).
+    pub use_json: bool,
+    /// Draw no progress bars (`--no-progressbar`).
+    pub no_progressbar: bool,
+    /// Print how settings were resolved and every AWS call (`--debug`, `SAM_DEBUG`).
+    pub debug: bool,
+    /// Save the command-line options to the config file (`--save-params`).
+    pub save_params: bool,
+    /// One line each, printed before anything is done: unused samconfig keys, ignored arguments.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
-/// The template the SAM CLI would pick: the flag, else the build output, else template.yaml/.yml.
+/// A duration as a number of seconds (what `--debug` shows).
+fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(duration.as_secs_f64())
+}
+
+/// What the environment says, read once by [`Environment::from_process`] so that merging stays
+/// a pure function of its inputs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Environment {
+    /// `SAM_TEMPLATE_FILE`: the template when no flag names one (it wins over samconfig, as the
+    /// option's environment variable does in click).
+    pub template_file: Option<String>,
+    /// `SAM_DEBUG` (click's boolean spellings).
+    pub debug: bool,
+    /// `SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS` (`1`, `true`, `yes`).
+    pub language_extensions: bool,
+    /// `AWS_REGION` or `AWS_DEFAULT_REGION`: the region `--save-params` saves when none is given.
+    pub region: Option<String>,
+    /// [`MAX_WAIT_SECONDS_VARIABLE`]: a wait limit in seconds, over `--max-wait-duration`.
+    pub max_wait_seconds: Option<String>,
+}
+
+impl Environment {
+    pub fn from_process() -> Environment {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let truthy = |name: &str, spellings: &[&str]| {
+            var(name).is_some_and(|v| spellings.contains(&v.trim().to_ascii_lowercase().as_str()))
+        };
+        Environment {
+            template_file: var("SAM_TEMPLATE_FILE"),
+            debug: truthy("SAM_DEBUG", &["1", "true", "t", "yes", "y", "on"]),
+            language_extensions: truthy(
+                "SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS",
+                &["1", "true", "yes"],
+            ),
+            region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
+            max_wait_seconds: var(MAX_WAIT_SECONDS_VARIABLE),
+        }
+    }
+}
+
+/// The template sam picks when none is named: the first of `.aws-sam/build/template.yaml`,
+/// `template.yaml`, `template.yml`, `template.json` that exists, else `template.yaml` (whose
+/// absence is then reported).
 pub fn default_template(dir: &Path) -> PathBuf {
-    let built = dir.join(".aws-sam/build/template.yaml");
-    if built.is_file() {
-        return built;
-    }
-    let yml = dir.join("template.yml");
-    if !dir.join("template.yaml").is_file() && yml.is_file() {
-        return yml;
-    }
-    dir.join("template.yaml")
+    const SEARCH: [&str; 4] = [
+        ".aws-sam/build/template.yaml",
+        "template.yaml",
+        "template.yml",
+        "template.json",
+    ];
+    SEARCH
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| dir.join("template.yaml"))
 }
 
 /// Where sam looks for samconfig: beside the template the user named (not the build output).
@@ -98,12 +162,21 @@ pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> 
         ))
         .into());
     }
-    let values = read_config(
+    let table = read_config(
         config_file.as_deref(),
         args.config.config_env.as_deref(),
         &["deploy"],
     )?;
-    merge(args, &values, cwd, config_file).map_err(Into::into)
+    let mut settings = merge_with(
+        args,
+        &table.values,
+        cwd,
+        config_file,
+        &Environment::from_process(),
+        args.guided,
+    )?;
+    settings.warnings.splice(0..0, table.warnings);
+    Ok(settings)
 }
 
 /// The guided conversation's defaults: like [`merge`], but the stack name may be missing
@@ -113,17 +186,25 @@ pub fn merge_partial(
     cfg: &IndexMap<String, ConfigValue>,
     cwd: &Path,
 ) -> Result<DeploySettings, UsageError> {
-    merge_inner(args, cfg, cwd, None, true)
+    merge_with(args, cfg, cwd, None, &Environment::from_process(), true)
 }
 
-/// The config values of the given commands, later ones winning, each merged over `global`.
+/// The values samconfig gives a command, and the warnings about its keys.
+#[derive(Debug, Default)]
+struct ConfigTable {
+    values: IndexMap<String, ConfigValue>,
+    warnings: Vec<String>,
+}
+
+/// The config values of the given commands, later ones winning, each merged over `global`, and
+/// one warning per key of the last command's own table that samrs does not use.
 fn read_config(
     path: Option<&Path>,
     env: Option<&str>,
     commands: &[&str],
-) -> anyhow::Result<IndexMap<String, ConfigValue>> {
+) -> anyhow::Result<ConfigTable> {
     let Some(path) = path else {
-        return Ok(IndexMap::new());
+        return Ok(ConfigTable::default());
     };
     let config = config::load(path)?;
     if let Some(env) = env {
@@ -142,7 +223,21 @@ fn read_config(
     for command in commands {
         values.extend(config.parameters(env, command));
     }
-    Ok(values)
+    let command = commands.last().copied().unwrap_or("deploy");
+    let known = if command == "delete" {
+        keys::DELETE_KEYS
+    } else {
+        keys::DEPLOY_KEYS
+    };
+    let table = format!(
+        "[{env}.{command}.parameters] of {}",
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        )
+    );
+    let warnings = keys::warnings(&config.own_parameters(env, command), known, command, &table);
+    Ok(ConfigTable { values, warnings })
 }
 
 /// `samrs delete`'s settings: flags over `[env.delete.parameters]` over the deploy table (which
@@ -160,12 +255,16 @@ pub fn resolve_delete(
         ))
         .into());
     }
-    let cfg = read_config(
+    let table = read_config(
         config_file.as_deref(),
         args.config.config_env.as_deref(),
         &["deploy", "delete"],
     )?;
-    let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg::string(&cfg, key));
+    let cfg = &table.values;
+    let env = Environment::from_process();
+    let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg::string(cfg, key));
+    let mut warnings = table.warnings;
+    warnings.extend(ignored_arguments(&args.common.extra));
     Ok(crate::delete::DeleteSettings {
         // --orphans is about the whole region, not the configured stack.
         stack_name: if args.orphans {
@@ -177,11 +276,133 @@ pub fn resolve_delete(
         profile: string(&args.aws.profile, "profile"),
         s3_bucket: string(&args.s3_bucket, "s3_bucket"),
         s3_prefix: string(&args.s3_prefix, "s3_prefix"),
-        no_prompts: args.no_prompts || cfg::boolean(&cfg, "no_prompts")?.unwrap_or(false),
+        no_prompts: args.no_prompts || cfg::boolean(cfg, "no_prompts")?.unwrap_or(false),
         orphans: args.orphans,
-        express: express(args.express, args.no_express, &cfg)?,
+        express: express(args.express, args.no_express, cfg)?,
         // sam delete has no --max-wait-duration; its waiter gives up after an hour too.
-        max_wait: max_wait(None, &IndexMap::new())?,
+        max_wait: max_wait(None, &IndexMap::new(), &env)?,
+        debug: args.common.debug || env.debug || cfg::boolean(cfg, "debug")?.unwrap_or(false),
+        save_params: args.common.save_params || cfg::boolean(cfg, "save_params")?.unwrap_or(false),
+        config_file,
+        warnings,
+    })
+}
+
+/// What `--debug` says about how a deploy's settings were resolved, as sam's debug log does:
+/// the config file, the template, the environment variables that count, and the expanded
+/// arguments (parameter override values are left out: they can be secrets).
+pub fn debug_lines(settings: &DeploySettings) -> Vec<String> {
+    let mut lines = config_lines(settings.config_file.as_deref());
+    lines.push(format!(
+        "Using SAM Template at {}",
+        settings.template_file.display()
+    ));
+    lines.extend(environment_line());
+    let mut expanded = serde_json::to_value(settings).unwrap_or_default();
+    if let Some(overrides) = expanded.get_mut("parameter_overrides") {
+        let names: Vec<String> = settings
+            .parameter_overrides
+            .iter()
+            .map(|(k, _)| format!("{k}=***"))
+            .collect();
+        *overrides = serde_json::Value::from(names);
+    }
+    lines.push("Expand command line arguments to:".to_string());
+    lines.push(expanded_arguments(&expanded));
+    lines
+}
+
+/// [`debug_lines`] for `samrs delete`.
+pub fn delete_debug_lines(settings: &crate::delete::DeleteSettings) -> Vec<String> {
+    let mut lines = config_lines(settings.config_file.as_deref());
+    lines.extend(environment_line());
+    let expanded = serde_json::json!({
+        "stack_name": settings.stack_name,
+        "region": settings.region,
+        "profile": settings.profile,
+        "s3_bucket": settings.s3_bucket,
+        "s3_prefix": settings.s3_prefix,
+        "no_prompts": settings.no_prompts,
+        "orphans": settings.orphans,
+        "express": settings.express,
+        "max_wait_seconds": settings.max_wait.as_secs_f64(),
+    });
+    lines.push("Expand command line arguments to:".to_string());
+    lines.push(expanded_arguments(&expanded));
+    lines
+}
+
+fn config_lines(config_file: Option<&Path>) -> Vec<String> {
+    vec![match config_file {
+        Some(path) => format!("Config file location: {}", path.display()),
+        None => "No config file found".to_string(),
+    }]
+}
+
+/// The environment variables that change what samrs does, with their values (none is secret;
+/// the access key is shown by its last four characters).
+fn environment_line() -> Option<String> {
+    const SHOWN: [&str; 13] = [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "SAM_TEMPLATE_FILE",
+        "SAM_CLI_POLL_DELAY",
+        "SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS",
+        MAX_WAIT_SECONDS_VARIABLE,
+    ];
+    let mut set: Vec<String> = SHOWN
+        .iter()
+        .filter_map(|name| Some(format!("{name}={}", std::env::var(name).ok()?)))
+        .collect();
+    if let Ok(key) = std::env::var("AWS_ACCESS_KEY_ID") {
+        set.push(format!(
+            "AWS_ACCESS_KEY_ID={}",
+            crate::debug::key_hint(&key)
+        ));
+    }
+    (!set.is_empty()).then(|| format!("Environment: {}", set.join(" ")))
+}
+
+/// sam's `--key=value --flag` line from resolved settings (empty and false values left out).
+fn expanded_arguments(settings: &serde_json::Value) -> String {
+    let Some(fields) = settings.as_object() else {
+        return String::new();
+    };
+    fields
+        .iter()
+        .filter_map(|(key, value)| match value {
+            serde_json::Value::Bool(true) => Some(format!("--{key}")),
+            serde_json::Value::String(s) if !s.is_empty() => Some(format!("--{key}={s}")),
+            serde_json::Value::Number(n) => Some(format!("--{key}={n}")),
+            serde_json::Value::Array(items) if !items.is_empty() => {
+                Some(format!("--{key}={value}"))
+            }
+            serde_json::Value::Object(map) if !map.is_empty() => Some(format!("--{key}={value}")),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The one warning about positional arguments, which sam's commands accept and ignore.
+fn ignored_arguments(extra: &[String]) -> Option<String> {
+    (!extra.is_empty()).then(|| {
+        format!(
+            "Warning: ignoring extra argument{} {} (sam ignores them too; did you mean an option?)",
+            if extra.len() == 1 { "" } else { "s" },
+            extra
+                .iter()
+                .map(|a| format!("'{a}'"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
     })
 }
 
@@ -205,8 +426,9 @@ pub const MAX_WAIT_SECONDS_VARIABLE: &str = "SAMRS_MAX_WAIT_SECONDS";
 fn max_wait(
     flag: Option<i64>,
     cfg: &IndexMap<String, ConfigValue>,
+    env: &Environment,
 ) -> Result<Duration, UsageError> {
-    if let Ok(text) = std::env::var(MAX_WAIT_SECONDS_VARIABLE) {
+    if let Some(text) = &env.max_wait_seconds {
         return text
             .trim()
             .parse::<f64>()
@@ -221,17 +443,10 @@ fn max_wait(
     }
     let minutes = match flag {
         Some(minutes) => minutes,
-        None => match cfg.get("max_wait_duration") {
-            None => i64::try_from(DEFAULT_MAX_WAIT_MINUTES).unwrap_or(60),
-            Some(value) => value
-                .as_string()
-                .and_then(|text| text.trim().parse::<i64>().ok())
-                .ok_or_else(|| {
-                    UsageError(format!(
-                        "max_wait_duration in samconfig must be a whole number of minutes, not {value}"
-                    ))
-                })?,
-        },
+        None => cfg::whole_number(cfg, "max_wait_duration")?
+            .map_or(DEFAULT_MAX_WAIT_MINUTES, u64::from)
+            .try_into()
+            .unwrap_or(i64::MAX),
     };
     u64::try_from(minutes)
         .ok()
@@ -290,14 +505,24 @@ pub fn merge(
     cwd: &Path,
     config_file: Option<PathBuf>,
 ) -> Result<DeploySettings, UsageError> {
-    merge_inner(args, cfg, cwd, config_file, args.guided)
+    merge_with(
+        args,
+        cfg,
+        cwd,
+        config_file,
+        &Environment::default(),
+        args.guided,
+    )
 }
 
-fn merge_inner(
+/// The merge with sam's precedence: flag, then environment variable (for the options that have
+/// one), then samconfig, then the default.
+fn merge_with(
     args: &DeployArgs,
     cfg: &IndexMap<String, ConfigValue>,
     cwd: &Path,
     config_file: Option<PathBuf>,
+    env: &Environment,
     guided: bool,
 ) -> Result<DeploySettings, UsageError> {
     let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg::string(cfg, key));
@@ -320,15 +545,70 @@ fn merge_inner(
             Ok(flag.to_vec())
         }
     };
+    let items = |flag: &[String], key: &str| {
+        if flag.is_empty() {
+            cfg::items(cfg, key)
+        } else {
+            Ok(values::Item::texts(flag))
+        }
+    };
 
     let template_file = match args
         .template_file
         .clone()
+        .or_else(|| env.template_file.clone().map(PathBuf::from))
         .or_else(|| cfg::string(cfg, "template_file").map(PathBuf::from))
+        .or_else(|| cfg::string(cfg, "template").map(PathBuf::from))
     {
         Some(path) => cwd.join(path),
         None => default_template(cwd),
     };
+    let output = match args.output {
+        Some(format) => format,
+        None => match cfg::string(cfg, "output") {
+            None => OutputFormat::default(),
+            Some(text) => OutputFormat::from_str(&text, true).map_err(|_| {
+                UsageError(format!(
+                    "output in samconfig must be text or json, not {text:?}"
+                ))
+            })?,
+        },
+    };
+    let confirm_changeset = switch(
+        args.confirm_changeset,
+        args.no_confirm_changeset,
+        "confirm_changeset",
+        false,
+    )?;
+    if output == OutputFormat::Json {
+        if guided {
+            return Err(UsageError(
+                "--guided is not compatible with --output json".into(),
+            ));
+        }
+        if confirm_changeset {
+            return Err(UsageError(
+                "--confirm-changeset is not compatible with --output json".into(),
+            ));
+        }
+    }
+    let language_extensions = switch(
+        args.language_extensions,
+        args.no_language_extensions,
+        "language_extensions",
+        env.language_extensions,
+    )?;
+    // Read for sam's sake (a samconfig value must still be a boolean); samrs has no beta features.
+    switch(
+        args.common.beta_features,
+        args.common.no_beta_features,
+        "beta_features",
+        false,
+    )?;
+    let mut warnings: Vec<String> = ignored_arguments(&args.common.extra).into_iter().collect();
+    if language_extensions {
+        warnings.push("Warning: --language-extensions: samrs does not expand AWS::LanguageExtensions locally; CloudFormation expands them when it deploys (local artifacts inside Fn::ForEach are not packaged)".to_string());
+    }
     let stack_name = match string(&args.stack_name, "stack_name") {
         Some(name) => {
             // Guided asks again instead (its prompt checks the answer).
@@ -378,11 +658,11 @@ fn merge_inner(
         kms_key_id: string(&args.kms_key_id, "kms_key_id"),
         role_arn: string(&args.role_arn, "role_arn"),
         notification_arns: values::split_list(&list(&args.notification_arns, "notification_arns")?),
-        tags: values::parse_tags(&list(&args.tags, "tags")?)?,
-        parameter_overrides: values::parse_parameter_overrides(&list(
-            &args.parameter_overrides,
-            "parameter_overrides",
-        )?)?,
+        tags: values::parse_tags(&items(&args.tags, "tags")?)?,
+        parameter_overrides: overrides::resolve(
+            &items(&args.parameter_overrides, "parameter_overrides")?,
+            cwd,
+        )?,
         capabilities: values::split_list(&list(&args.capabilities, "capabilities")?),
         no_execute_changeset: flag(args.no_execute_changeset, "no_execute_changeset")?,
         fail_on_empty_changeset: switch(
@@ -391,21 +671,32 @@ fn merge_inner(
             "fail_on_empty_changeset",
             true,
         )?,
-        confirm_changeset: switch(
-            args.confirm_changeset,
-            args.no_confirm_changeset,
-            "confirm_changeset",
-            false,
-        )?,
+        confirm_changeset,
         disable_rollback,
         force_upload: flag(args.force_upload, "force_upload")?,
         on_failure,
-        max_wait: max_wait(args.max_wait_duration, cfg)?,
+        max_wait: max_wait(args.max_wait_duration, cfg, env)?,
         express: express(args.express, args.no_express, cfg)?,
         signing_profiles: signing_profiles(args, cfg)?,
         dry_run: args.dry_run,
-        output: args.output,
+        output,
         config_file,
+        metadata: match args
+            .metadata
+            .clone()
+            .or_else(|| cfg::string(cfg, "metadata"))
+        {
+            Some(text) => values::parse_metadata(&text)?,
+            None => match cfg.get("metadata") {
+                Some(ConfigValue::Map(pairs)) => pairs.clone(),
+                _ => Vec::new(),
+            },
+        },
+        use_json: flag(args.use_json, "use_json")?,
+        no_progressbar: flag(args.no_progressbar, "no_progressbar")?,
+        debug: args.common.debug || env.debug || cfg::boolean(cfg, "debug")?.unwrap_or(false),
+        save_params: flag(args.common.save_params, "save_params")?,
+        warnings,
     })
 }
 
@@ -717,5 +1008,104 @@ tags = "team=\"core\""
             ("my-app-prod", Some("eu-west-1"))
         );
         assert!(prod.confirm_changeset);
+    }
+
+    /// Every real samconfig file of shared/real-world resolves, for deploy and delete, in every
+    /// environment it defines, and every key of its deploy and delete tables is honoured or named
+    /// in a warning: nothing is dropped silently.
+    #[test]
+    fn real_world_samconfig_files_resolve_with_no_silent_drops() {
+        let dir = Path::new("/work/shared/real-world/samconfig");
+        let mut resolved = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let source = entry.unwrap().path();
+            let name = source.file_name().unwrap().to_string_lossy().into_owned();
+            if name.contains("invalid-syntax") {
+                continue;
+            }
+            let extension = if name.contains(".yaml") || name.contains(".yml") {
+                "yaml"
+            } else {
+                "toml"
+            };
+            let work = tempfile::tempdir().unwrap();
+            let target = work.path().join(format!("samconfig.{extension}"));
+            std::fs::copy(&source, &target).unwrap();
+            let file = config::load(&target).unwrap();
+            let environments: Vec<String> = file.environments().map(str::to_string).collect();
+            for env in environments {
+                let deploy = resolve(
+                    &args(&["--config-env", &env, "--stack-name", "s"]),
+                    work.path(),
+                )
+                .unwrap_or_else(|e| panic!("{name} [{env}]: {e:#}"));
+                let delete_args = crate::cli::DeleteArgs {
+                    config: crate::cli::ConfigArgs {
+                        config_env: Some(env.clone()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                let delete = resolve_delete(&delete_args, work.path())
+                    .unwrap_or_else(|e| panic!("{name} [{env}] delete: {e:#}"));
+                for (command, known, warnings) in [
+                    ("deploy", keys::DEPLOY_KEYS, &deploy.warnings),
+                    ("delete", keys::DELETE_KEYS, &delete.warnings),
+                ] {
+                    for key in file.own_parameters(&env, command).keys() {
+                        let honoured = known
+                            .iter()
+                            .any(|(k, u)| k == key && *u == keys::Use::Honoured);
+                        let warned = warnings.iter().any(|w| w.contains(&format!("'{key}'")));
+                        assert!(
+                            honoured || warned,
+                            "{name} [{env}.{command}] {key} dropped silently"
+                        );
+                    }
+                }
+                resolved += 1;
+            }
+        }
+        assert!(resolved >= 30, "{resolved} environments resolved");
+    }
+
+    #[test]
+    fn real_world_values_keep_their_meaning() {
+        let dir = Path::new("/work/shared/real-world/samconfig");
+        let work = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            dir.join("aws-samples__serverless-samples__owasp-api-security-controls-demo__owasp-api-security-controls-demo__samconfig.toml.example"),
+            work.path().join("samconfig.toml"),
+        )
+        .unwrap();
+        let s = resolve(&args(&[]), work.path()).unwrap();
+        // Array items with spaces in their values stay one parameter each.
+        assert_eq!(s.parameter_overrides.len(), 8);
+        assert_eq!(
+            s.parameter_overrides[0],
+            ("AdminEmail".to_string(), "<email 1>".to_string())
+        );
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+
+        let work = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            dir.join("codeforamerica__document-transfer-lambda__samconfig.yaml"),
+            work.path().join("samconfig.yaml"),
+        )
+        .unwrap();
+        let s = resolve(&args(&["--config-env", "prod"]), work.path()).unwrap();
+        let subnets = s
+            .parameter_overrides
+            .iter()
+            .find(|(k, _)| k == "Subnets")
+            .unwrap();
+        assert_eq!(
+            subnets.1,
+            "subnet-01ea7634ed726dfc3,subnet-03591e096e32ebd2f,subnet-07fb5fe13fc75c576"
+        );
+        assert_eq!(
+            s.tags[0],
+            ("environment".to_string(), "production".to_string())
+        );
     }
 }

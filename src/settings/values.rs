@@ -1,12 +1,18 @@
-//! Parsing of the multi-value options the SAM CLI accepts in several spellings:
-//! `--parameter-overrides` (`K=V` or `ParameterKey=K,ParameterValue=V`, quoted values) and
-//! `--tags` (`K=V`), from the command line or from a samconfig string.
+//! Parsing of the multi-value options the SAM CLI accepts in several spellings (`--tags`,
+//! list options, `--metadata`), from the command line or from samconfig; the quoting rules shared
+//! with `--parameter-overrides` ([`super::overrides`]).
 
 use super::UsageError;
 
 /// Splits on spaces outside double or single quotes; a backslash escapes the next character.
 /// Quotes are kept (callers unquote the pieces they extract), as sam's regexes see them.
 pub fn split_quoted(text: &str) -> Vec<String> {
+    split_outside_quotes(text, char::is_whitespace)
+}
+
+/// Splits where `is_separator` holds outside double or single quotes (a backslash escapes the
+/// next character); quotes are kept and empty pieces dropped.
+fn split_outside_quotes(text: &str, is_separator: impl Fn(char) -> bool) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut current = String::new();
     let mut quote: Option<char> = None;
@@ -15,9 +21,7 @@ pub fn split_quoted(text: &str) -> Vec<String> {
         match c {
             '\\' => {
                 current.push(c);
-                if let Some(next) = chars.next() {
-                    current.push(next);
-                }
+                current.extend(chars.next());
             }
             '"' | '\'' if quote == Some(c) => {
                 quote = None;
@@ -27,7 +31,7 @@ pub fn split_quoted(text: &str) -> Vec<String> {
                 quote = Some(c);
                 current.push(c);
             }
-            c if c.is_whitespace() && quote.is_none() => {
+            c if is_separator(c) && quote.is_none() => {
                 if !current.is_empty() {
                     tokens.push(std::mem::take(&mut current));
                 }
@@ -41,7 +45,8 @@ pub fn split_quoted(text: &str) -> Vec<String> {
     tokens
 }
 
-/// sam's `_unquote`: strips one pair of surrounding quotes, then un-escapes `\"` and `\ `.
+/// sam's `_unquote_wrapped_quotes`: strips one pair of surrounding quotes, then un-escapes
+/// `\ `, `\"` and `\'`.
 pub fn unquote(text: &str) -> String {
     let inner = ['"', '\'']
         .iter()
@@ -50,55 +55,93 @@ pub fn unquote(text: &str) -> String {
                 .then(|| &text[1..text.len() - 1])
         })
         .unwrap_or(text);
-    inner.replace("\\\"", "\"").replace("\\ ", " ")
+    inner
+        .replace("\\ ", " ")
+        .replace("\\\"", "\"")
+        .replace("\\'", "'")
 }
 
-/// Parses parameter overrides in both of sam's forms. Later keys win, as in sam's dict.
-pub fn parse_parameter_overrides(items: &[String]) -> Result<Vec<(String, String)>, UsageError> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for token in items.iter().flat_map(|i| split_quoted(i)) {
-        let (key, value) = if let Some(rest) = token.strip_prefix("ParameterKey=") {
-            let (key, value) = rest.split_once(",ParameterValue=").ok_or_else(|| {
+/// One value of a `Key=Value` option: text as typed (parsed by the option's rules) or a pair
+/// that is already split (a samconfig table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Text(String),
+    Pair(String, String),
+}
+
+impl Item {
+    /// Command-line values, as typed.
+    pub fn texts(values: &[String]) -> Vec<Item> {
+        values.iter().map(|v| Item::Text(v.clone())).collect()
+    }
+}
+
+/// Parses `--tags` / `tags` into ordered Key=Value pairs, as sam's `CfnTags`: a value with one
+/// `=` is one tag (its value may hold spaces), otherwise space-separated `K=V` words.
+pub fn parse_tags(items: &[Item]) -> Result<Vec<(String, String)>, UsageError> {
+    let mut tags: Vec<(String, String)> = Vec::new();
+    let mut add = |key: &str, value: &str| {
+        let (key, value) = (unquote(key), unquote(value));
+        match tags.iter_mut().find(|(k, _)| *k == key) {
+            Some(existing) => existing.1 = value,
+            None => tags.push((key, value)),
+        }
+    };
+    for item in items {
+        let text = match item {
+            Item::Pair(key, value) => {
+                add(key, value);
+                continue;
+            }
+            Item::Text(text) => text,
+        };
+        if let (1, Some((key, value))) = (text.matches('=').count(), text.split_once('=')) {
+            add(key, value);
+            continue;
+        }
+        for token in split_quoted(text) {
+            let (key, value) = token.split_once('=').ok_or_else(|| {
                 UsageError(format!(
-                    "Invalid value for '--parameter-overrides': {token} is not in valid format. It must look like 'ParameterKey=KeyPairName,ParameterValue=MyKey ParameterKey=InstanceType,ParameterValue=t1.micro' or 'KeyPairName=MyKey InstanceType=t1.micro'"
+                    "Invalid value for '--tags': {token} is not in valid format. It must look like 'KeyName1=string KeyName2=string'"
                 ))
             })?;
-            (key, value)
-        } else {
-            token.split_once('=').ok_or_else(|| {
-                UsageError(format!(
-                    "Invalid value for '--parameter-overrides': {token} is not in valid format. It must look like 'ParameterKey=KeyPairName,ParameterValue=MyKey ParameterKey=InstanceType,ParameterValue=t1.micro' or 'KeyPairName=MyKey InstanceType=t1.micro'"
-                ))
-            })?
-        };
-        let key = unquote(key);
-        let value = unquote(value);
-        if let Some(existing) = pairs.iter_mut().find(|(k, _)| *k == key) {
-            existing.1 = value;
-        } else {
-            pairs.push((key, value));
-        }
-    }
-    Ok(pairs)
-}
-
-/// Parses `--tags` / `tags` into ordered Key=Value pairs.
-pub fn parse_tags(items: &[String]) -> Result<Vec<(String, String)>, UsageError> {
-    let mut tags: Vec<(String, String)> = Vec::new();
-    for token in items.iter().flat_map(|i| split_quoted(i)) {
-        let (key, value) = token.split_once('=').ok_or_else(|| {
-            UsageError(format!(
-                "Invalid value for '--tags': {token} is not in valid format. It must look like 'KeyName1=string KeyName2=string'"
-            ))
-        })?;
-        let (key, value) = (unquote(key), unquote(value));
-        if let Some(existing) = tags.iter_mut().find(|(k, _)| *k == key) {
-            existing.1 = value;
-        } else {
-            tags.push((key, value));
+            add(key, value);
         }
     }
     Ok(tags)
+}
+
+/// Parses `--metadata` as sam's `CfnMetadataType`: a flat JSON object, or `K=V,K2=V2` (commas
+/// inside quotes kept). Values become strings, as S3 object metadata is.
+pub fn parse_metadata(text: &str) -> Result<Vec<(String, String)>, UsageError> {
+    let invalid = || {
+        UsageError(format!(
+            "Invalid value for '--metadata': {text} is not in valid format. It must look something like 'KeyName1=string,KeyName2=string or {{\"string\":\"string\"}}'"
+        ))
+    };
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
+        let object = json.as_object().ok_or_else(invalid)?;
+        return object
+            .iter()
+            .map(|(key, value)| match value {
+                serde_json::Value::String(s) => Ok((key.clone(), s.clone())),
+                serde_json::Value::Object(_) | serde_json::Value::Array(_) => Err(invalid()),
+                scalar => Ok((key.clone(), scalar.to_string())),
+            })
+            .collect();
+    }
+    let mut pairs = Vec::new();
+    for piece in split_outside_quotes(text, |c| c == ',') {
+        let (key, value) = piece.split_once('=').ok_or_else(invalid)?;
+        if key.trim().is_empty() {
+            return Err(invalid());
+        }
+        pairs.push((unquote(key.trim()), unquote(value)));
+    }
+    Ok(pairs)
 }
 
 /// CloudFormation's rule for stack names, checked before anything reaches AWS: up to 128
@@ -125,11 +168,14 @@ pub fn check_stack_name(name: &str) -> Result<(), UsageError> {
     )))
 }
 
-/// Splits space-separated list options (capabilities, notification ARNs) given once or repeated.
+/// Splits list options (capabilities, notification ARNs) given once or repeated, separated by
+/// spaces or commas (sam splits on spaces only and sends `A,B` to CloudFormation as one invalid
+/// value; neither a capability nor an SNS topic ARN can contain a comma).
 pub fn split_list(items: &[String]) -> Vec<String> {
     items
         .iter()
-        .flat_map(|i| i.split_whitespace())
+        .flat_map(|i| i.split(|c: char| c.is_whitespace() || c == ','))
+        .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
 }
@@ -143,46 +189,26 @@ mod tests {
     }
 
     #[test]
-    fn both_override_forms_and_quotes() {
-        let got = parse_parameter_overrides(&strings(&[
-            "ParameterKey=KeyPairName,ParameterValue=MyKey ParameterKey=InstanceType,ParameterValue=t1.micro",
-            r#"Stage="dev" Name="a b" Empty="""#,
-        ]))
-        .unwrap();
+    fn metadata_in_both_of_sams_forms() {
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
         assert_eq!(
-            got,
-            [
-                ("KeyPairName", "MyKey"),
-                ("InstanceType", "t1.micro"),
-                ("Stage", "dev"),
-                ("Name", "a b"),
-                ("Empty", "")
-            ]
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            parse_metadata("team=core,owner=\"a, b\"").unwrap(),
+            [pair("team", "core"), pair("owner", "a, b")]
         );
+        assert_eq!(
+            parse_metadata(r#"{"team": "core", "n": 3}"#).unwrap(),
+            [pair("team", "core"), pair("n", "3")]
+        );
+        assert!(parse_metadata("").unwrap().is_empty());
+        for bad in [r#"{"a": {"b": 1}}"#, "[1]", "novalue", "=v"] {
+            let e = parse_metadata(bad).unwrap_err().0;
+            assert!(e.starts_with("Invalid value for '--metadata'"), "{e}");
+        }
     }
 
     #[test]
-    fn samconfig_escaped_quotes_and_later_wins() {
-        let got = parse_parameter_overrides(&strings(&[r#"Msg="say \"hi\"" A=1 A=2"#])).unwrap();
-        assert_eq!(got[0], ("Msg".into(), "say \"hi\"".into()));
-        assert_eq!(got[1], ("A".into(), "2".into()));
-        assert_eq!(got.len(), 2);
-    }
-
-    #[test]
-    fn values_may_contain_equals_and_commas() {
-        let got = parse_parameter_overrides(&strings(&["Url=https://x/?a=b,c"])).unwrap();
-        assert_eq!(got, [("Url".to_string(), "https://x/?a=b,c".to_string())]);
-    }
-
-    #[test]
-    fn malformed_overrides_and_tags_are_usage_errors() {
-        let e = parse_parameter_overrides(&strings(&["NoEquals"])).unwrap_err();
-        assert!(e
-            .0
-            .starts_with("Invalid value for '--parameter-overrides': NoEquals"));
-        let e = parse_tags(&strings(&["novalue"])).unwrap_err();
+    fn malformed_tags_are_usage_errors() {
+        let e = parse_tags(&Item::texts(&strings(&["novalue"]))).unwrap_err();
         assert!(e.0.contains("'--tags'"));
     }
 
@@ -207,15 +233,38 @@ mod tests {
 
     #[test]
     fn tags_and_lists() {
-        let tags = parse_tags(&strings(&[r#"team=core "cost center"="a b""#, "env=prod"])).unwrap();
+        let tags = parse_tags(&Item::texts(&strings(&[
+            r#"team=core "cost center"="a b""#,
+            "env=prod",
+            "Name=one tag with spaces",
+        ])))
+        .unwrap();
         assert_eq!(
             tags,
-            [("team", "core"), ("cost center", "a b"), ("env", "prod")]
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+            [
+                ("team", "core"),
+                ("cost center", "a b"),
+                ("env", "prod"),
+                ("Name", "one tag with spaces")
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
         );
+        let pairs = parse_tags(&[Item::Pair("k".into(), "v w".into())]).unwrap();
+        assert_eq!(pairs, [("k".to_string(), "v w".to_string())]);
         assert_eq!(
-            split_list(&strings(&["CAPABILITY_IAM CAPABILITY_AUTO_EXPAND", "X"])),
-            ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND", "X"]
+            split_list(&strings(&[
+                "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND",
+                "X,Y",
+                "Z, W,"
+            ])),
+            [
+                "CAPABILITY_IAM",
+                "CAPABILITY_AUTO_EXPAND",
+                "X",
+                "Y",
+                "Z",
+                "W"
+            ]
         );
     }
 }

@@ -128,8 +128,10 @@ fn check_logical_ids(value: &Value, origin: &str) -> Result<(), TemplateError> {
         let Some(entries) = value.get(section).and_then(Value::as_object) else {
             continue;
         };
-        // Fn::ForEach loops (AWS::LanguageExtensions) expand into valid names on AWS's side.
-        for id in entries.keys().filter(|id| !id.starts_with("Fn::ForEach::")) {
+        for id in entries
+            .keys()
+            .filter(|id| !is_expanded_by_cloudformation(id))
+        {
             let length = id.chars().count();
             let problem = if length > MAX {
                 format!(
@@ -153,6 +155,13 @@ fn check_logical_ids(value: &Value, origin: &str) -> Result<(), TemplateError> {
     Ok(())
 }
 
+/// A section key CloudFormation replaces before it reads the section: `Fn::ForEach::` loops
+/// (AWS::LanguageExtensions) expand into valid names, and a `Fn::Transform` entry (an
+/// `AWS::Include` snippet) into the entries it includes.
+fn is_expanded_by_cloudformation(key: &str) -> bool {
+    key.starts_with("Fn::ForEach::") || key == "Fn::Transform"
+}
+
 /// What CloudFormation requires of the Resources section itself: at least one resource, each a
 /// mapping with a `Type`.
 fn check_resources(value: &Value, origin: &str) -> Result<(), TemplateError> {
@@ -169,7 +178,7 @@ fn check_resources(value: &Value, origin: &str) -> Result<(), TemplateError> {
         ));
     }
     for (id, resource) in resources {
-        if id.starts_with("Fn::ForEach::") {
+        if is_expanded_by_cloudformation(id) {
             continue;
         }
         match resource.get("Type") {
@@ -290,6 +299,7 @@ mod tests {
         };
         assert!(check(&"A".repeat(255)).is_ok());
         assert!(check("Fn::ForEach::Topics").is_ok());
+        assert!(check("Fn::Transform").is_ok(), "an AWS::Include snippet");
         assert_eq!(
             check(&"A".repeat(256)).unwrap_err(),
             format!("t.yaml: logical ID '{}...' in Resources is 256 characters long; CloudFormation allows at most 255: shorten it", "A".repeat(40))
@@ -307,6 +317,11 @@ mod tests {
             check_resources(&json!({ "Resources": resources }), "t.yaml").map_err(|e| e.to_string())
         };
         assert!(check(json!({"A": {"Type": "AWS::SNS::Topic"}})).is_ok());
+        assert!(check(json!({
+            "A": {"Type": "AWS::SNS::Topic"},
+            "Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "s3://b/k"}}
+        }))
+        .is_ok());
         assert_eq!(
             check(json!({})).unwrap_err(),
             "t.yaml: the Resources section is empty; CloudFormation needs at least one resource"

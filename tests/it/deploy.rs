@@ -70,7 +70,7 @@ pub fn create_bucket(env: &TestEnv) -> String {
     bucket
 }
 
-fn deploy_args<'a>(stack: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+pub fn deploy_args<'a>(stack: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "deploy",
         "--stack-name",

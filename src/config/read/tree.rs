@@ -14,8 +14,9 @@ pub(in crate::config) fn item_value(item: &toml_edit::Item) -> Option<ConfigValu
     value(toml_node(item))
 }
 
-/// A samconfig document with the syntax stripped away.
-pub(super) enum Node {
+/// A samconfig (or parameter) document with the syntax stripped away.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
     Table(Vec<(String, Node)>),
     List(Vec<Node>),
     Scalar(ConfigValue),
@@ -162,7 +163,13 @@ fn value(node: Node) -> Option<ConfigValue> {
     match node {
         Node::Scalar(v) => Some(v),
         Node::Null => None,
-        list_or_table => Some(ConfigValue::List(words(list_or_table))),
+        Node::Table(entries) => Some(ConfigValue::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, words(v).join(",")))
+                .collect(),
+        )),
+        list => Some(ConfigValue::List(words(list))),
     }
 }
 

@@ -278,6 +278,49 @@ impl Emulator {
         }
     }
 
+    /// Sets an SSM Parameter Store `String` parameter (over moto's JSON API: the crate has no SSM
+    /// SDK; moto routes unsigned requests by the credential scope).
+    pub fn put_ssm_parameter(&self, name: &str, value: &str) {
+        let scope = format!(
+            "AWS4-HMAC-SHA256 Credential=testing/20240101/{REGION}/ssm/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        let body =
+            serde_json::json!({"Name": name, "Value": value, "Type": "String", "Overwrite": true});
+        let response = request(
+            self.moto_port,
+            "POST",
+            "/",
+            &[
+                ("Authorization", &scope),
+                ("X-Amz-Target", "AmazonSSM.PutParameter"),
+                ("Content-Type", "application/x-amz-json-1.1"),
+            ],
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(
+            response.status, 200,
+            "PutParameter {name}: {}",
+            response.body
+        );
+    }
+
+    /// The names and statuses of a stack's change sets.
+    pub fn change_sets(&self, stack: &str) -> Vec<(String, String)> {
+        let out = block_on(self.cfn().list_change_sets().stack_name(stack).send())
+            .unwrap_or_else(|e| panic!("ListChangeSets {stack}: {e:?}"));
+        out.summaries()
+            .iter()
+            .map(|c| {
+                (
+                    c.change_set_name().unwrap_or_default().to_owned(),
+                    c.status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
     /// Tags of `repo` in the registry (empty when the registry does not know the repository).
     pub fn registry_tags(&self, repo: &str) -> Vec<String> {
         let auth = basic_auth(REGISTRY_USER, REGISTRY_PASSWORD);

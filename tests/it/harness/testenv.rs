@@ -294,9 +294,10 @@ extern "C" {
     fn kill(pid: i32, signal: i32) -> i32;
 }
 
-/// SIGINT (Ctrl-C) and SIGKILL, for [`Running::signal`].
+/// SIGINT (Ctrl-C), SIGKILL and SIGTERM (a CI runner cancelling a job), for [`Running::signal`].
 pub const SIGINT: i32 = 2;
 pub const SIGKILL: i32 = 9;
+pub const SIGTERM: i32 = 15;
 
 impl Running {
     fn start(mut command: Command, what: String) -> Running {

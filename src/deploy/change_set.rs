@@ -1,0 +1,275 @@
+//! The main stack's change set: created, waited for, and removed again when it is of no use,
+//! with the empty stack CloudFormation made for it when the stack is new.
+//!
+//! A dry run removes what it made on every path: a change set CloudFormation failed, an AWS call
+//! that failed for good, Ctrl-C (the first one lets the removal finish, see
+//! [`crate::interrupt::Deferral`]). A real deploy removes a failed change set too, and the empty
+//! `REVIEW_IN_PROGRESS` stack it made (sam leaves both; they hold nothing and a rerun would only
+//! reuse or refuse them).
+
+use anyhow::Context;
+
+use super::{delete_and_wait, DeployError, Run};
+use crate::aws::Aws;
+use crate::cloudformation::{
+    self as cfn, poll::Poller, ChangeRow, ChangeSetOutcome, ChangeSetRequest,
+};
+use crate::interrupt::{Deferral, Interrupted};
+use crate::journal::{Action, Fact, StackRole};
+use crate::output::Ui;
+
+/// A change set that can be shown and executed, or none because nothing would change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Made {
+    Ready {
+        id: String,
+        changes: Vec<ChangeRow>,
+        /// A CREATE change set (the stack is new or was never created).
+        create: bool,
+    },
+    Empty,
+}
+
+/// Creates the change set of `request` and waits for it; `new_stack` says the stack did not exist
+/// before, so CloudFormation makes it (in `REVIEW_IN_PROGRESS`) for this change set alone.
+pub async fn make(
+    run: &Run<'_>,
+    request: &ChangeSetRequest,
+    new_stack: bool,
+) -> anyhow::Result<Made> {
+    let Run {
+        aws,
+        settings,
+        poller,
+        ui,
+    } = *run;
+    let leftover = Leftover {
+        aws,
+        stack: &request.stack_name,
+        change_set: &request.change_set_name,
+        new_stack,
+    };
+    let deferral = settings.dry_run.then(|| {
+        Deferral::new(
+            "removing what the dry run created",
+            &format!(
+                "the dry run stopped before it removed {}; {}",
+                leftover.describe(),
+                leftover.fix()
+            ),
+        )
+    });
+    let mut id = None;
+    let outcome = create_and_wait(aws, request, poller, ui, deferral.as_ref(), &mut id).await;
+    let reached = outcome
+        .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .map(|(_, o)| o);
+    let usable = matches!(
+        reached,
+        Some(ChangeSetOutcome::Ready(_) | ChangeSetOutcome::Empty)
+    );
+    let removed = if !must_remove(settings.dry_run, reached) {
+        Ok(())
+    } else {
+        let removed = leftover.remove(poller, ui).await;
+        match &removed {
+            Ok(true) => {
+                ui.record(Fact::ChangeSet {
+                    id: id.unwrap_or_else(|| request.change_set_name.clone()),
+                    stack: request.stack_name.clone(),
+                    action: Action::Deleted,
+                });
+                if !usable {
+                    ui.line(&format!("\tRemoved {}", leftover.describe()));
+                }
+            }
+            Ok(false) => {}
+            Err(err) => {
+                ui.record(Fact::LeftBehind(leftover.describe()));
+                ui.warn(&format!(
+                    "Warning: could not remove {} ({err:#}); {}",
+                    leftover.describe(),
+                    leftover.fix()
+                ));
+            }
+        }
+        removed.map(|_| ())
+    };
+    drop(deferral);
+    let stack = &request.stack_name;
+    let (id, outcome) = match outcome? {
+        Some(made) => made,
+        None => {
+            return Err(Interrupted(match removed {
+                Ok(()) => format!("the dry run removed {} and stopped", leftover.describe()),
+                Err(_) => format!("the dry run stopped; {}", leftover.fix()),
+            })
+            .into())
+        }
+    };
+    match outcome {
+        ChangeSetOutcome::Ready(changes) => {
+            removed.with_context(|| {
+                format!(
+                    "The dry run could not remove {}: {}",
+                    leftover.describe(),
+                    leftover.fix()
+                )
+            })?;
+            Ok(Made::Ready {
+                id,
+                changes,
+                create: request.create,
+            })
+        }
+        ChangeSetOutcome::Empty => Ok(Made::Empty),
+        ChangeSetOutcome::Failed(reason) => Err(DeployError::ChangeSetFailed {
+            stack: stack.clone(),
+            reason,
+        }
+        .into()),
+    }
+}
+
+/// Whether what a change set left goes now, given how far it got (None: a call failed for good,
+/// or Ctrl-C stopped a dry run). A dry run removes it always. A deploy keeps a change set to
+/// execute, and after a failed call keeps what may exist (a change set CloudFormation may still
+/// finish), which the next deploy reuses or replaces; an empty or failed one goes.
+fn must_remove(dry_run: bool, reached: Option<&ChangeSetOutcome>) -> bool {
+    dry_run
+        || matches!(
+            reached,
+            Some(ChangeSetOutcome::Empty | ChangeSetOutcome::Failed(_))
+        )
+}
+
+/// The change set's id and outcome; None when Ctrl-C stopped a dry run (after the create call
+/// returned, so what it made is known).
+async fn create_and_wait(
+    aws: &Aws,
+    request: &ChangeSetRequest,
+    poller: &Poller,
+    ui: &Ui,
+    deferral: Option<&Deferral>,
+    made: &mut Option<String>,
+) -> anyhow::Result<Option<(String, ChangeSetOutcome)>> {
+    let stopped = || deferral.is_some_and(Deferral::stop_asked);
+    if stopped() {
+        return Ok(None);
+    }
+    let id = cfn::create_change_set(&aws.cfn, request).await?;
+    *made = Some(id.clone());
+    ui.record(Fact::ChangeSet {
+        id: id.clone(),
+        stack: request.stack_name.clone(),
+        action: Action::Created,
+    });
+    if stopped() {
+        return Ok(None);
+    }
+    let wait = cfn::wait_for_change_set(&aws.cfn, &request.stack_name, &id, poller);
+    let outcome = match deferral {
+        None => wait.await?,
+        // Reading the change set is all a stop cuts short.
+        Some(deferral) => tokio::select! {
+            outcome = wait => outcome?,
+            () = deferral.interrupted() => return Ok(None),
+        },
+    };
+    Ok(Some((id, outcome)))
+}
+
+/// What a change set that will not be executed leaves in the account.
+struct Leftover<'a> {
+    aws: &'a Aws,
+    stack: &'a str,
+    change_set: &'a str,
+    new_stack: bool,
+}
+
+impl Leftover<'_> {
+    fn describe(&self) -> String {
+        if self.new_stack {
+            format!(
+                "the change set {} and the stack {} made for it",
+                self.change_set, self.stack
+            )
+        } else {
+            format!("the change set {} of stack {}", self.change_set, self.stack)
+        }
+    }
+
+    fn fix(&self) -> String {
+        if self.new_stack {
+            format!(
+                "delete the stack with `aws cloudformation delete-stack --stack-name {}` if it is in REVIEW_IN_PROGRESS",
+                self.stack
+            )
+        } else {
+            format!(
+                "delete it with `aws cloudformation delete-change-set --stack-name {} --change-set-name {}`",
+                self.stack, self.change_set
+            )
+        }
+    }
+
+    /// Removes the change set, or the stack CloudFormation made for it (which holds nothing
+    /// else); false when there was nothing to remove (the create call failed before making it).
+    async fn remove(&self, poller: &Poller, ui: &Ui) -> anyhow::Result<bool> {
+        let cfn = &self.aws.cfn;
+        if self.new_stack {
+            let Some(stack) = cfn::describe_stack(cfn, self.stack).await? else {
+                return Ok(false);
+            };
+            if stack.status != "REVIEW_IN_PROGRESS" {
+                return Ok(false);
+            }
+            delete_and_wait(self.aws, self.stack, poller).await?;
+            ui.record(Fact::Stack {
+                name: self.stack.to_string(),
+                role: StackRole::Main,
+                action: Action::Deleted,
+                status: Some("DELETE_COMPLETE".into()),
+            });
+        } else {
+            match cfn::delete_change_set(cfn, self.stack, self.change_set).await {
+                Ok(()) => {}
+                Err(e)
+                    if e.code == "ChangeSetNotFound" || e.code == "ChangeSetNotFoundException" =>
+                {
+                    return Ok(false)
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dry_run_removes_whatever_happened_and_a_deploy_only_what_is_of_no_use() {
+        let ready = ChangeSetOutcome::Ready(Vec::new());
+        let failed = ChangeSetOutcome::Failed("Transform failed".into());
+        for reached in [
+            None,
+            Some(&ready),
+            Some(&ChangeSetOutcome::Empty),
+            Some(&failed),
+        ] {
+            assert!(must_remove(true, reached), "dry run, {reached:?}");
+        }
+        assert!(!must_remove(false, Some(&ready)), "to execute");
+        assert!(
+            !must_remove(false, None),
+            "a call failed: the next deploy reuses it"
+        );
+        assert!(must_remove(false, Some(&ChangeSetOutcome::Empty)));
+        assert!(must_remove(false, Some(&failed)));
+    }
+}
