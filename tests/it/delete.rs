@@ -410,7 +410,8 @@ fn delete_removes_declared_repositories_the_template_object_and_function_images(
             .send(),
     )
     .expect("put a second image");
-    app_with_repository(&env, &env.name("own2"), &format!("{registry}/{user}:v2"));
+    let own2 = env.name("own2");
+    app_with_repository(&env, &own2, &format!("{registry}/{user}:v2"));
     env.samrs(&[
         "deploy",
         "--stack-name",
@@ -421,6 +422,7 @@ fn delete_removes_declared_repositories_the_template_object_and_function_images(
         "CAPABILITY_IAM",
     ])
     .assert_success();
+    env.emu.put_image(&own2, "v1");
 
     let out = env.samrs(&["delete", "--stack-name", &stack, "--no-prompts"]);
     out.assert_success();
@@ -443,13 +445,37 @@ fn delete_removes_declared_repositories_the_template_object_and_function_images(
     // The zip artifacts stay: without a prefix the bucket may serve other stacks (README).
     assert!(!left.is_empty());
 
-    let out = env.samrs(&["delete", "--stack-name", &tagged, "--no-prompts"]);
+    // The document lists what this delete did beyond sam's: the declared repository, the image,
+    // the template object.
+    let tagged_template_key = format!("{}.template", md5_hex(&deployed_template(&env, &tagged)));
+    let out = env.samrs(&[
+        "delete",
+        "--stack-name",
+        &tagged,
+        "--no-prompts",
+        "--output",
+        "json",
+    ]);
     out.assert_success();
     assert!(
-        out.stdout
+        out.stderr
             .contains(&format!("- Deleting ECR image v2 in repository {user}")),
         "{out}"
     );
+    let doc: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one document");
+    assert_eq!(
+        doc["done"]["images_deleted"],
+        serde_json::json!([{"function": "ImageFunction", "repository": user, "image": "v2"}])
+    );
+    assert_eq!(
+        doc["done"]["repositories"],
+        serde_json::json!([{"name": own2, "action": "deleted"}])
+    );
+    assert_eq!(
+        doc["done"]["objects_deleted"],
+        serde_json::json!([tagged_template_key])
+    );
+    assert_eq!(doc["express"], false);
     assert!(env.emu.image_tags(&user).is_empty());
     assert!(
         env.emu.repositories().contains(&user),

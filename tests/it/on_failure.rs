@@ -59,6 +59,44 @@ fn on_failure_delete_removes_a_stack_that_failed_to_create() {
     assert!(!env.emu.repositories().contains(&repo));
 }
 
+/// `--output json` names the failure mode in force and lists the stack DELETE removed.
+#[test]
+fn the_document_has_the_failure_mode_express_and_the_deleted_stack() {
+    let env = TestEnv::new("onfail-json");
+    let stack = env.name("app");
+    env.write_file("template.yaml", &failing(&env.name("dup")));
+    let out = deploy(
+        &env,
+        &stack,
+        &["--on-failure", "DELETE", "--express", "--output", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out}");
+    let doc: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one document");
+    assert_eq!(doc["on_failure"], "DELETE");
+    assert_eq!(doc["express"], true);
+    assert_eq!(doc["stack_status"], "ROLLBACK_COMPLETE");
+    assert_eq!(doc["error"]["type"], "stack_failed");
+    assert_eq!(doc["error"]["phase"], "execute");
+    let main: Vec<&str> = doc["done"]["stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .filter(|s| s["name"] == stack.as_str())
+        .filter_map(|s| s["action"].as_str())
+        .collect();
+    assert_eq!(main, ["deleted"], "{doc}");
+    assert_eq!(env.emu.stack_status(&stack), None);
+
+    let out = deploy(&env, &stack, &["--disable-rollback", "--output", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one document");
+    assert_eq!(
+        doc["on_failure"], "DO_NOTHING",
+        "--disable-rollback keeps resources"
+    );
+    assert_eq!(doc["express"], false);
+    assert_eq!(doc["stack_status"], "CREATE_FAILED");
+}
+
 #[test]
 fn on_failure_do_nothing_keeps_a_failed_create_and_the_next_deploy_recovers() {
     let env = TestEnv::new("onfail-nothing");

@@ -216,7 +216,29 @@ fn guided_asks_for_signing_profiles_and_saves_them() {
     tty.expect(&format!("Successfully created/updated stack - {stack}"));
     assert_eq!(tty.exit_code(), 0, "{}", tty.screen());
     drop(tty);
-    let out = env.samrs(&["deploy"]);
+    let out = env.samrs(&["deploy", "--output", "json"]);
     out.assert_success();
-    assert!(out.stdout.contains("Initiated code signing job"), "{out}");
+    assert!(out.stderr.contains("Initiated code signing job"), "{out}");
+    // The document lists each signing job and the signed object the template points at.
+    let doc: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one document");
+    let jobs = doc["done"]["signing_jobs"]
+        .as_array()
+        .expect("signing_jobs");
+    let resources: Vec<&str> = jobs.iter().filter_map(|j| j["resource"].as_str()).collect();
+    assert_eq!(resources, ["SignedFunction", "SharedLayer"], "{doc}");
+    let template = deployed_template(&env, &stack);
+    for job in jobs {
+        let key = job["key"].as_str().unwrap_or_default();
+        assert!(key.contains("signed_") && !job["job_id"].as_str().unwrap_or_default().is_empty());
+        let resource = job["resource"].as_str().unwrap_or_default();
+        let property = if resource == "SharedLayer" {
+            "ContentUri"
+        } else {
+            "CodeUri"
+        };
+        assert!(
+            location(&template, resource, property).ends_with(key),
+            "{doc}"
+        );
+    }
 }
