@@ -593,13 +593,7 @@ async fn after_failure(
         ui.line(&format!(
             "\nStack {stack_name} failed to create/update correctly, deleting stack"
         ));
-        delete_and_wait(aws, stack_name, poller).await?;
-        ui.record(Fact::Stack {
-            name: stack_name.to_string(),
-            role: StackRole::Main,
-            action: Action::Deleted,
-            status: Some("DELETE_COMPLETE".into()),
-        });
+        delete_main_stack(aws, stack_name, poller, ui).await?;
         ui.line(&format!("\nStack {stack_name} has been deleted"));
         return Ok(true);
     }
@@ -669,13 +663,7 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
                 ui.line(&format!(
                     "\tStack {stack_name} is in {status} (it was never created successfully): deleting it before creating it again"
                 ));
-                delete_and_wait(aws, stack_name, poller).await?;
-                ui.record(Fact::Stack {
-                    name: stack_name.to_string(),
-                    role: StackRole::Main,
-                    action: Action::Deleted,
-                    status: Some("DELETE_COMPLETE".into()),
-                });
+                delete_main_stack(aws, stack_name, poller, ui).await?;
             }
             StackAction::Blocked { fix } => {
                 let status = stack.map(|s| s.status).unwrap_or_default();
@@ -683,6 +671,23 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
             }
         }
     }
+}
+
+/// Deletes the main stack, waits until it is gone, and records it.
+pub async fn delete_main_stack(
+    aws: &Aws,
+    stack_name: &str,
+    poller: &Poller,
+    ui: &Ui,
+) -> anyhow::Result<()> {
+    delete_and_wait(aws, stack_name, poller).await?;
+    ui.record(Fact::Stack {
+        name: stack_name.to_string(),
+        role: StackRole::Main,
+        action: Action::Deleted,
+        status: Some("DELETE_COMPLETE".into()),
+    });
+    Ok(())
 }
 
 /// Deletes a stack and waits until it is gone.

@@ -462,7 +462,7 @@ fn delete_removes_declared_repositories_the_template_object_and_function_images(
             .contains(&format!("- Deleting ECR image v2 in repository {user}")),
         "{out}"
     );
-    let doc: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one document");
+    let doc = crate::json_output::document(&out);
     assert_eq!(
         doc["done"]["images_deleted"],
         serde_json::json!([{"function": "ImageFunction", "repository": user, "image": "v2"}])

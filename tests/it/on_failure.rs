@@ -3,7 +3,9 @@
 //! and the next deploy recovers, ROLLBACK (the default) rolls back; with `--disable-rollback` it
 //! is sam's usage error.
 
+use crate::dry_run::error_line;
 use crate::harness::{RunOutput, TestEnv};
+use crate::json_output::document;
 
 /// Two repositories with one name: the second fails to create, after the first was made.
 fn failing(repo: &str) -> String {
@@ -25,13 +27,6 @@ fn deploy(env: &TestEnv, stack: &str, extra: &[&str]) -> RunOutput {
     let mut args = vec!["deploy", "--stack-name", stack, "--no-confirm-changeset"];
     args.extend_from_slice(extra);
     env.samrs(&args)
-}
-
-fn error_line(out: &RunOutput) -> &str {
-    out.stderr
-        .lines()
-        .find(|l| l.starts_with("Error:"))
-        .unwrap_or_default()
 }
 
 #[test]
@@ -71,7 +66,7 @@ fn the_document_has_the_failure_mode_express_and_the_deleted_stack() {
         &["--on-failure", "DELETE", "--express", "--output", "json"],
     );
     assert_eq!(out.status.code(), Some(1), "{out}");
-    let doc: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one document");
+    let doc = document(&out);
     assert_eq!(doc["on_failure"], "DELETE");
     assert_eq!(doc["express"], true);
     assert_eq!(doc["stack_status"], "ROLLBACK_COMPLETE");
@@ -88,7 +83,7 @@ fn the_document_has_the_failure_mode_express_and_the_deleted_stack() {
     assert_eq!(env.emu.stack_status(&stack), None);
 
     let out = deploy(&env, &stack, &["--disable-rollback", "--output", "json"]);
-    let doc: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one document");
+    let doc = document(&out);
     assert_eq!(
         doc["on_failure"], "DO_NOTHING",
         "--disable-rollback keeps resources"

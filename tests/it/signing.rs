@@ -220,7 +220,7 @@ fn guided_asks_for_signing_profiles_and_saves_them() {
     out.assert_success();
     assert!(out.stderr.contains("Initiated code signing job"), "{out}");
     // The document lists each signing job and the signed object the template points at.
-    let doc: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one document");
+    let doc = crate::json_output::document(&out);
     let jobs = doc["done"]["signing_jobs"]
         .as_array()
         .expect("signing_jobs");
