@@ -95,15 +95,18 @@ fn run_deploy(args: &cli::DeployArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let settings = match resolved {
-            Some(settings) => settings,
+            Some(settings) => {
+                announce(
+                    &ui,
+                    settings.debug,
+                    &settings.warnings,
+                    &settings::debug_lines(&settings),
+                );
+                settings
+            }
+            // Guided announces its settings before its questions.
             None => guided::run(args, &cwd, &ui).await?,
         };
-        start(
-            &ui,
-            settings.debug,
-            &settings.warnings,
-            &settings::debug_lines(&settings),
-        );
         if settings.save_params {
             let target = settings::save::target_file(
                 settings.config_file.as_deref(),
@@ -131,7 +134,7 @@ fn run_delete(args: &cli::DeleteArgs) -> anyhow::Result<()> {
     let cwd = std::env::current_dir()?;
     let settings = settings::resolve_delete(args, &cwd)?;
     let ui = output::Ui::new(cli::OutputFormat::Text);
-    start(
+    announce(
         &ui,
         settings.debug,
         &settings.warnings,
@@ -162,7 +165,7 @@ fn run_delete(args: &cli::DeleteArgs) -> anyhow::Result<()> {
 
 /// Before a command acts: the warnings about its settings, and (with `--debug`) how they were
 /// resolved.
-fn start(ui: &output::Ui, debug: bool, warnings: &[String], debug_lines: &[String]) {
+pub(crate) fn announce(ui: &output::Ui, debug: bool, warnings: &[String], debug_lines: &[String]) {
     for warning in warnings {
         ui.warn(warning);
     }

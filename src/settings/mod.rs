@@ -159,16 +159,6 @@ pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> 
     Ok(settings)
 }
 
-/// The guided conversation's defaults: like [`merge`], but the stack name may be missing
-/// (left empty: guided asks for it).
-pub fn merge_partial(
-    args: &DeployArgs,
-    cfg: &IndexMap<String, ConfigValue>,
-    cwd: &Path,
-) -> Result<DeploySettings, UsageError> {
-    merge_with(args, cfg, cwd, None, &Environment::from_process(), true)
-}
-
 /// The values samconfig gives a command, and the warnings about its keys.
 #[derive(Debug, Default)]
 struct ConfigTable {
@@ -771,7 +761,8 @@ tags = "team=\"core\""
 
     #[test]
     fn guided_defaults_do_not_require_a_stack_name() {
-        let s = merge_partial(&args(&["--guided"]), &IndexMap::new(), Path::new("/w")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let s = resolve(&args(&["--guided"]), dir.path()).unwrap();
         assert!(s.stack_name.is_empty());
     }
 
