@@ -18,7 +18,7 @@ use crate::cloudformation::{
 };
 use crate::output::Ui;
 use crate::s3::{self, Destination};
-use crate::settings::{DeploySettings, UsageError};
+use crate::settings::{DeploySettings, Refused, UsageError};
 use crate::template::{self, ImageFunction, Template};
 use crate::{managed_bucket, package};
 
@@ -66,7 +66,8 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         && !settings.no_execute_changeset
         && !ui.can_prompt()
     {
-        return Err(UsageError(
+        // sam asks anyway, reads the end of its input and aborts: exit 1.
+        return Err(Refused(
             "--confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"
                 .into(),
         )

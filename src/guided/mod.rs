@@ -16,13 +16,14 @@ use crate::cli::DeployArgs;
 use crate::config::{self, ConfigValue};
 use crate::output::{Tone, Ui};
 use crate::prompt::Prompter;
-use crate::settings::{self, DeploySettings, UsageError};
+use crate::settings::{self, DeploySettings, Refused};
 use crate::{aws, managed_bucket, template};
 
 /// Runs the conversation and returns the settings the deploy runs with.
 pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<DeploySettings> {
     if !ui.can_prompt() {
-        return Err(UsageError("--guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml".into()).into());
+        // sam asks anyway, reads the end of its input and aborts: exit 1.
+        return Err(Refused("--guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml".into()).into());
     }
     let prompt = Prompter::new(ui);
     let config_dir = settings::config_dir(args, cwd);

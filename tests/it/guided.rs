@@ -283,7 +283,7 @@ fn guided_without_a_terminal_says_what_to_use_instead() {
     let env = TestEnv::new("guided-notty");
     env.write_file("template.yaml", &template(&["Fn"]));
     let out = env.samrs(&["deploy", "--guided"]);
-    assert_eq!(out.status.code(), Some(2), "{out}");
+    assert_eq!(out.status.code(), Some(1), "{out}");
     assert!(out.stderr.contains("--guided needs a terminal"), "{out}");
     assert!(out.stderr.contains("--resolve-image-repos"), "{out}");
 }
