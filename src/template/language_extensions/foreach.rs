@@ -197,7 +197,10 @@ fn merge(
     expanded: Map<String, Value>,
     key: &str,
 ) -> Result<(), ExpansionError> {
-    let taken: BTreeSet<&String> = expanded.keys().filter(|k| result.contains_key(*k)).collect();
+    let taken: BTreeSet<&String> = expanded
+        .keys()
+        .filter(|k| result.contains_key(*k))
+        .collect();
     if !taken.is_empty() {
         let names: Vec<&str> = taken.iter().map(|k| k.as_str()).collect();
         return Err(ExpansionError(format!(

@@ -95,11 +95,15 @@ pub fn expand(template: &Value, values: &Map<String, Value>) -> Result<Expansion
 fn check_layout(root: &Map<String, Value>) -> Result<(), ExpansionError> {
     let invalid = |m: String| Err(ExpansionError(m));
     match root.get("Resources") {
-        None | Some(Value::Null) => return invalid("The Resources section must not be null".into()),
+        None | Some(Value::Null) => {
+            return invalid("The Resources section must not be null".into())
+        }
         Some(Value::Object(resources)) => {
             for (id, resource) in resources {
                 if !id.starts_with(FOREACH) && !resource.is_object() {
-                    return invalid(format!("[/Resources/{id}] resource definition is malformed"));
+                    return invalid(format!(
+                        "[/Resources/{id}] resource definition is malformed"
+                    ));
                 }
             }
         }

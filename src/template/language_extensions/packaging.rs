@@ -27,25 +27,42 @@ const ARTIFACT_PROPERTIES: &[(&str, &[&str])] = &[
     ("AWS::AppSync::GraphQLSchema", &["DefinitionS3Location"]),
     (
         "AWS::AppSync::Resolver",
-        &["RequestMappingTemplateS3Location", "ResponseMappingTemplateS3Location", "CodeS3Location"],
+        &[
+            "RequestMappingTemplateS3Location",
+            "ResponseMappingTemplateS3Location",
+            "CodeS3Location",
+        ],
     ),
     (
         "AWS::AppSync::FunctionConfiguration",
-        &["RequestMappingTemplateS3Location", "ResponseMappingTemplateS3Location", "CodeS3Location"],
+        &[
+            "RequestMappingTemplateS3Location",
+            "ResponseMappingTemplateS3Location",
+            "CodeS3Location",
+        ],
     ),
     ("AWS::Lambda::Function", &["Code", "Code.ImageUri"]),
     ("AWS::ApiGateway::RestApi", &["BodyS3Location"]),
     ("AWS::ApiGatewayV2::Api", &["BodyS3Location"]),
-    ("AWS::ElasticBeanstalk::ApplicationVersion", &["SourceBundle"]),
+    (
+        "AWS::ElasticBeanstalk::ApplicationVersion",
+        &["SourceBundle"],
+    ),
     ("AWS::CloudFormation::ModuleVersion", &["ModulePackage"]),
-    ("AWS::CloudFormation::ResourceVersion", &["SchemaHandlerPackage"]),
+    (
+        "AWS::CloudFormation::ResourceVersion",
+        &["SchemaHandlerPackage"],
+    ),
     ("AWS::CloudFormation::Stack", &["TemplateURL"]),
     ("AWS::CloudFormation::StackSet", &["TemplateURL"]),
     ("AWS::Serverless::Application", &["Location"]),
     ("AWS::Lambda::LayerVersion", &["Content"]),
     ("AWS::Serverless::LayerVersion", &["ContentUri"]),
     ("AWS::Glue::Job", &["Command.ScriptLocation"]),
-    ("AWS::StepFunctions::StateMachine", &["DefinitionS3Location"]),
+    (
+        "AWS::StepFunctions::StateMachine",
+        &["DefinitionS3Location"],
+    ),
 ];
 
 fn artifact_properties(resource_type: &str) -> &'static [&'static str] {
@@ -82,7 +99,10 @@ pub struct DynamicProperty {
 }
 
 /// Finds the dynamic artifact properties of the template's loops (before expansion).
-pub(super) fn dynamic_properties(root: &Map<String, Value>, resolver: &Resolver) -> Vec<DynamicProperty> {
+pub(super) fn dynamic_properties(
+    root: &Map<String, Value>,
+    resolver: &Resolver,
+) -> Vec<DynamicProperty> {
     let mut found = Vec::new();
     if let Some(Value::Object(resources)) = root.get("Resources") {
         for (key, value) in resources {
@@ -259,9 +279,17 @@ pub fn merge_packaged(
         .unwrap_or(&empty);
     let root = original.as_object().unwrap_or(&empty);
     let resolver = Resolver::new(root, values);
-    let skip: BTreeSet<(&str, &str)> = dynamic
+    // sam skips the property in every resource of the loop, leaving a shared artifact local when
+    // another resource of the loop uses the variable; samrs skips only the dynamic resource's.
+    let skip: BTreeSet<(&str, &str, &str)> = dynamic
         .iter()
-        .map(|d| (d.within.key.as_str(), d.property.as_str()))
+        .map(|d| {
+            (
+                d.within.key.as_str(),
+                d.resource_key.as_str(),
+                d.property.as_str(),
+            )
+        })
         .collect();
     if let Some(Value::Object(resources)) = result.get_mut("Resources") {
         for (key, resource) in resources.iter_mut() {
@@ -303,7 +331,7 @@ fn update_loop(
     key: &str,
     value: &mut Value,
     exported: &Map<String, Value>,
-    skip: &BTreeSet<(&str, &str)>,
+    skip: &BTreeSet<(&str, &str, &str)>,
     outer: &[Loop],
 ) {
     let Some((this, _, _)) = parts(resolver, key, value) else {
@@ -323,17 +351,18 @@ fn update_loop(
             l.values.first().map(|v| name_with(&name, &l.variable, v))
         });
         if let Some(packaged) = first_name.and_then(|name| exported.get(&name)) {
-            copy_locations(resource, packaged, Some(key), skip);
+            copy_locations(resource, packaged, Some((key, resource_key.as_str())), skip);
         }
     }
 }
 
-/// Copies a resource's packaged artifact properties (those not handled by mappings).
+/// Copies a resource's packaged artifact properties (those not handled by mappings; `within`:
+/// the loop key and resource key of a resource in a loop body).
 fn copy_locations(
     resource: &mut Value,
     packaged: &Value,
-    loop_key: Option<&str>,
-    skip: &BTreeSet<(&str, &str)>,
+    within: Option<(&str, &str)>,
+    skip: &BTreeSet<(&str, &str, &str)>,
 ) {
     let resource_type = resource
         .get("Type")
@@ -353,7 +382,7 @@ fn copy_locations(
         return;
     };
     for property in artifact_properties(&resource_type) {
-        if loop_key.is_some_and(|k| skip.contains(&(k, *property))) {
+        if within.is_some_and(|(l, r)| skip.contains(&(l, r, *property))) {
             continue;
         }
         if let Some(value) = get_path(packaged_properties, property) {
@@ -384,10 +413,12 @@ fn apply_mappings(
 ) -> Result<(), ExpansionError> {
     let mut groups: BTreeMap<(String, String), usize> = BTreeMap::new();
     for d in dynamic {
-        *groups.entry((nesting(d), leaf(&d.property).to_string())).or_default() += 1;
+        *groups
+            .entry((nesting(d), leaf(&d.property).to_string()))
+            .or_default() += 1;
     }
     let mut mappings = Map::new();
-    let mut names = Vec::with_capacity(dynamic.len());
+    let mut names: Vec<Option<(String, Vec<String>, Value)>> = Vec::with_capacity(dynamic.len());
     for d in dynamic {
         check_mapping_keys(d)?;
         let base = format!("SAM{}{}", leaf(&d.property), nesting(d));
@@ -401,11 +432,8 @@ fn apply_mappings(
             .iter()
             .filter(|l| uses_variable(&d.value, &l.variable))
             .collect();
-        let mapping = mappings
-            .entry(name.clone())
-            .or_insert_with(|| Value::Object(Map::new()))
-            .as_object_mut()
-            .expect("mappings are objects");
+        let mut entries = Map::new();
+        let mut missing = Vec::new();
         for combination in combinations(&referenced, &d.within.values) {
             let mut resource_name = d.resource_key.clone();
             for (l, v) in referenced.iter().zip(&combination) {
@@ -419,22 +447,65 @@ fn apply_mappings(
             }
             let inner = combination.last().cloned().unwrap_or_default();
             resource_name = name_with(&resource_name, &d.within.variable, &inner);
-            if let Some(location) = packaged_location(exported, &resource_name, d) {
-                mapping.insert(combination.join("-"), json!({ leaf(&d.property): location }));
+            match packaged_location(exported, &resource_name, d) {
+                Some(location) => {
+                    entries.insert(combination.join("-"), location);
+                }
+                None => missing.push(resource_name),
             }
         }
-        names.push((name, referenced.iter().map(|l| l.variable.clone()).collect::<Vec<_>>()));
+        if entries.is_empty() {
+            // Nothing was packaged (inline code such as `Code: {ZipFile: ...}`): the property
+            // stays as written, for CloudFormation to expand. (sam points it at an empty mapping.)
+            names.push(None);
+            continue;
+        }
+        if !missing.is_empty() {
+            return Err(ExpansionError(format!(
+                "Fn::ForEach '{}': {} of {} was not packaged for {}, so it cannot go in mapping {name}",
+                loop_name(&d.within.key).unwrap_or_default(),
+                d.property,
+                d.resource_key,
+                missing.join(", ")
+            )));
+        }
+        let shape = entries.values().next().cloned().unwrap_or(Value::Null);
+        let mapping = mappings
+            .entry(name.clone())
+            .or_insert_with(|| Value::Object(Map::new()))
+            .as_object_mut()
+            .expect("mappings are objects");
+        for (key, location) in entries {
+            let entry = match location {
+                Value::Object(fields) => Value::Object(fields),
+                text => json!({ leaf(&d.property): text }),
+            };
+            mapping.insert(key, entry);
+        }
+        names.push(Some((
+            name,
+            referenced
+                .iter()
+                .map(|l| l.variable.clone())
+                .collect::<Vec<_>>(),
+            shape,
+        )));
     }
     let Some(root) = template.as_object_mut() else {
         return Ok(());
     };
-    let section = root
-        .entry("Mappings")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Some(section) = section.as_object_mut() {
-        section.extend(mappings);
+    if !mappings.is_empty() {
+        let section = root
+            .entry("Mappings")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(section) = section.as_object_mut() {
+            section.extend(mappings);
+        }
     }
-    for (d, (name, outer_variables)) in dynamic.iter().zip(names) {
+    for (d, named) in dynamic.iter().zip(names) {
+        let Some((name, outer_variables, shape)) = named else {
+            continue;
+        };
         let lookup = if outer_variables.is_empty() {
             json!({ "Ref": d.within.variable })
         } else {
@@ -445,7 +516,16 @@ fn apply_mappings(
                 .collect();
             json!({ "Fn::Join": ["-", refs] })
         };
-        let find = json!({ "Fn::FindInMap": [name, lookup, leaf(&d.property)] });
+        let find = |key: &str| json!({ "Fn::FindInMap": [name, lookup, key] });
+        // A location that is an object (Lambda's `{S3Bucket, S3Key}`) is read back field by
+        // field: a mapping holds only strings and lists (sam writes `s3://bucket/key` there,
+        // which CloudFormation refuses for such a property).
+        let find = match &shape {
+            Value::Object(fields) => {
+                Value::Object(fields.keys().map(|k| (k.clone(), find(k))).collect())
+            }
+            _ => find(leaf(&d.property)),
+        };
         if let Some(properties) = body_properties(root, d) {
             set_path(properties, &d.property, find);
         }
@@ -486,21 +566,28 @@ fn body_properties<'t>(
         .as_object_mut()
 }
 
-/// The packaged location of one generated resource's property, as a string.
-fn packaged_location(exported: &Map<String, Value>, name: &str, d: &DynamicProperty) -> Option<String> {
+/// The packaged location of one generated resource's property: a string (an S3 URI, an image),
+/// or the object of strings it was packaged as (`{S3Bucket, S3Key}`).
+fn packaged_location(
+    exported: &Map<String, Value>,
+    name: &str,
+    d: &DynamicProperty,
+) -> Option<Value> {
     let resource = exported.get(name)?;
     if resource.get("Type").and_then(Value::as_str) != Some(d.resource_type.as_str()) {
         return None;
     }
     let value = get_path(resource.get("Properties")?.as_object()?, &d.property)?;
-    let text = |key: &str| value.get(key).and_then(Value::as_str);
+    let is_location = |fields: &Map<String, Value>| {
+        ["S3Bucket", "Bucket", "ImageUri"]
+            .iter()
+            .any(|k| fields.contains_key(*k))
+            && fields.values().all(Value::is_string)
+    };
     match value {
-        Value::String(s) => Some(s.clone()),
-        _ => match (text("S3Bucket"), text("S3Key"), text("Bucket"), text("Key"), text("ImageUri")) {
-            (Some(b), Some(k), _, _, _) | (_, _, Some(b), Some(k), _) => Some(format!("s3://{b}/{k}")),
-            (_, _, _, _, Some(uri)) => Some(uri.to_string()),
-            _ => None,
-        },
+        Value::String(_) => Some(value.clone()),
+        Value::Object(fields) if is_location(fields) => Some(value.clone()),
+        _ => None,
     }
 }
 
@@ -510,7 +597,12 @@ fn check_mapping_keys(d: &DynamicProperty) -> Result<(), ExpansionError> {
         .within
         .values
         .iter()
-        .filter(|v| v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|v| {
+            v.is_empty()
+                || !v
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
         .map(|v| format!("\"{v}\""))
         .collect();
     if invalid.is_empty() {
@@ -529,10 +621,15 @@ fn mapping_suffix(resource_key: &str) -> Result<String, ExpansionError> {
     let mut rest = resource_key;
     while let Some(start) = rest.find("${") {
         cleaned.push_str(&rest[..start]);
-        rest = rest[start..].find('}').map_or("", |end| &rest[start + end + 1..]);
+        rest = rest[start..]
+            .find('}')
+            .map_or("", |end| &rest[start + end + 1..]);
     }
     cleaned.push_str(rest);
-    let cleaned: String = cleaned.chars().filter(char::is_ascii_alphanumeric).collect();
+    let cleaned: String = cleaned
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
     if cleaned.is_empty() {
         return Err(ExpansionError(format!(
             "Resource key '{resource_key}' produces an empty suffix after sanitization. Multiple resources in the same Fn::ForEach body share the same packageable property name, and each resource logical ID template must contain a static alphanumeric component (beyond loop variable placeholders) to generate unique mapping names."

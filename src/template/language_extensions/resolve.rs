@@ -24,7 +24,10 @@ fn is_no_value(value: &Value) -> bool {
 }
 
 impl<'a> Resolver<'a> {
-    pub(super) fn new(root: &'a Map<String, Value>, values: &'a Map<String, Value>) -> Resolver<'a> {
+    pub(super) fn new(
+        root: &'a Map<String, Value>,
+        values: &'a Map<String, Value>,
+    ) -> Resolver<'a> {
         Resolver {
             root,
             values,
@@ -105,7 +108,9 @@ impl<'a> Resolver<'a> {
                 Some("AWS::NoValue") | None => kept(args.clone()),
                 Some(target) => self.parameter(target).unwrap_or_else(|| kept(args.clone())),
             }),
-            "Fn::Sub" => self.sub(args).map(|s| s.unwrap_or_else(|| kept(args.clone()))),
+            "Fn::Sub" => self
+                .sub(args)
+                .map(|s| s.unwrap_or_else(|| kept(args.clone()))),
             "Fn::Join" => {
                 let resolved = self.value(args)?;
                 Ok(match resolved.as_array().map(Vec::as_slice) {
@@ -121,7 +126,9 @@ impl<'a> Resolver<'a> {
             "Fn::Split" => {
                 let resolved = self.value(args)?;
                 Ok(match resolved.as_array().map(Vec::as_slice) {
-                    Some([Value::String(delimiter), Value::String(text)]) if !delimiter.is_empty() => {
+                    Some([Value::String(delimiter), Value::String(text)])
+                        if !delimiter.is_empty() =>
+                    {
                         Value::Array(
                             text.split(delimiter.as_str())
                                 .map(|s| Value::String(s.to_string()))
@@ -155,7 +162,9 @@ impl<'a> Resolver<'a> {
                     _ => kept(resolved),
                 })
             }
-            "Fn::FindInMap" => self.find_in_map(args).map(|v| v.unwrap_or_else(|| kept(args.clone()))),
+            "Fn::FindInMap" => self
+                .find_in_map(args)
+                .map(|v| v.unwrap_or_else(|| kept(args.clone()))),
             "Fn::Length" => {
                 let resolved = self.value(args)?;
                 Ok(match &resolved {
@@ -222,7 +231,10 @@ impl<'a> Resolver<'a> {
             match name.strip_prefix('!') {
                 Some(literal) => out.push_str(&format!("${{{literal}}}")),
                 None => {
-                    let value = variables.get(name).cloned().or_else(|| self.parameter(name));
+                    let value = variables
+                        .get(name)
+                        .cloned()
+                        .or_else(|| self.parameter(name));
                     match value.as_ref().and_then(text_of) {
                         Some(text) => out.push_str(&text),
                         None => out.push_str(&format!("${{{name}}}")),
@@ -385,7 +397,10 @@ fn text_of(value: &Value) -> Option<String> {
 fn has_intrinsic(value: &Value) -> bool {
     match value {
         Value::Object(map) => {
-            (map.len() == 1 && map.keys().all(|k| k == "Ref" || k.starts_with("Fn::") || k == "Condition"))
+            (map.len() == 1
+                && map
+                    .keys()
+                    .all(|k| k == "Ref" || k.starts_with("Fn::") || k == "Condition"))
                 || map.values().any(has_intrinsic)
         }
         Value::Array(items) => items.iter().any(has_intrinsic),
