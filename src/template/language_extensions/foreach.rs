@@ -47,7 +47,7 @@ pub(super) fn expand_template(
             expander.section(value, &[])?
         };
         // An emptied Conditions or Outputs section goes (sam's processor drops it).
-        let empty = !processed.as_object().is_some_and(|m| !m.is_empty());
+        let empty = processed.as_object().is_none_or(|m| m.is_empty());
         if section != "Resources" && empty {
             out.remove(section);
         } else {

@@ -134,7 +134,7 @@ fn packaged_templates_keep_their_loops_as_sam_sends_them() {
         )
         .unwrap();
         assert_eq!(merged, samrs_corrections(name, case), "{name}:\n{merged:#}");
-        assert_eq!(uses_language_extensions(&merged), true, "{name}");
+        assert!(uses_language_extensions(&merged), "{name}");
         if name == "mixed" {
             assert_eq!(
                 warnings,
