@@ -19,7 +19,7 @@ use crate::cloudformation::{
 use crate::output::Ui;
 use crate::s3::{self, Destination};
 use crate::settings::{DeploySettings, Refused, UsageError};
-use crate::template::{self, ImageFunction, Template};
+use crate::template::{self, language_extensions, ImageFunction, Template};
 use crate::{managed_bucket, package};
 
 pub use report::failure_summary;
@@ -73,17 +73,27 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         )
         .into());
     }
-    let template = template::load(&settings.template_file)?;
-    check_image_uris(&template)?;
-    let functions = template::image_functions(&template)?;
-    check_image_options(settings, &functions)?;
-    for name in unknown_overrides(&template, settings) {
+    let original = template::load(&settings.template_file)?;
+    for name in unknown_overrides(&original, settings) {
         ui.warn(&format!(
             "Warning: parameter override {name} is not a parameter of the template; it is ignored"
         ));
     }
 
     let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
+    // With --language-extensions, functions and artifacts are found and packaged in the
+    // expanded template; CloudFormation gets the original back with their locations.
+    let extensions = expand_language_extensions(settings, &original, &aws.region)?;
+    let template = match &extensions {
+        Some((expansion, _)) => Template {
+            value: expansion.expanded.clone(),
+            ..original.clone()
+        },
+        None => original.clone(),
+    };
+    check_image_uris(&template)?;
+    let functions = template::image_functions(&template)?;
+    check_image_options(settings, &functions)?;
     let poller = Poller::from_env();
     let wants_companion = settings.resolve_image_repos || !settings.image_repositories.is_empty();
     let companion_name = crate::companion::CompanionStack::new(&settings.stack_name)
@@ -166,8 +176,28 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
 
     let jobs = images::push_jobs(&functions, &mapping, settings.image_repository.as_deref())?;
     let pushed = images::push(&aws.ecr, &functions, jobs, settings.dry_run, ui).await?;
-    let packaged =
-        package::package_template(&aws, &template, destination.as_ref(), &pushed, ui).await?;
+    let mut packaged = package::package_template(
+        &aws,
+        &template,
+        destination.as_ref(),
+        &pushed,
+        settings.language_extensions,
+        ui,
+    )
+    .await?;
+    if let Some((expansion, values)) = &extensions {
+        let (merged, warnings) = language_extensions::merge_packaged(
+            &original.value,
+            &packaged,
+            &expansion.dynamic,
+            values,
+        )
+        .map_err(|e| language_extensions_error(&original, e))?;
+        for warning in warnings {
+            ui.warn(&warning);
+        }
+        packaged = merged;
+    }
     report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
     // --use-json: the template CloudFormation (and S3) receives is JSON, as `sam package --use-json`
     // writes it; nested templates stay YAML, as in sam.
@@ -182,11 +212,46 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         poller: &poller,
         ui,
     };
-    let finish = deploy_stack(&run, &template, body, destination.as_ref(), plan.as_ref()).await?;
+    let finish = deploy_stack(&run, &original, body, destination.as_ref(), plan.as_ref()).await?;
     if let (Finish::Deployed, Some(plan)) = (finish, &plan) {
         companion::apply_phase2(&aws, plan, settings, destination.as_ref(), &poller, ui).await?;
     }
     Ok(finish)
+}
+
+/// The template's language extensions expanded, when they are on and the template uses them,
+/// with the parameter values they were resolved with.
+fn expand_language_extensions(
+    settings: &DeploySettings,
+    template: &Template,
+    region: &str,
+) -> Result<
+    Option<(
+        language_extensions::Expansion,
+        serde_json::Map<String, serde_json::Value>,
+    )>,
+    template::TemplateError,
+> {
+    if !settings.language_extensions
+        || !language_extensions::uses_language_extensions(&template.value)
+    {
+        return Ok(None);
+    }
+    let values = language_extensions::parameter_values(&settings.parameter_overrides, region);
+    let expansion = language_extensions::expand(&template.value, &values)
+        .map_err(|e| language_extensions_error(template, e))?;
+    Ok(Some((expansion, values)))
+}
+
+/// sam's `PackageFailedError` for a template it cannot expand: the file and the reason.
+fn language_extensions_error(
+    template: &Template,
+    error: language_extensions::ExpansionError,
+) -> template::TemplateError {
+    template::TemplateError::Invalid {
+        origin: template.path.display().to_string(),
+        message: format!("cannot expand AWS::LanguageExtensions: {error}"),
+    }
 }
 
 /// An image function without `ImageUri` has no image to deploy: the template was not built.

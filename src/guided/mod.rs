@@ -210,6 +210,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         no_progressbar: defaults.no_progressbar,
         debug: defaults.debug,
         save_params: defaults.save_params,
+        language_extensions: defaults.language_extensions,
         warnings: defaults.warnings.clone(),
     };
 

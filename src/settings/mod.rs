@@ -81,6 +81,9 @@ pub struct DeploySettings {
     pub debug: bool,
     /// Save the command-line options to the config file (`--save-params`).
     pub save_params: bool,
+    /// Expand `AWS::LanguageExtensions` locally to package (`--language-extensions`,
+    /// `SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS`).
+    pub language_extensions: bool,
     /// One line each, printed before anything is done: unused samconfig keys, ignored arguments.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -497,10 +500,7 @@ fn merge_with(
         "beta_features",
         false,
     )?;
-    let mut warnings: Vec<String> = ignored_arguments(&args.common.extra).into_iter().collect();
-    if language_extensions {
-        warnings.push("Warning: --language-extensions: samrs does not expand AWS::LanguageExtensions locally; CloudFormation expands them when it deploys (local artifacts inside Fn::ForEach are not packaged)".to_string());
-    }
+    let warnings: Vec<String> = ignored_arguments(&args.common.extra).into_iter().collect();
     let stack_name = match string(&args.stack_name, "stack_name") {
         Some(name) => name,
         None if guided => String::new(),
@@ -579,6 +579,7 @@ fn merge_with(
         no_progressbar: flag(args.no_progressbar, "no_progressbar")?,
         debug: args.common.debug || env.debug || cfg::boolean(cfg, "debug")?.unwrap_or(false),
         save_params: flag(args.common.save_params, "save_params")?,
+        language_extensions,
         warnings,
     })
 }

@@ -12,6 +12,7 @@ mod flags;
 mod guided;
 mod harness;
 mod interrupts;
+mod language_extensions;
 mod parser_properties;
 mod push;
 mod security;
