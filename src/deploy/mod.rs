@@ -85,7 +85,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
     // expanded template; CloudFormation gets the original back with their locations.
     let extensions = expand_language_extensions(settings, &original, &aws.region)?;
     let template = match &extensions {
-        Some((expansion, _)) => Template {
+        Some(expansion) => Template {
             value: expansion.expanded.clone(),
             ..original.clone()
         },
@@ -185,14 +185,10 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         ui,
     )
     .await?;
-    if let Some((expansion, values)) = &extensions {
-        let (merged, warnings) = language_extensions::merge_packaged(
-            &original.value,
-            &packaged,
-            &expansion.dynamic,
-            values,
-        )
-        .map_err(|e| language_extensions_error(&original, e))?;
+    if let Some(expansion) = &extensions {
+        let (merged, warnings) =
+            language_extensions::merge_packaged(&original.value, &packaged, expansion)
+                .map_err(|e| language_extensions_error(&original, e))?;
         for warning in warnings {
             ui.warn(&warning);
         }
@@ -225,22 +221,16 @@ fn expand_language_extensions(
     settings: &DeploySettings,
     template: &Template,
     region: &str,
-) -> Result<
-    Option<(
-        language_extensions::Expansion,
-        serde_json::Map<String, serde_json::Value>,
-    )>,
-    template::TemplateError,
-> {
+) -> Result<Option<language_extensions::Expansion>, template::TemplateError> {
     if !settings.language_extensions
         || !language_extensions::uses_language_extensions(&template.value)
     {
         return Ok(None);
     }
     let values = language_extensions::parameter_values(&settings.parameter_overrides, region);
-    let expansion = language_extensions::expand(&template.value, &values)
-        .map_err(|e| language_extensions_error(template, e))?;
-    Ok(Some((expansion, values)))
+    language_extensions::expand(&template.value, &values)
+        .map(Some)
+        .map_err(|e| language_extensions_error(template, e))
 }
 
 /// sam's `PackageFailedError` for a template it cannot expand: the file and the reason.

@@ -34,12 +34,13 @@ const FOREACH: &str = "Fn::ForEach::";
 #[error("{0}")]
 pub struct ExpansionError(pub String);
 
-/// The template expanded, and the artifact properties inside its loops that use the loop
-/// variable (packaged through mappings).
+/// The template expanded, the artifact properties inside its loops that use the loop variable
+/// (packaged through mappings), and the parameter values it was resolved with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expansion {
     pub expanded: Value,
     pub dynamic: Vec<DynamicProperty>,
+    pub values: Map<String, Value>,
 }
 
 /// Whether the template names the `AWS::LanguageExtensions` transform (alone or in a list).
@@ -88,6 +89,7 @@ pub fn expand(template: &Value, values: &Map<String, Value>) -> Result<Expansion
     Ok(Expansion {
         expanded: Value::Object(expanded),
         dynamic,
+        values: values.clone(),
     })
 }
 

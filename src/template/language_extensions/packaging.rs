@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Map, Value};
 
 use super::resolve::Resolver;
-use super::{loop_name, ExpansionError, FOREACH};
+use super::{loop_name, Expansion, ExpansionError, FOREACH};
 
 /// The properties sam writes back, per resource type (its `PACKAGEABLE_RESOURCE_ARTIFACT_PROPERTIES`).
 const ARTIFACT_PROPERTIES: &[(&str, &[&str])] = &[
@@ -268,9 +268,9 @@ fn name_with(key: &str, variable: &str, value: &str) -> String {
 pub fn merge_packaged(
     original: &Value,
     exported: &Value,
-    dynamic: &[DynamicProperty],
-    values: &Map<String, Value>,
+    expansion: &Expansion,
 ) -> Result<(Value, Vec<String>), ExpansionError> {
+    let (dynamic, values) = (expansion.dynamic.as_slice(), &expansion.values);
     let mut result = original.clone();
     let empty = Map::new();
     let exported_resources = exported

@@ -154,7 +154,7 @@ fn mapping_keys_and_unresolvable_collections_are_refused_in_one_line() {
     });
     let expansion = expand(&template, &values).unwrap();
     let packaged = json!({"Resources": {}});
-    let err = merge_packaged(&template, &packaged, &expansion.dynamic, &values).unwrap_err();
+    let err = merge_packaged(&template, &packaged, &expansion).unwrap_err();
     assert!(err.0.contains("\"a.b\"") && !err.0.contains('\n'), "{err}");
 
     let template = json!({
