@@ -126,13 +126,8 @@ fn packaged_templates_keep_their_loops_as_sam_sends_them() {
             normalized(&case["expanded"]),
             "{name}"
         );
-        let (merged, warnings) = merge_packaged(
-            &case["input"],
-            &case["packaged"],
-            &expansion.dynamic,
-            &values,
-        )
-        .unwrap();
+        let (merged, warnings) =
+            merge_packaged(&case["input"], &case["packaged"], &expansion).unwrap();
         assert_eq!(merged, samrs_corrections(name, case), "{name}:\n{merged:#}");
         assert!(uses_language_extensions(&merged), "{name}");
         if name == "mixed" {
