@@ -83,7 +83,12 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
     let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
     // With --language-extensions, functions and artifacts are found and packaged in the
     // expanded template; CloudFormation gets the original back with their locations.
-    let extensions = expand_language_extensions(settings, &original, &aws.region)?;
+    let extensions = expand_language_extensions(
+        settings.language_extensions,
+        &settings.parameter_overrides,
+        &original,
+        &aws.region,
+    )?;
     let template = match &extensions {
         Some(expansion) => Template {
             value: expansion.expanded.clone(),
@@ -217,17 +222,16 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
 
 /// The template's language extensions expanded, when they are on and the template uses them,
 /// with the parameter values they were resolved with.
-fn expand_language_extensions(
-    settings: &DeploySettings,
+pub fn expand_language_extensions(
+    enabled: bool,
+    overrides: &[(String, String)],
     template: &Template,
     region: &str,
 ) -> Result<Option<language_extensions::Expansion>, template::TemplateError> {
-    if !settings.language_extensions
-        || !language_extensions::uses_language_extensions(&template.value)
-    {
+    if !enabled || !language_extensions::uses_language_extensions(&template.value) {
         return Ok(None);
     }
-    let values = language_extensions::parameter_values(&settings.parameter_overrides, region);
+    let values = language_extensions::parameter_values(overrides, region);
     language_extensions::expand(&template.value, &values)
         .map(Some)
         .map_err(|e| language_extensions_error(template, e))

@@ -175,7 +175,19 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     let bucket = managed_bucket::ensure(&aws, &poller, ui, defaults.dry_run).await?;
     crate::deploy::report::managed_bucket_info(ui, &bucket);
 
-    let functions = template::image_functions(&tpl)?;
+    // With --language-extensions, the functions of Fn::ForEach loops are asked about too.
+    let functions = match crate::deploy::expand_language_extensions(
+        defaults.language_extensions,
+        &overrides,
+        &tpl,
+        &region,
+    )? {
+        Some(expansion) => template::image_functions(&template::Template {
+            value: expansion.expanded,
+            ..tpl.clone()
+        })?,
+        None => template::image_functions(&tpl)?,
+    };
     let repos = images::choose(&prompt, ui, &aws, &stack_name, &functions, &defaults).await?;
 
     let settings = DeploySettings {
