@@ -89,6 +89,12 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         &original,
         &aws.region,
     )?;
+    if extensions.is_none()
+        && language_extensions::uses_language_extensions(&original.value)
+        && language_extensions::has_resource_loops(&original.value)
+    {
+        ui.warn("Warning: the template's Fn::ForEach loops are left to CloudFormation, so local artifacts inside them are not packaged: add --language-extensions (or SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1) to package them, as with sam");
+    }
     let template = match &extensions {
         Some(expansion) => Template {
             value: expansion.expanded.clone(),

@@ -69,6 +69,16 @@ fn functions_inside_foreach_are_packaged_and_get_managed_repositories() {
         args.extend_from_slice(extra);
         env.samrs(&args)
     };
+    // Off (sam's default): the loops go to CloudFormation unexpanded, with one warning line.
+    let out = deploy(&env, &["--no-execute-changeset"]);
+    let warnings: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{out}");
+    assert!(warnings[0].contains("--language-extensions"), "{out}");
+
     let out = deploy(&env, &["--language-extensions"]);
     out.assert_success();
     assert!(!out.stderr.contains("Warning"), "{out}");

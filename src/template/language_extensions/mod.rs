@@ -52,6 +52,15 @@ pub fn uses_language_extensions(template: &Value) -> bool {
     }
 }
 
+/// Whether the template's Resources hold `Fn::ForEach` loops (whose local artifacts are packaged
+/// only when the extensions are expanded).
+pub fn has_resource_loops(template: &Value) -> bool {
+    template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .is_some_and(|resources| resources.keys().any(|k| k.starts_with(FOREACH)))
+}
+
 /// The values `Ref`, `Fn::Sub` and collections resolve against: sam's default pseudo parameters
 /// (the region replaced by the deploy's), then the parameter overrides.
 pub fn parameter_values(overrides: &[(String, String)], region: &str) -> Map<String, Value> {
