@@ -25,6 +25,8 @@ pub(super) struct YamlDocument {
     path: PathBuf,
     lines: Vec<String>,
     final_newline: bool,
+    /// `\r\n` when the file uses Windows line ends (kept), else `\n`.
+    newline: &'static str,
     /// How far the file indents a nested mapping (2 unless the file does otherwise).
     step: usize,
 }
@@ -60,6 +62,7 @@ impl YamlDocument {
         Ok(YamlDocument {
             path: path.to_path_buf(),
             final_newline: text.is_empty() || text.ends_with('\n'),
+            newline: if text.contains("\r\n") { "\r\n" } else { "\n" },
             lines,
             step,
         })
@@ -239,9 +242,9 @@ impl YamlDocument {
 impl Document for YamlDocument {
     /// The text of the document.
     fn render(&self) -> String {
-        let mut text = self.lines.join("\n");
+        let mut text = self.lines.join(self.newline);
         if self.final_newline && !self.lines.is_empty() {
-            text.push('\n');
+            text.push_str(self.newline);
         }
         text
     }
@@ -698,6 +701,26 @@ mod tests {
         let err = save_deploy_parameters(&path, "default", &[("region", s("x"))]).unwrap_err();
         assert!(matches!(err, ConfigError::NotATable { .. }), "{err}");
         assert_eq!(fs::read_to_string(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn windows_line_ends_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("samconfig.yaml");
+        fs::write(&path, "version: 0.1\r\ndefault:\r\n  deploy:\r\n    parameters:\r\n      stack_name: a # mine\r\n").unwrap();
+        save_deploy_parameters(
+            &path,
+            "default",
+            &[
+                ("stack_name", s("b")),
+                ("resolve_s3", ConfigValue::Bool(true)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "version: 0.1\r\ndefault:\r\n  deploy:\r\n    parameters:\r\n      stack_name: b # mine\r\n      resolve_s3: true\r\n"
+        );
     }
 
     #[test]
