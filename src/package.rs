@@ -35,11 +35,14 @@ pub struct Packaged {
 
 /// The packaged template: every local artifact uploaded and referenced by its S3 location.
 /// `images` gives the pushed (digest-pinned) `ImageUri` of functions, by template and logical id.
+/// `language_extensions`: they are on (the main template is expanded by the caller; a nested
+/// template that uses them is not expanded, which is said once per template).
 pub async fn package_template(
     aws: &Aws,
     template: &Template,
     dest: Option<&Destination>,
     images: &HashMap<ImageLocation, String>,
+    language_extensions: bool,
     ui: &Ui,
 ) -> anyhow::Result<Packaged> {
     let mut packager = Packager {
@@ -47,6 +50,7 @@ pub async fn package_template(
         dest,
         ui,
         images,
+        language_extensions,
         done: HashMap::new(),
         nested: Vec::new(),
     };
@@ -62,6 +66,7 @@ struct Packager<'a> {
     dest: Option<&'a Destination>,
     ui: &'a Ui,
     images: &'a HashMap<ImageLocation, String>,
+    language_extensions: bool,
     /// Artifacts already uploaded in this run (several functions often share one CodeUri).
     done: HashMap<(PathBuf, bool), String>,
     nested: Vec<NestedTemplate>,
@@ -153,6 +158,14 @@ impl Packager<'_> {
                     );
                 }
                 let child = template::load(&artifact.local_path)?;
+                if self.language_extensions
+                    && template::language_extensions::uses_language_extensions(&child.value)
+                {
+                    self.ui.warn(&format!(
+                        "Warning: {}: samrs expands AWS::LanguageExtensions in the main template only; local artifacts inside this nested template's Fn::ForEach loops are not packaged (CloudFormation expands its loops)",
+                        child.path.display()
+                    ));
+                }
                 let packaged = self.package(&child.value, &child.path, depth + 1).await?;
                 (template::to_yaml(&packaged).into_bytes(), Some(packaged))
             }

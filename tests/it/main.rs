@@ -14,6 +14,7 @@ mod guided;
 mod harness;
 mod interrupts;
 mod json_output;
+mod language_extensions;
 mod parser_properties;
 mod push;
 mod security;
