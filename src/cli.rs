@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// A fast, drop-in `sam deploy` with managed ECR companion stacks.
 #[derive(Debug, Parser)]
@@ -265,16 +265,20 @@ pub struct CommonArgs {
     pub extra: Vec<String>,
 }
 
+/// `samrs --help` on stdout, exit status 0 (what `samrs` alone does, as `sam` alone does).
+pub fn print_help() -> std::process::ExitCode {
+    match Cli::command().print_help() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(_) => std::process::ExitCode::FAILURE,
+    }
+}
+
 /// A command-line mistake as one line, as every other error is printed: clap's first line, then
 /// its tips and possible values, then where to look (the `--help` of `subcommand`, when known).
 pub fn usage_error_line(err: &clap::Error, subcommand: Option<&str>) -> String {
     let argv: Vec<String> = std::env::args().collect();
     if let Some(line) = rollback_conflict(err, &argv) {
         return line;
-    }
-    // clap shows the whole help for this one; its first line is the tool's description.
-    if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "samrs needs a command: deploy or delete; see 'samrs --help'".to_string();
     }
     let rendered = err.render().to_string();
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
@@ -352,7 +356,7 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     use clap::parser::ValueSource;
-    use clap::CommandFactory;
+
     let Ok(matches) = Cli::command().try_get_matches_from(argv) else {
         return Vec::new();
     };
@@ -419,7 +423,6 @@ pub struct DeleteArgs {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn clap_definition_is_consistent() {
@@ -465,10 +468,6 @@ pub(crate) mod tests {
         assert_eq!(
             parse_error(&["samrs", "deploy", "--output", "xml"]),
             "invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json]; see 'samrs deploy --help'"
-        );
-        assert_eq!(
-            parse_error(&["samrs"]),
-            "samrs needs a command: deploy or delete; see 'samrs --help'"
         );
         assert_eq!(
             parse_error(&["samrs", "deploy", "--stack-name"]),

@@ -182,18 +182,21 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
     let _watch = watch_calls(ui);
     runtime.block_on(async {
         let settings = match resolved {
-            Some(settings) => settings,
+            Some(settings) => {
+                announce(
+                    ui,
+                    settings.debug,
+                    &settings.warnings,
+                    &settings::debug_lines(&settings),
+                );
+                settings
+            }
+            // Guided announces its settings before its questions.
             None => {
                 ui.phase(journal::Phase::Settings, guided::run(args, &cwd, ui))
                     .await?
             }
         };
-        start(
-            ui,
-            settings.debug,
-            &settings.warnings,
-            &settings::debug_lines(&settings),
-        );
         if settings.save_params {
             let target = settings::save::target_file(
                 settings.config_file.as_deref(),
@@ -220,7 +223,7 @@ fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
     let settings = settings::resolve_delete(args, &cwd)?;
     install_interrupt(None, ui, journal::Command::Delete)?;
     let _watch = watch_calls(ui);
-    start(
+    announce(
         ui,
         settings.debug,
         &settings.warnings,
@@ -251,7 +254,7 @@ fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
 
 /// Before a command acts: the warnings about its settings, and (with `--debug`) how they were
 /// resolved.
-fn start(ui: &output::Ui, debug: bool, warnings: &[String], debug_lines: &[String]) {
+pub(crate) fn announce(ui: &output::Ui, debug: bool, warnings: &[String], debug_lines: &[String]) {
     for warning in warnings {
         ui.warn(warning);
     }

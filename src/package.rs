@@ -44,12 +44,15 @@ pub struct Packaged {
 
 /// The packaged template: every local artifact uploaded and referenced by its S3 location.
 /// `images` gives the pushed (digest-pinned) `ImageUri` of functions, by template and logical id.
+/// `language_extensions`: they are on (the main template is expanded by the caller; a nested
+/// template that uses them is not expanded, which is said once per template).
 pub async fn package_template(
     aws: &Aws,
     template: &Template,
     dest: Option<&Destination>,
     images: &HashMap<ImageLocation, String>,
     signing: &Signing<'_>,
+    language_extensions: bool,
     ui: &Ui,
 ) -> anyhow::Result<Packaged> {
     let mut packager = Packager {
@@ -58,6 +61,7 @@ pub async fn package_template(
         ui,
         images,
         signing,
+        language_extensions,
         done: HashMap::new(),
         nested: Vec::new(),
     };
@@ -74,6 +78,7 @@ struct Packager<'a> {
     ui: &'a Ui,
     images: &'a HashMap<ImageLocation, String>,
     signing: &'a Signing<'a>,
+    language_extensions: bool,
     /// Artifacts already uploaded in this run (several functions often share one CodeUri), by
     /// path, whether it is a template, and the resource whose signature it carries.
     done: HashMap<(PathBuf, bool, Option<String>), String>,
@@ -173,6 +178,14 @@ impl Packager<'_> {
                     );
                 }
                 let child = template::load(&artifact.local_path)?;
+                if self.language_extensions
+                    && template::language_extensions::uses_language_extensions(&child.value)
+                {
+                    self.ui.warn(&format!(
+                        "Warning: {}: samrs expands AWS::LanguageExtensions in the main template only; local artifacts inside this nested template's Fn::ForEach loops are not packaged (CloudFormation expands its loops)",
+                        child.path.display()
+                    ));
+                }
                 let packaged = self.package(&child.value, &child.path, depth + 1).await?;
                 (template::to_yaml(&packaged).into_bytes(), Some(packaged))
             }

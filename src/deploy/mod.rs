@@ -22,8 +22,8 @@ use crate::journal::{Action, Fact, Phase, StackRole};
 use crate::output::Ui;
 use crate::package::Packaged;
 use crate::s3::{self, Destination};
-use crate::settings::{DeploySettings, UsageError};
-use crate::template::{self, ImageFunction, Template};
+use crate::settings::{DeploySettings, Refused, UsageError};
+use crate::template::{self, language_extensions, ImageFunction, Template};
 use crate::{managed_bucket, package};
 
 pub use report::failure_summary;
@@ -95,7 +95,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         express: settings.express,
         on_failure: Some(failure_plan(settings).mode()),
     });
-    let (template, functions, aws) = ui
+    let (original, extensions, template, functions, aws) = ui
         .phase(Phase::Prepare, async {
             // Asked before anything changes on AWS, not after the change set exists.
             if settings.confirm_changeset
@@ -103,24 +103,46 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
                 && !settings.no_execute_changeset
                 && !ui.can_prompt()
             {
-                return Err(UsageError(
+                // sam asks anyway, reads the end of its input and aborts: exit 1.
+                return Err(Refused(
                     "--confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"
                         .into(),
                 )
                 .into());
             }
-            let template = template::load(&settings.template_file)?;
-            check_image_uris(&template)?;
-            let functions = template::image_functions(&template)?;
-            check_image_options(settings, &functions)?;
-            for name in unknown_overrides(&template, settings) {
+            let original = template::load(&settings.template_file)?;
+            for name in unknown_overrides(&original, settings) {
                 ui.warn(&format!(
                     "Warning: parameter override {name} is not a parameter of the template; it is ignored"
                 ));
             }
             let aws =
                 aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
-            Ok((template, functions, aws))
+            // With --language-extensions, functions and artifacts are found and packaged in the
+            // expanded template; CloudFormation gets the original back with their locations.
+            let extensions = expand_language_extensions(
+                settings.language_extensions,
+                &settings.parameter_overrides,
+                &original,
+                &aws.region,
+            )?;
+            if extensions.is_none()
+                && language_extensions::uses_language_extensions(&original.value)
+                && language_extensions::has_resource_loops(&original.value)
+            {
+                ui.warn("Warning: the template's Fn::ForEach loops are left to CloudFormation, so local artifacts inside them are not packaged: add --language-extensions (or SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1) to package them, as with sam");
+            }
+            let template = match &extensions {
+                Some(expansion) => Template {
+                    value: expansion.expanded.clone(),
+                    ..original.clone()
+                },
+                None => original.clone(),
+            };
+            check_image_uris(&template)?;
+            let functions = template::image_functions(&template)?;
+            check_image_options(settings, &functions)?;
+            Ok((original, extensions, template, functions, aws))
         })
         .await?;
     ui.record(Fact::Target {
@@ -224,12 +246,29 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         profiles: &settings.signing_profiles,
         poller: &poller,
     };
-    let packaged = ui
+    let mut packaged = ui
         .phase(
             Phase::Package,
-            package::package_template(&aws, &template, destination.as_ref(), &pushed, &signing, ui),
+            package::package_template(
+                &aws,
+                &template,
+                destination.as_ref(),
+                &pushed,
+                &signing,
+                settings.language_extensions,
+                ui,
+            ),
         )
         .await?;
+    if let Some(expansion) = &extensions {
+        let (merged, warnings) =
+            language_extensions::merge_packaged(&original.value, &packaged.template, expansion)
+                .map_err(|e| language_extensions_error(&original, e))?;
+        for warning in warnings {
+            ui.warn(&warning);
+        }
+        packaged.template = merged;
+    }
     report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
     let run = Run {
         aws: &aws,
@@ -237,7 +276,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         poller: &poller,
         ui,
     };
-    let finish = deploy_stack(&run, &template, &packaged, destination.as_ref()).await?;
+    let finish = deploy_stack(&run, &original, &packaged, destination.as_ref()).await?;
     if let (Finish::Deployed, Some(plan)) = (finish, &plan) {
         ui.phase(
             Phase::Cleanup,
@@ -246,6 +285,34 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         .await?;
     }
     Ok(finish)
+}
+
+/// The template's language extensions expanded, when they are on and the template uses them,
+/// with the parameter values they were resolved with.
+pub fn expand_language_extensions(
+    enabled: bool,
+    overrides: &[(String, String)],
+    template: &Template,
+    region: &str,
+) -> Result<Option<language_extensions::Expansion>, template::TemplateError> {
+    if !enabled || !language_extensions::uses_language_extensions(&template.value) {
+        return Ok(None);
+    }
+    let values = language_extensions::parameter_values(overrides, region);
+    language_extensions::expand(&template.value, &values)
+        .map(Some)
+        .map_err(|e| language_extensions_error(template, e))
+}
+
+/// sam's `PackageFailedError` for a template it cannot expand: the file and the reason.
+fn language_extensions_error(
+    template: &Template,
+    error: language_extensions::ExpansionError,
+) -> template::TemplateError {
+    template::TemplateError::Invalid {
+        origin: template.path.display().to_string(),
+        message: format!("cannot expand AWS::LanguageExtensions: {error}"),
+    }
 }
 
 /// An image function without `ImageUri` has no image to deploy: the template was not built.

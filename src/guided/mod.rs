@@ -1,5 +1,5 @@
 //! `samrs deploy --guided`: the SAM CLI's conversation, in its order and words, ending in
-//! resolved [`DeploySettings`] and (when asked) a saved samconfig.toml.
+//! resolved [`DeploySettings`] and (when asked) a saved samconfig file (TOML or YAML).
 //!
 //! Nothing is written and nothing is created in AWS until every question is answered, except
 //! the managed bucket stack, which sam also creates mid-conversation. An interrupted or refused
@@ -11,38 +11,59 @@ mod images;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
-use indexmap::IndexMap;
 
 use crate::cli::DeployArgs;
 use crate::config::{self, ConfigValue};
 use crate::output::{Tone, Ui};
 use crate::prompt::Prompter;
-use crate::settings::{self, DeploySettings, UsageError};
+use crate::settings::{self, DeploySettings, Refused};
 use crate::{aws, managed_bucket, template};
 
 /// Runs the conversation and returns the settings the deploy runs with.
 pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<DeploySettings> {
     if !ui.can_prompt() {
-        return Err(UsageError("--guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml".into()).into());
+        // sam asks anyway, reads the end of its input and aborts: exit 1.
+        return Err(Refused("--guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml".into()).into());
     }
     let prompt = Prompter::new(ui);
     let config_dir = settings::config_dir(args, cwd);
-    let config_name = args
-        .config
-        .config_file
-        .clone()
+    let explicit = args.config.config_file.as_deref();
+    let config_file = config::find_config_file(&config_dir, explicit);
+    // The file the answers are saved to by default: the one named, else the project's own
+    // (samconfig.yaml when that is what the project has), else a new samconfig.toml.
+    let config_name = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            config_file
+                .as_deref()
+                .and_then(Path::file_name)
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| PathBuf::from("samconfig.toml"));
     let env = args
         .config
         .config_env
         .clone()
         .unwrap_or_else(|| "default".into());
+    let readable = config_file
+        .as_deref()
+        .map(|path| config::load(path).is_ok());
+    // Defaults: flags, then samconfig, then sam's own. As in sam, the samconfig warnings and
+    // the --debug log come before the conversation.
+    let defaults = settings::resolve(args, cwd);
+    if let Ok(defaults) = &defaults {
+        crate::announce(
+            ui,
+            defaults.debug,
+            &defaults.warnings,
+            &settings::debug_lines(defaults),
+        );
+    }
 
     ui.say(
         "\nConfiguring SAM deploy\n======================",
         Tone::Warn,
     );
-    let config_file = config::find_config_file(&config_dir, args.config.config_file.as_deref());
     ui.line(&format!(
         "\n\tLooking for config file [{}] :  {}",
         config_name.display(),
@@ -52,21 +73,13 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
             "Not found"
         }
     ));
-    let saved: IndexMap<String, ConfigValue> = match &config_file {
-        Some(path) => match config::load(path) {
-            Ok(config) => {
-                ui.line("\tReading default arguments  :  Success");
-                config.parameters(&env, "deploy")
-            }
-            Err(e) => {
-                ui.line("\tReading default arguments  :  Failure");
-                return Err(e.into());
-            }
-        },
-        None => IndexMap::new(),
-    };
-    // Defaults: flags, then samconfig, then sam's own.
-    let defaults = settings::merge_partial(args, &saved, cwd)?;
+    if let Some(readable) = readable {
+        ui.line(&format!(
+            "\tReading default arguments  :  {}",
+            if readable { "Success" } else { "Failure" }
+        ));
+    }
+    let defaults = defaults?;
 
     ui.say("\n\tSetting default arguments for 'sam deploy'\n\t=========================================", Tone::Warn);
     let stack_name = loop {
@@ -163,7 +176,19 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     let bucket = managed_bucket::ensure(&aws, &poller, ui, defaults.dry_run).await?;
     crate::deploy::report::managed_bucket_info(ui, &bucket);
 
-    let functions = template::image_functions(&tpl)?;
+    // With --language-extensions, the functions of Fn::ForEach loops are asked about too.
+    let functions = match crate::deploy::expand_language_extensions(
+        defaults.language_extensions,
+        &overrides,
+        &tpl,
+        &region,
+    )? {
+        Some(expansion) => template::image_functions(&template::Template {
+            value: expansion.expanded,
+            ..tpl.clone()
+        })?,
+        None => template::image_functions(&tpl)?,
+    };
     let repos = images::choose(&prompt, ui, &aws, &stack_name, &functions, &defaults).await?;
 
     let settings = DeploySettings {
@@ -202,6 +227,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         no_progressbar: defaults.no_progressbar,
         debug: defaults.debug,
         save_params: defaults.save_params,
+        language_extensions: defaults.language_extensions,
         warnings: defaults.warnings.clone(),
     };
 

@@ -28,6 +28,21 @@ pub use values::check_stack_name;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Settings sam parses but then refuses (its `UserException`s, or CloudFormation's answer to a
+/// name it does not check itself): printed as one line, exit status 1, as sam exits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// The message of a `--config-file` that is not there (sam's `ConfigException`, exit 1).
+fn missing_config_file(path: &Path) -> anyhow::Error {
+    Refused(format!(
+        "Config file {} does not exist or could not be read!",
+        path.display()
+    ))
+    .into()
+}
+
 /// Everything `samrs deploy` needs to know, resolved.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeploySettings {
@@ -78,6 +93,9 @@ pub struct DeploySettings {
     pub debug: bool,
     /// Save the command-line options to the config file (`--save-params`).
     pub save_params: bool,
+    /// Expand `AWS::LanguageExtensions` locally to package (`--language-extensions`,
+    /// `SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS`).
+    pub language_extensions: bool,
     /// One line each, printed before anything is done: unused samconfig keys, ignored arguments.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -156,11 +174,7 @@ pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> 
     let explicit = args.config.config_file.as_deref();
     let config_file = config::find_config_file(&config_dir, explicit);
     if let (Some(path), None) = (explicit, &config_file) {
-        return Err(UsageError(format!(
-            "Config file {} does not exist or could not be read!",
-            path.display()
-        ))
-        .into());
+        return Err(missing_config_file(path));
     }
     let table = read_config(
         config_file.as_deref(),
@@ -176,17 +190,14 @@ pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> 
         args.guided,
     )?;
     settings.warnings.splice(0..0, table.warnings);
+    if !args.guided {
+        // Guided asks for the stack name again and may take both (it resolves the bucket).
+        check_stack_name(&settings.stack_name)?;
+        if settings.resolve_s3 && settings.s3_bucket.is_some() {
+            return Err(Refused("Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment.".into()).into());
+        }
+    }
     Ok(settings)
-}
-
-/// The guided conversation's defaults: like [`merge`], but the stack name may be missing
-/// (left empty: guided asks for it).
-pub fn merge_partial(
-    args: &DeployArgs,
-    cfg: &IndexMap<String, ConfigValue>,
-    cwd: &Path,
-) -> Result<DeploySettings, UsageError> {
-    merge_with(args, cfg, cwd, None, &Environment::from_process(), true)
 }
 
 /// The values samconfig gives a command, and the warnings about its keys.
@@ -207,15 +218,16 @@ fn read_config(
         return Ok(ConfigTable::default());
     };
     let config = config::load(path)?;
+    let mut warnings = Vec::new();
     if let Some(env) = env {
+        // sam reads nothing from an environment the file lacks, silently.
         if !config.has_environment(env) {
             let known: Vec<&str> = config.environments().collect();
-            return Err(UsageError(format!(
-                "{}: no environment '{env}' (the file has: {}); fix --config-env or add a [{env}.deploy.parameters] table",
+            warnings.push(format!(
+                "Warning: {}: no environment '{env}' (the file has: {}), so no saved values are used; fix --config-env or add a [{env}.deploy.parameters] table",
                 path.display(),
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
-            ))
-            .into());
+            ));
         }
     }
     let env = env.unwrap_or("default");
@@ -236,7 +248,12 @@ fn read_config(
             |n| n.to_string_lossy().into_owned()
         )
     );
-    let warnings = keys::warnings(&config.own_parameters(env, command), known, command, &table);
+    warnings.extend(keys::warnings(
+        &config.own_parameters(env, command),
+        known,
+        command,
+        &table,
+    ));
     Ok(ConfigTable { values, warnings })
 }
 
@@ -249,11 +266,7 @@ pub fn resolve_delete(
     let explicit = args.config.config_file.as_deref();
     let config_file = config::find_config_file(cwd, explicit);
     if let (Some(path), None) = (explicit, &config_file) {
-        return Err(UsageError(format!(
-            "Config file {} does not exist or could not be read!",
-            path.display()
-        ))
-        .into());
+        return Err(missing_config_file(path));
     }
     let table = read_config(
         config_file.as_deref(),
@@ -605,26 +618,14 @@ fn merge_with(
         "beta_features",
         false,
     )?;
-    let mut warnings: Vec<String> = ignored_arguments(&args.common.extra).into_iter().collect();
-    if language_extensions {
-        warnings.push("Warning: --language-extensions: samrs does not expand AWS::LanguageExtensions locally; CloudFormation expands them when it deploys (local artifacts inside Fn::ForEach are not packaged)".to_string());
-    }
+    let warnings: Vec<String> = ignored_arguments(&args.common.extra).into_iter().collect();
     let stack_name = match string(&args.stack_name, "stack_name") {
-        Some(name) => {
-            // Guided asks again instead (its prompt checks the answer).
-            if !guided {
-                check_stack_name(&name)?;
-            }
-            name
-        }
+        Some(name) => name,
         None if guided => String::new(),
         None => return Err(UsageError("Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys.".into())),
     };
     let s3_bucket = string(&args.s3_bucket, "s3_bucket");
     let resolve_s3 = switch(args.resolve_s3, args.no_resolve_s3, "resolve_s3", false)?;
-    if resolve_s3 && s3_bucket.is_some() && !guided {
-        return Err(UsageError("Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment.".into()));
-    }
     let image_repository = string(&args.image_repository, "image_repository");
     let image_repositories =
         parse_image_repositories(&list(&args.image_repositories, "image_repositories")?)?;
@@ -696,6 +697,7 @@ fn merge_with(
         no_progressbar: flag(args.no_progressbar, "no_progressbar")?,
         debug: args.common.debug || env.debug || cfg::boolean(cfg, "debug")?.unwrap_or(false),
         save_params: flag(args.common.save_params, "save_params")?,
+        language_extensions,
         warnings,
     })
 }
@@ -833,10 +835,6 @@ tags = "team=\"core\""
             err(&[]),
             "Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys."
         );
-        assert!(
-            err(&["--stack-name", "a", "--resolve-s3", "--s3-bucket", "b"])
-                .starts_with("Cannot use both --resolve-s3 and --s3-bucket")
-        );
         let uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/r";
         assert!(err(&[
             "--stack-name",
@@ -965,7 +963,8 @@ tags = "team=\"core\""
 
     #[test]
     fn guided_defaults_do_not_require_a_stack_name() {
-        let s = merge_partial(&args(&["--guided"]), &IndexMap::new(), Path::new("/w")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let s = resolve(&args(&["--guided"]), dir.path()).unwrap();
         assert!(s.stack_name.is_empty());
     }
 

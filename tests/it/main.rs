@@ -15,6 +15,7 @@ mod guided;
 mod harness;
 mod interrupts;
 mod json_output;
+mod language_extensions;
 mod max_wait;
 mod on_failure;
 mod parser_properties;

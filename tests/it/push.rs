@@ -8,7 +8,7 @@ use samrs::companion::{CompanionStack, EcrRepo};
 use crate::harness::TestEnv;
 
 /// Writes a docker-archive image with `marker` in its layer (so markers give different digests).
-fn archive(env: &TestEnv, file: &str, marker: &str) {
+pub fn archive(env: &TestEnv, file: &str, marker: &str) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/tiny_image.py");
     let out = env.work_dir().join(file);
     env.run(
