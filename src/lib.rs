@@ -8,6 +8,7 @@
 //! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
 //! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell.
 //! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
+//! - [`signing`]: AWS Signer code signing of zip artifacts (`--signing-profiles`).
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
 //!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
 //! - [`journal`]: what a run did, as the `--output json` document; [`calls`] (the AWS calls in
@@ -34,6 +35,7 @@ pub mod prompt;
 pub mod push;
 pub mod s3;
 pub mod settings;
+pub mod signing;
 pub mod template;
 pub mod waiting;
 

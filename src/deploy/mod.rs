@@ -6,6 +6,7 @@
 
 pub mod change_set;
 pub mod companion;
+pub mod failure;
 pub mod images;
 pub mod report;
 pub mod shortcut;
@@ -90,6 +91,10 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         region: settings.region.clone(),
         dry_run: settings.dry_run,
     });
+    ui.record(Fact::Mode {
+        express: settings.express,
+        on_failure: Some(failure_plan(settings).mode()),
+    });
     let (original, extensions, template, functions, aws) = ui
         .phase(Phase::Prepare, async {
             // Asked before anything changes on AWS, not after the change set exists.
@@ -145,7 +150,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         region: Some(aws.region.clone()),
         dry_run: settings.dry_run,
     });
-    let poller = Poller::from_env();
+    let poller = Poller::from_env().with_max_wait(settings.max_wait);
     let wants_companion = settings.resolve_image_repos || !settings.image_repositories.is_empty();
     let companion_name = crate::companion::CompanionStack::new(&settings.stack_name)
         .name()
@@ -237,6 +242,10 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
             images::push(&aws.ecr, &functions, jobs, settings.dry_run, ui).await
         })
         .await?;
+    let signing = package::Signing {
+        profiles: &settings.signing_profiles,
+        poller: &poller,
+    };
     let mut packaged = ui
         .phase(
             Phase::Package,
@@ -245,6 +254,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
                 &template,
                 destination.as_ref(),
                 &pushed,
+                &signing,
                 settings.language_extensions,
                 ui,
             ),
@@ -509,6 +519,7 @@ async fn deploy_stack(
                     "Created by samrs at {} UTC",
                     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
                 ),
+                express: failure_plan(settings).express,
             };
             ui.line("\n\nWaiting for changeset to be created..\n");
             change_set::make(run, &request, existing.is_none())
@@ -559,7 +570,14 @@ async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Resul
     } else {
         cfn::EventCursor::after_current(&aws.cfn, stack_name).await?
     };
-    cfn::execute_change_set(&aws.cfn, stack_name, change_set, settings.disable_rollback).await?;
+    let on_failure = failure_plan(settings);
+    cfn::execute_change_set(
+        &aws.cfn,
+        stack_name,
+        change_set,
+        on_failure.execute_disable_rollback,
+    )
+    .await?;
     ui.record(Fact::ChangeSet {
         id: change_set.to_string(),
         stack: stack_name.to_string(),
@@ -570,15 +588,18 @@ async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Resul
         chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
     ));
     let mut events = report::EventStream::new(ui, poller);
-    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |e| events.row(e)).await?;
+    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |e| events.row(e)).await;
+    // Closed whatever the wait's end, so a stopped wait's message is not inside the table.
     events.finish();
+    let outcome = outcome?;
     if let Some(stack) = &outcome.stack {
         ui.record(Fact::Deployed {
             status: stack.status.clone(),
             outputs: stack.outputs.clone(),
         });
     }
-    let stack = finished_stack(stack_name, outcome.stack, outcome.failures)?;
+    let deleted = after_failure(run, &on_failure, create, outcome.stack.as_ref()).await?;
+    let stack = finished_stack(stack_name, outcome.stack, outcome.failures, deleted)?;
     ui.record(Fact::Stack {
         name: stack_name.to_string(),
         role: StackRole::Main,
@@ -594,7 +615,67 @@ async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Resul
         "\nSuccessfully created/updated stack - {stack_name} in {}\n",
         aws.region
     ));
+    if settings.express {
+        ui.say(
+            "\nDeployed with CloudFormation Express mode. Resources may still be stabilizing in the background.",
+            crate::output::Tone::Warn,
+        );
+    }
     Ok(Finish::Deployed)
+}
+
+/// The main stack's failure handling, from `--on-failure`, `--disable-rollback` and `--express`.
+fn failure_plan(settings: &DeploySettings) -> failure::FailurePlan {
+    failure::failure_plan(
+        settings.on_failure,
+        settings.disable_rollback,
+        settings.express,
+    )
+}
+
+/// What follows a failed operation of the main stack (sam's words for each): `--on-failure
+/// DELETE` deletes a stack that failed to create; an update under it only rolled back; a failure
+/// that kept its resources says how to roll back. True when the stack was deleted.
+async fn after_failure(
+    run: &Run<'_>,
+    plan: &failure::FailurePlan,
+    create: bool,
+    stack: Option<&StackInfo>,
+) -> anyhow::Result<bool> {
+    let Run {
+        aws,
+        settings,
+        poller,
+        ui,
+    } = *run;
+    let stack_name = settings.stack_name.as_str();
+    let failed = stack.is_none_or(|s| !cfn::state::is_success(&s.status));
+    if !failed {
+        return Ok(false);
+    }
+    if plan.delete_failed_create
+        && create
+        && stack.is_some_and(|s| failure::is_failed_create(&s.status))
+    {
+        ui.line(&format!(
+            "\nStack {stack_name} failed to create/update correctly, deleting stack"
+        ));
+        delete_main_stack(aws, stack_name, poller, ui).await?;
+        ui.line(&format!("\nStack {stack_name} has been deleted"));
+        return Ok(true);
+    }
+    if plan.delete_failed_create && !create {
+        // An update is rolled back, not deleted: the stack existed before.
+        ui.line(&format!(
+            "\nStack {stack_name} has rolled back successfully"
+        ));
+    } else if plan.keeps_resources() {
+        ui.say(
+            &report::rollback_disabled(stack_name),
+            crate::output::Tone::Bad,
+        );
+    }
+    Ok(false)
 }
 
 /// sam's answer to an empty change set: an error unless `--no-fail-on-empty-changeset`.
@@ -649,13 +730,7 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
                 ui.line(&format!(
                     "\tStack {stack_name} is in {status} (it was never created successfully): deleting it before creating it again"
                 ));
-                delete_and_wait(aws, stack_name, poller).await?;
-                ui.record(Fact::Stack {
-                    name: stack_name.to_string(),
-                    role: StackRole::Main,
-                    action: Action::Deleted,
-                    status: Some("DELETE_COMPLETE".into()),
-                });
+                delete_main_stack(aws, stack_name, poller, ui).await?;
             }
             StackAction::Blocked { fix } => {
                 let status = stack.map(|s| s.status).unwrap_or_default();
@@ -665,10 +740,27 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
     }
 }
 
+/// Deletes the main stack, waits until it is gone, and records it.
+pub async fn delete_main_stack(
+    aws: &Aws,
+    stack_name: &str,
+    poller: &Poller,
+    ui: &Ui,
+) -> anyhow::Result<()> {
+    delete_and_wait(aws, stack_name, poller).await?;
+    ui.record(Fact::Stack {
+        name: stack_name.to_string(),
+        role: StackRole::Main,
+        action: Action::Deleted,
+        status: Some("DELETE_COMPLETE".into()),
+    });
+    Ok(())
+}
+
 /// Deletes a stack and waits until it is gone.
 pub async fn delete_and_wait(aws: &Aws, stack_name: &str, poller: &Poller) -> anyhow::Result<()> {
     let mut cursor = cfn::EventCursor::after_current(&aws.cfn, stack_name).await?;
-    cfn::delete_stack(&aws.cfn, stack_name, &[]).await?;
+    cfn::delete_stack(&aws.cfn, stack_name, &[], false).await?;
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
     match outcome.stack {
         None => Ok(()),
@@ -681,17 +773,22 @@ pub async fn delete_and_wait(aws: &Aws, stack_name: &str, poller: &Poller) -> an
     }
 }
 
+/// The stack of a successful operation, else the one-line failure (`deleted`: `--on-failure
+/// DELETE` removed the stack afterwards).
 fn finished_stack(
     stack_name: &str,
     stack: Option<StackInfo>,
     failures: Vec<EventRow>,
+    deleted: bool,
 ) -> Result<StackInfo, DeployError> {
     match stack {
         Some(stack) if cfn::state::is_success(&stack.status) => Ok(stack),
         other => {
             let status = other.map_or_else(|| "DELETE_COMPLETE".to_string(), |s| s.status);
             let mut detail = format!("it ended in {status}{}", failure_summary(&failures));
-            if status == "ROLLBACK_COMPLETE" {
+            if deleted {
+                detail.push_str(", and was deleted (--on-failure DELETE)");
+            } else if failure::is_failed_create(&status) {
                 detail.push_str(" (fix the template and deploy again: samrs deletes and recreates a stack that was never created)");
             }
             Err(DeployError::StackFailed {

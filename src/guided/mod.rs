@@ -157,6 +157,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
             bail!("Security Constraints Not Satisfied! Add authorization to {resource}, or answer y to deploy it without");
         }
     }
+    let signing_profiles = code_signing(&prompt, ui, &tpl.value, &defaults.signing_profiles)?;
     let save = prompt.confirm("\tSave arguments to configuration file", true)?;
     let save_target = if save {
         let file = prompt.text(
@@ -171,7 +172,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
 
     ui.line("\n\tLooking for resources needed for deployment:");
     let aws = aws::connect(Some(&region), defaults.profile.as_deref()).await?;
-    let poller = crate::cloudformation::poll::Poller::from_env();
+    let poller = crate::cloudformation::poll::Poller::from_env().with_max_wait(defaults.max_wait);
     let bucket = managed_bucket::ensure(&aws, &poller, ui, defaults.dry_run).await?;
     crate::deploy::report::managed_bucket_info(ui, &bucket);
 
@@ -214,6 +215,10 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         confirm_changeset,
         disable_rollback,
         force_upload: defaults.force_upload,
+        on_failure: defaults.on_failure,
+        max_wait: defaults.max_wait,
+        express: defaults.express,
+        signing_profiles: signing_profiles.unwrap_or_default(),
         dry_run: defaults.dry_run,
         output: defaults.output,
         config_file: save_target.as_ref().map(|(p, _)| p.clone()),
@@ -240,6 +245,65 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         ui.line("\tLearn more about samconfig.toml syntax at \n\thttps://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-config.html\n");
     }
     Ok(settings)
+}
+
+/// sam's `prompt_code_signing_settings`: when functions have a `CodeSigningConfigArn`, whether to
+/// sign, then a profile name and owner for each of them and for each of their layers (the
+/// current ones as defaults). None when there is nothing to sign or the answer is no.
+fn code_signing(
+    prompt: &Prompter,
+    ui: &Ui,
+    template: &serde_json::Value,
+    current: &crate::signing::SigningProfiles,
+) -> anyhow::Result<Option<crate::signing::SigningProfiles>> {
+    let found = crate::signing::code_signed_resources(template);
+    if found.functions.is_empty() && found.layers.is_empty() {
+        return Ok(None);
+    }
+    ui.line("\n\t#Found code signing configurations in your function definitions");
+    if !prompt.confirm("\tDo you want to sign your code?", true)? {
+        return Ok(None);
+    }
+    ui.line("\t#Please provide signing profile details for the following functions & layers");
+    let mut profiles = current.clone();
+    let ask = |resource: &str| -> anyhow::Result<crate::signing::SigningProfile> {
+        let existing = current.get(resource);
+        let name = loop {
+            let answer = prompt.text(
+                "\tSigning Profile Name",
+                existing.map(|p| p.profile_name.as_str()),
+            )?;
+            if !answer.trim().is_empty() {
+                break answer;
+            }
+        };
+        let owner_default = existing
+            .map(|p| p.profile_owner.as_str())
+            .filter(|o| !o.is_empty());
+        let owner = prompt.text(
+            "\tSigning Profile Owner Account ID (optional)",
+            owner_default,
+        )?;
+        Ok(crate::signing::SigningProfile {
+            profile_name: name,
+            profile_owner: owner,
+        })
+    };
+    for function in &found.functions {
+        ui.line(&format!(
+            "\t#Signing profile details for function '{function}'"
+        ));
+        profiles.insert(function.clone(), ask(function)?);
+    }
+    for (layer, users) in &found.layers {
+        let users: Vec<String> = users.iter().map(|u| format!("'{u}'")).collect();
+        ui.line(&format!(
+            "\t#Signing profile details for layer '{layer}', which is used by functions {{{}}}",
+            users.join(", ")
+        ));
+        profiles.insert(layer.clone(), ask(layer)?);
+    }
+    Ok(Some(profiles))
 }
 
 /// sam's `save_config`: keys in sam's order, falsy values left out; managed repositories as
@@ -292,6 +356,12 @@ fn save_config(
                     .map(|(f, u)| format!("{f}={u}"))
                     .collect(),
             ),
+        ));
+    }
+    if !s.signing_profiles.is_empty() {
+        values.push((
+            "signing_profiles",
+            ConfigValue::String(crate::signing::format_signing_profiles(&s.signing_profiles)),
         ));
     }
     config::save_deploy_parameters(path, env, &values)?;

@@ -219,7 +219,7 @@ const FLAGS: &[Case] = &[
     case("", "deploy --stack-name {stack} --config-file missing.toml", 1, "Error: Config file missing.toml does not exist or could not be read!"),
     case("", "frob", 2, "Error: unrecognized subcommand 'frob'; see 'samrs --help'"),
     case("", "", 0, ""),
-    case("", "delete --no-prompts", 2, "Error: Missing option '--stack-name': name the stack to delete (or set stack_name in samconfig.toml)"),
+    case("", "delete --no-prompts", 2, "Error: Missing option '--stack-name', provide a stack name that needs to be deleted."),
     case("", "delete --orphans --stack-name {stack}", 2, "Error: the argument '--orphans' cannot be used with '--stack-name <STACK_NAME>'; see 'samrs delete --help'"),
     case("", "deploy --stack-name {stack} --no-confirm-changeset --config-env nope", 0, ""),
     case("", "delete --stack-name {stack}", 1, "Error: samrs delete asks before deleting and needs a terminal for that: pass --no-prompts to delete without asking"),
