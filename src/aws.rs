@@ -22,6 +22,7 @@ pub struct Aws {
     pub s3: aws_sdk_s3::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub sts: aws_sdk_sts::Client,
+    pub signer: aws_sdk_signer::Client,
     /// Base URL for path-style S3 object URLs handed to CloudFormation (`TemplateURL`).
     pub s3_url_base: String,
     /// Whom connections trust (the CA bundle), for the registry client too.
@@ -83,6 +84,11 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
         ),
         sts: aws_sdk_sts::Client::from_conf(
             with_debug_log(aws_sdk_sts::config::Builder::from(&sdk))
+                .interceptor(CallRecorder)
+                .build(),
+        ),
+        signer: aws_sdk_signer::Client::from_conf(
+            with_debug_log(aws_sdk_signer::config::Builder::from(&sdk))
                 .interceptor(CallRecorder)
                 .build(),
         ),
@@ -311,7 +317,8 @@ debug_log_for!(
     aws_sdk_s3::config::Builder,
     aws_sdk_cloudformation::config::Builder,
     aws_sdk_ecr::config::Builder,
-    aws_sdk_sts::config::Builder
+    aws_sdk_sts::config::Builder,
+    aws_sdk_signer::config::Builder
 );
 
 /// Logs each attempt of each AWS call (service, operation, method, URL) and its HTTP status.

@@ -9,6 +9,7 @@
 //! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell;
 //!   [`network`]: the CA bundle and proxies every connection uses.
 //! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
+//! - [`signing`]: AWS Signer code signing of zip artifacts (`--signing-profiles`).
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
 //!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
 //! - [`journal`]: what a run did, as the `--output json` document; [`calls`] (the AWS calls in
@@ -36,6 +37,7 @@ pub mod prompt;
 pub mod push;
 pub mod s3;
 pub mod settings;
+pub mod signing;
 pub mod template;
 pub mod waiting;
 
@@ -182,18 +184,21 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
     let _watch = watch_calls(ui);
     runtime.block_on(async {
         let settings = match resolved {
-            Some(settings) => settings,
+            Some(settings) => {
+                announce(
+                    ui,
+                    settings.debug,
+                    &settings.warnings,
+                    &settings::debug_lines(&settings),
+                );
+                settings
+            }
+            // Guided announces its settings before its questions.
             None => {
                 ui.phase(journal::Phase::Settings, guided::run(args, &cwd, ui))
                     .await?
             }
         };
-        start(
-            ui,
-            settings.debug,
-            &settings.warnings,
-            &settings::debug_lines(&settings),
-        );
         if settings.save_params {
             let target = settings::save::target_file(
                 settings.config_file.as_deref(),
@@ -220,7 +225,7 @@ fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
     let settings = settings::resolve_delete(args, &cwd)?;
     install_interrupt(None, ui, journal::Command::Delete)?;
     let _watch = watch_calls(ui);
-    start(
+    announce(
         ui,
         settings.debug,
         &settings.warnings,
@@ -251,7 +256,7 @@ fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
 
 /// Before a command acts: the warnings about its settings, and (with `--debug`) how they were
 /// resolved.
-fn start(ui: &output::Ui, debug: bool, warnings: &[String], debug_lines: &[String]) {
+pub(crate) fn announce(ui: &output::Ui, debug: bool, warnings: &[String], debug_lines: &[String]) {
     for warning in warnings {
         ui.warn(warning);
     }

@@ -5,6 +5,12 @@ fn main() -> std::process::ExitCode {
         Ok(cli) => samrs::run(cli),
         // --help and --version are not mistakes: clap prints them and exits 0.
         Err(err) if !err.use_stderr() => err.exit(),
+        // No command at all: sam prints its help and exits 0.
+        Err(err)
+            if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            samrs::cli::print_help()
+        }
         Err(err) => {
             let args: Vec<String> = std::env::args().collect();
             let subcommand = args

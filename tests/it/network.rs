@@ -79,12 +79,10 @@ fn a_private_ca_is_trusted_through_aws_ca_bundle_or_the_profile() {
     // Not trusted: one line that names the problem and the fix.
     let out = env.samrs(&TestEnv::managed_deploy_args(&stack, &[]));
     assert_eq!(out.status.code(), Some(1), "{out}");
-    let errors = out.error_lines();
-    assert_eq!(errors.len(), 1, "{out}");
+    let error = crate::dry_run::error_line(&out);
     assert!(
-        errors[0].contains("certificate") && errors[0].contains("AWS_CA_BUNDLE"),
-        "{}",
-        errors[0]
+        error.contains("certificate") && error.contains("AWS_CA_BUNDLE"),
+        "{error}"
     );
 
     env.set_env("AWS_CA_BUNDLE", &ca.cert.to_string_lossy());

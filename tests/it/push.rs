@@ -8,7 +8,7 @@ use samrs::companion::{CompanionStack, EcrRepo};
 use crate::harness::{Fault, FaultProxy, Rule, TestEnv};
 
 /// Writes a docker-archive image with `marker` in its layer (so markers give different digests).
-fn archive(env: &TestEnv, file: &str, marker: &str) {
+pub fn archive(env: &TestEnv, file: &str, marker: &str) {
     env.write_tiny_image(file, "fn:v1", marker, 0);
 }
 

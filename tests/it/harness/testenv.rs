@@ -30,14 +30,6 @@ impl RunOutput {
         assert!(self.status.success(), "command failed\n{self}");
         self
     }
-
-    /// The `Error: ...` lines of stderr.
-    pub fn error_lines(&self) -> Vec<&str> {
-        self.stderr
-            .lines()
-            .filter(|l| l.starts_with("Error:"))
-            .collect()
-    }
 }
 
 impl fmt::Display for RunOutput {
