@@ -6,7 +6,8 @@
 //! - [`template`]: SAM/CloudFormation templates (short tags, JSON), image-function discovery.
 //! - [`artifacts`] (pure) and [`package`] (uploads): `sam package` for local code.
 //! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
-//! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell.
+//! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell;
+//!   [`network`]: the CA bundle and proxies every connection uses.
 //! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
 //! - [`signing`]: AWS Signer code signing of zip artifacts (`--signing-profiles`).
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
@@ -29,6 +30,7 @@ pub mod guided;
 pub mod interrupt;
 pub mod journal;
 pub mod managed_bucket;
+pub mod network;
 pub mod output;
 pub mod package;
 pub mod prompt;

@@ -239,7 +239,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         .phase(Phase::Images, async {
             let jobs =
                 images::push_jobs(&functions, &mapping, settings.image_repository.as_deref())?;
-            images::push(&aws.ecr, &functions, jobs, settings.dry_run, ui).await
+            images::push(&aws, &functions, jobs, settings.dry_run, ui).await
         })
         .await?;
     let signing = package::Signing {

@@ -2,17 +2,20 @@
 
 Tests use it to put an image into the registry (with v2push.py) or into a Docker-compatible engine
 (`docker load -i` / `podman load -i`). MARKER goes into the layer's file, so different markers give
-different image digests.
-Usage: tiny_image.py OUT.tar NAME:TAG [MARKER]
+different image digests. PAD_BYTES adds a file of that many random bytes to the layer, for tests
+that need a layer big enough to be cut in the middle of its upload.
+Usage: tiny_image.py OUT.tar NAME:TAG [MARKER [PAD_BYTES]]
 """
 import hashlib
 import io
 import json
+import os
 import sys
 import tarfile
 
 out, ref = sys.argv[1:3]
 marker = sys.argv[3] if len(sys.argv) > 3 else ref
+pad = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 
 
 def tar_bytes(files):
@@ -26,7 +29,10 @@ def tar_bytes(files):
     return buf.getvalue()
 
 
-layer = tar_bytes([("var/task/app.py", f"def handler(event, context):\n    return {marker!r}\n".encode())])
+files = [("var/task/app.py", f"def handler(event, context):\n    return {marker!r}\n".encode())]
+if pad:
+    files.append(("var/task/pad.bin", os.urandom(pad)))
+layer = tar_bytes(files)
 diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
 config = json.dumps({
     "architecture": "amd64",

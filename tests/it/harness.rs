@@ -10,6 +10,7 @@ mod emulator;
 mod faults;
 mod http;
 mod testenv;
+mod tls;
 mod tty;
 
 pub use aws::block_on;
@@ -17,4 +18,5 @@ pub use emulator::Emulator;
 pub use faults::{Call, Fault, FaultProxy, Rule};
 pub use http::{basic_auth, request};
 pub use testenv::{RunOutput, TestEnv, SIGINT, SIGKILL, SIGTERM};
+pub use tls::{Ca, TlsProxy};
 pub use tty::Tty;

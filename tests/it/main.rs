@@ -17,6 +17,7 @@ mod interrupts;
 mod json_output;
 mod language_extensions;
 mod max_wait;
+mod network;
 mod on_failure;
 mod parser_properties;
 mod push;
