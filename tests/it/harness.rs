@@ -16,5 +16,5 @@ pub use aws::block_on;
 pub use emulator::Emulator;
 pub use faults::{Call, Fault, FaultProxy, Rule};
 pub use http::{basic_auth, request};
-pub use testenv::{RunOutput, TestEnv, SIGINT, SIGKILL};
+pub use testenv::{samrs_bin, RunOutput, TestEnv, SIGINT, SIGKILL};
 pub use tty::Tty;

@@ -5,6 +5,7 @@
 mod bad_input;
 mod companion;
 mod delete;
+mod demo;
 mod deploy;
 mod engine;
 mod faults;
