@@ -10,6 +10,7 @@
 //! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
 //!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
+//! - [`docs`]: shell completions and the man page, generated from the clap definitions.
 
 pub mod artifacts;
 pub mod aws;
@@ -19,6 +20,7 @@ pub mod companion;
 pub mod config;
 pub mod delete;
 pub mod deploy;
+pub mod docs;
 pub mod ecr;
 pub mod guided;
 pub mod interrupt;
@@ -41,6 +43,12 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Deploy(args) => run_deploy(&args),
         Command::Delete(args) => run_delete(&args),
+        Command::Completions { shell } => {
+            docs::print(&docs::completions(shell)).map_err(Into::into)
+        }
+        Command::Man => docs::man_page()
+            .and_then(|page| docs::print(&page))
+            .map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

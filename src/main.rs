@@ -1,4 +1,4 @@
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 fn main() -> std::process::ExitCode {
     match samrs::cli::Cli::try_parse() {
@@ -8,7 +8,7 @@ fn main() -> std::process::ExitCode {
         Err(err) => {
             let subcommand = std::env::args()
                 .nth(1)
-                .filter(|a| a == "deploy" || a == "delete");
+                .filter(|a| samrs::cli::Cli::command().find_subcommand(a).is_some());
             eprintln!(
                 "Error: {}",
                 samrs::cli::usage_error_line(&err, subcommand.as_deref())

@@ -35,7 +35,7 @@ pick_python() {
 # Debian packages for every command the servers and tests call; prints the missing ones.
 missing_packages() {
   local -A pkg_of=([docker-registry]=docker-registry [skopeo]=skopeo [htpasswd]=apache2-utils
-                   [tmux]=tmux [curl]=curl [python3]=python3 [flock]=util-linux [podman]=podman)
+                   [tmux]=tmux [groff]=groff-base [curl]=curl [python3]=python3 [flock]=util-linux [podman]=podman)
   local cmd
   for cmd in "${!pkg_of[@]}"; do
     command -v "$cmd" >/dev/null || echo "${pkg_of[$cmd]}"

@@ -3,6 +3,7 @@
 //! registry, see tests/emulator/) once per run; every other module holds tests.
 
 mod bad_input;
+mod cli_docs;
 mod companion;
 mod delete;
 mod demo;
