@@ -44,7 +44,7 @@ pub fn man_page() -> io::Result<Vec<u8>> {
         sub_man.render_options_section(&mut sections)?;
         // The command's own sections become subsections of its section.
         let sections = format!("\n{}", String::from_utf8_lossy(&sections));
-        page.extend_from_slice(sections.replace("\n.SH ", "\n.SS ")[1..].as_bytes());
+        page.extend_from_slice(&sections.replace("\n.SH ", "\n.SS ").as_bytes()[1..]);
     }
     closing_sections().to_writer(&mut page)?;
     // Every rendered piece starts with the same roff preamble: keep the first one only.
