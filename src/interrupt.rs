@@ -9,8 +9,6 @@
 
 use std::sync::Mutex;
 
-use tokio::signal::unix::{signal, SignalKind};
-
 /// The exit status of a run ended by Ctrl-C: 128 + SIGINT.
 pub const EXIT_INTERRUPTED: i32 = 130;
 
@@ -27,7 +25,7 @@ pub fn install(rerun: Option<&'static str>) -> std::io::Result<()> {
     // Registered before this returns, so a Ctrl-C right after is not lost.
     let mut interrupt = {
         let _context = runtime.enter();
-        signal(SignalKind::interrupt())?
+        ctrl_c()?
     };
     std::thread::Builder::new()
         .name("ctrl-c".into())
@@ -43,6 +41,19 @@ pub fn install(rerun: Option<&'static str>) -> std::io::Result<()> {
             std::process::exit(EXIT_INTERRUPTED);
         })?;
     Ok(())
+}
+
+/// A stream of Ctrl-C presses, registered when this returns: SIGINT on Unix, the console's
+/// CTRL_C_EVENT on Windows (`tokio::signal::ctrl_c` is that too, but registers only when first
+/// polled, after a press could already have been missed).
+#[cfg(unix)]
+fn ctrl_c() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+}
+
+#[cfg(windows)]
+fn ctrl_c() -> std::io::Result<tokio::signal::windows::CtrlC> {
+    tokio::signal::windows::ctrl_c()
 }
 
 /// Marks a stack as waited on until dropped.
