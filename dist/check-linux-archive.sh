@@ -5,12 +5,13 @@
 # binary runs and reports the version the archive is named for.
 # Usage: check-linux-archive.sh target/dist/samrs-<version>-<target>.tar.gz
 set -euo pipefail
+fail() { echo "check-linux-archive.sh: $*" >&2; exit 1; }
+[ -f "${1:-}" ] || fail "no archive ${1:-given}; usage: check-linux-archive.sh target/dist/samrs-<version>-<target>.tar.gz"
 ARCHIVE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 FLOOR=2.17
 NAME=$(basename "$ARCHIVE" .tar.gz)
 VERSION=${NAME#samrs-}
 VERSION=${VERSION%-*-unknown-linux-gnu}
-fail() { echo "check-linux-archive.sh: $*" >&2; exit 1; }
 command -v objdump >/dev/null || fail "no objdump: apt-get install binutils"
 
 (cd "$(dirname "$ARCHIVE")" && sha256sum --quiet -c "$NAME.tar.gz.sha256") || fail "$NAME.tar.gz does not match its .sha256"
