@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Checks dist/install.sh (what action.yml runs) against the archives in DIR served over HTTP on a
-# free loopback port, laid out as a GitHub release: it installs a working samrs, and it refuses an
-# archive that does not match its .sha256. The server is stopped by PID, however this ends.
-# Usage: check-install.sh DIR      (DIR holds samrs-<version>-<target>.tar.gz and .sha256)
+# Checks dist/install.sh (what action.yml runs) against an x86_64 Linux archive and its .sha256,
+# served over HTTP on a free loopback port laid out as a GitHub release: it installs a working
+# samrs, and it refuses an archive that does not match its .sha256. The server is stopped by PID,
+# however this ends.
+# Usage: check-install.sh target/dist/samrs-<version>-x86_64-unknown-linux-gnu.tar.gz
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-DIR=$(cd "${1:?usage: check-install.sh DIR}" && pwd)
 fail() { echo "check-install.sh: $*" >&2; exit 1; }
-ARCHIVE=$(cd "$DIR" && ls samrs-*-x86_64-unknown-linux-gnu.tar.gz | head -n 1)
+[ -f "${1:-}" ] || fail "no archive ${1:-given}; usage: check-install.sh target/dist/samrs-<version>-x86_64-unknown-linux-gnu.tar.gz"
+DIR=$(cd "$(dirname "$1")" && pwd)
+ARCHIVE=$(basename "$1")
 VERSION=${ARCHIVE#samrs-}
 VERSION=${VERSION%-x86_64-unknown-linux-gnu.tar.gz}
 
