@@ -28,6 +28,14 @@ pub enum Command {
     Deploy(Box<DeployArgs>),
     /// Delete a deployed application, its companion stack and its artifacts (like `sam delete`).
     Delete(DeleteArgs),
+    /// Print a shell completion script, e.g. `samrs completions bash > ~/.local/share/bash-completion/completions/samrs`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `samrs man > ~/.local/share/man/man1/samrs.1`.
+    Man,
 }
 
 /// How results are printed.

@@ -165,9 +165,7 @@ impl Engine {
         };
         match &self.socket {
             Socket::Unix(socket) => {
-                let stream = tokio::net::UnixStream::connect(socket)
-                    .await
-                    .with_context(unreachable)?;
+                let stream = connect_unix(socket).await.with_context(unreachable)?;
                 send(stream, path).await
             }
             Socket::Tcp(address) => {
@@ -217,6 +215,19 @@ fn client_tls(files: &TlsFiles) -> anyhow::Result<rustls::ClientConfig> {
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_client_auth_cert(chain, key)?)
+}
+
+#[cfg(unix)]
+async fn connect_unix(socket: &Path) -> std::io::Result<tokio::net::UnixStream> {
+    tokio::net::UnixStream::connect(socket).await
+}
+
+#[cfg(not(unix))]
+async fn connect_unix(_socket: &Path) -> std::io::Result<tokio::net::TcpStream> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "this system has no Unix sockets: set DOCKER_HOST=tcp://host:port",
+    ))
 }
 
 async fn send<S>(stream: S, path: &str) -> anyhow::Result<Response<Incoming>>

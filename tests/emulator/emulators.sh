@@ -3,6 +3,7 @@
 #   emulators.sh install                              # once per machine (idempotent, fast when all is present)
 #   emulators.sh start [STATE [MOTO_PORT [REGISTRY_PORT]]]
 #   emulators.sh stop  [STATE]                        # kills exactly the PIDs that `start` recorded in STATE
+#   emulators.sh python                               # prints the python that runs moto (it has boto3)
 # Ports also come from env MOTO_PORT (default 5101) and REGISTRY_PORT (5102); STATE defaults to
 # /tmp/aws-emulators. MOTO_PY names a python that imports moto, flask and samtranslator; otherwise the
 # global python3 is used when it can, else the venv that `install` made ($MOTO_VENV, default
@@ -35,7 +36,7 @@ pick_python() {
 # Debian packages for every command the servers and tests call; prints the missing ones.
 missing_packages() {
   local -A pkg_of=([docker-registry]=docker-registry [skopeo]=skopeo [htpasswd]=apache2-utils
-                   [tmux]=tmux [curl]=curl [python3]=python3 [flock]=util-linux [podman]=podman
+                   [tmux]=tmux [groff]=groff-base [curl]=curl [python3]=python3 [flock]=util-linux [podman]=podman
                    [openssl]=openssl)
   local cmd
   for cmd in "${!pkg_of[@]}"; do
@@ -160,5 +161,6 @@ case "$CMD" in
 install) install ;;
 start) mkdir -p "$STATE" && lock_state && start ;;
 stop) if [ -d "$STATE" ]; then lock_state && stop; fi ;;
-*) echo "usage: $0 install | start [STATE [MOTO_PORT [REGISTRY_PORT]]] | stop [STATE]" >&2; exit 2 ;;
+python) pick_python ;;
+*) echo "usage: $0 install | start [STATE [MOTO_PORT [REGISTRY_PORT]]] | stop [STATE] | python" >&2; exit 2 ;;
 esac

@@ -3,8 +3,10 @@
 //! registry, see tests/emulator/) once per run; every other module holds tests.
 
 mod bad_input;
+mod cli_docs;
 mod companion;
 mod delete;
+mod demo;
 mod deploy;
 mod dry_run;
 mod engine;
