@@ -66,6 +66,14 @@ CASES=(
   'deploy --stack-name S --resolve-s3 --capabilities CAPABILITY_IAM --no-such-flag'
   'deploy --stack-name S --resolve-s3 --s3-bucket b --capabilities CAPABILITY_IAM'
   'deploy --resolve-s3 --capabilities CAPABILITY_IAM'
+  'deploy --stack-name S --resolve-s3 --capabilities CAPABILITY_IAM --confirm-changeset'
+  'deploy --guided'
+  'deploy --stack-name S --resolve-s3 --capabilities CAPABILITY_IAM --config-file missing.toml'
+  'deploy --stack-name S --resolve-s3 --capabilities CAPABILITY_IAM --config-env nope --no-fail-on-empty-changeset'
+  'deploy --stack-name S_1 --resolve-s3 --capabilities CAPABILITY_IAM'
+  'delete --stack-name S'
+  'delete --stack-name S --no-prompts'
+  ''
 )
 
 printf '| # | command line | sam exit | samrs exit | same stack state | same samconfig |\n| --- | --- | --- | --- | --- | --- |\n'

@@ -22,8 +22,11 @@ pub struct Aws {
     pub s3: aws_sdk_s3::Client,
     pub ecr: aws_sdk_ecr::Client,
     pub sts: aws_sdk_sts::Client,
+    pub signer: aws_sdk_signer::Client,
     /// Base URL for path-style S3 object URLs handed to CloudFormation (`TemplateURL`).
     pub s3_url_base: String,
+    /// Whom connections trust (the CA bundle), for the registry client too.
+    pub network: crate::network::Network,
 }
 
 /// Loads the shared configuration and builds every client samrs needs. With a profile, its
@@ -47,6 +50,8 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
                 .build(),
         );
     }
+    let network = crate::network::Network::load(profile).await?;
+    loader = network.configure_sdk(loader)?;
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
     }
@@ -82,8 +87,14 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
                 .interceptor(CallRecorder)
                 .build(),
         ),
+        signer: aws_sdk_signer::Client::from_conf(
+            with_debug_log(aws_sdk_signer::config::Builder::from(&sdk))
+                .interceptor(CallRecorder)
+                .build(),
+        ),
         region,
         s3_url_base,
+        network,
     })
 }
 
@@ -116,7 +127,8 @@ pub fn upload_timeouts(base: &TimeoutConfig, bytes: usize) -> TimeoutConfig {
         .build()
 }
 
-fn seconds(value: Option<&str>) -> Option<Duration> {
+/// A positive number of seconds (up to an hour) from a variable's value.
+pub fn seconds(value: Option<&str>) -> Option<Duration> {
     value
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
@@ -305,7 +317,8 @@ debug_log_for!(
     aws_sdk_s3::config::Builder,
     aws_sdk_cloudformation::config::Builder,
     aws_sdk_ecr::config::Builder,
-    aws_sdk_sts::config::Builder
+    aws_sdk_sts::config::Builder,
+    aws_sdk_signer::config::Builder
 );
 
 /// Logs each attempt of each AWS call (service, operation, method, URL) and its HTTP status.
@@ -444,7 +457,8 @@ impl AwsError {
             "AccessDenied" | "AccessDeniedException" => {
                 Some("the credentials in use lack this permission")
             }
-            "connection" => Some("check the network, or AWS_ENDPOINT_URL if you set one"),
+            "connection" => Some("check the network, or AWS_ENDPOINT_URL and HTTPS_PROXY/HTTP_PROXY if you set them"),
+            "tls" => Some(crate::network::UNTRUSTED_HINT),
             "timeout" => Some(
                 "no answer in time: check the network, or allow more seconds with SAMRS_READ_TIMEOUT and SAMRS_CONNECT_TIMEOUT",
             ),
@@ -469,6 +483,8 @@ where
             let text = source_chain(err);
             if text.contains("credentials") || text.contains("no credentials") {
                 ("credentials".into(), "no AWS credentials were found".into())
+            } else if let Some(at) = text.find(crate::network::UNTRUSTED_CERTIFICATE) {
+                ("tls".into(), text[at..].to_string())
             } else if d.is_timeout() {
                 ("timeout".into(), text)
             } else if d.is_io() {

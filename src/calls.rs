@@ -175,7 +175,8 @@ pub fn is_throttling(status: u16, body: &[u8]) -> bool {
 }
 
 /// What a request to `service` is about, read from what it sends: a CloudFormation form's
-/// `StackName`, an ECR body's `repositoryName`, an S3 request's bucket and key.
+/// `StackName`, an ECR body's `repositoryName`, an S3 request's bucket and key, a signing job's
+/// id (or, to start one, the object it signs).
 pub fn target_of(service: &str, uri: &str, body: &[u8]) -> Option<String> {
     match service {
         "CloudFormation" => form_field(std::str::from_utf8(body).ok()?, "StackName")
@@ -186,6 +187,7 @@ pub fn target_of(service: &str, uri: &str, body: &[u8]) -> Option<String> {
             .as_str()
             .map(|repo| format!("repository {repo}")),
         "S3" => s3_object(uri),
+        "signer" => signing_target(uri, body),
         _ => None,
     }
 }
@@ -207,6 +209,20 @@ fn s3_object(uri: &str) -> Option<String> {
         None => path.to_string(),
     };
     Some(format!("s3://{}", percent_decode(&object)))
+}
+
+fn signing_target(uri: &str, body: &[u8]) -> Option<String> {
+    let path = uri.split('?').next().unwrap_or(uri);
+    if let Some((_, job)) = path.split_once("/signing-jobs/") {
+        return (!job.is_empty()).then(|| format!("signing job {}", percent_decode(job)));
+    }
+    let request = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+    let source = request.pointer("/source/s3")?;
+    Some(format!(
+        "s3://{}/{}",
+        source.get("bucketName")?.as_str()?,
+        source.get("key")?.as_str()?
+    ))
 }
 
 fn form_field(body: &str, name: &str) -> Option<String> {
@@ -299,6 +315,20 @@ mod tests {
             Some("repository app1234/fn".into())
         );
         assert_eq!(target_of("ECR", url, b"{}"), None);
+    }
+
+    #[test]
+    fn signer_calls_name_their_job_or_the_object_to_sign() {
+        let url = "https://signer.us-east-1.amazonaws.com";
+        assert_eq!(
+            target_of("signer", &format!("{url}/signing-jobs/abc-123"), b""),
+            Some("signing job abc-123".into())
+        );
+        let start = br#"{"source":{"s3":{"bucketName":"b","key":"app/f.zip","version":"1"}},"profileName":"P"}"#;
+        assert_eq!(
+            target_of("signer", &format!("{url}/signing-jobs"), start),
+            Some("s3://b/app/f.zip".into())
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// A fast, drop-in `sam deploy` with managed ECR companion stacks.
 #[derive(Debug, Parser)]
@@ -28,6 +28,14 @@ pub enum Command {
     Deploy(Box<DeployArgs>),
     /// Delete a deployed application, its companion stack and its artifacts (like `sam delete`).
     Delete(DeleteArgs),
+    /// Print a shell completion script, e.g. `samrs completions bash > ~/.local/share/bash-completion/completions/samrs`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `samrs man > ~/.local/share/man/man1/samrs.1`.
+    Man,
 }
 
 /// How results are printed.
@@ -178,6 +186,31 @@ pub struct DeployArgs {
     #[arg(long)]
     pub force_upload: bool,
 
+    /// What happens when creating or updating the stack fails: ROLLBACK (the default) rolls back,
+    /// DELETE also deletes a stack that failed to create, DO_NOTHING keeps the failed resources
+    /// (as --disable-rollback).
+    #[arg(
+        long,
+        value_parser = ["ROLLBACK", "DELETE", "DO_NOTHING"],
+        conflicts_with_all = ["disable_rollback", "no_disable_rollback"]
+    )]
+    pub on_failure: Option<String>,
+
+    /// Stop waiting for a stack operation after this many minutes (CloudFormation goes on) [default: 60].
+    #[arg(long, value_name = "MINUTES", allow_negative_numbers = true)]
+    pub max_wait_duration: Option<i64>,
+
+    /// Deploy in CloudFormation Express mode: done once resource configuration is applied,
+    /// without waiting for full stabilization.
+    #[arg(long, overrides_with = "no_express")]
+    pub express: bool,
+    #[arg(long, hide = true, overrides_with = "express")]
+    pub no_express: bool,
+
+    /// Sign zip artifacts with AWS Signer: FunctionOrLayer=ProfileName[:ProfileOwner] ...
+    #[arg(long, num_args = 1.., action = clap::ArgAction::Append)]
+    pub signing_profiles: Vec<String>,
+
     #[command(flatten)]
     pub aws: AwsArgs,
 
@@ -240,12 +273,20 @@ pub struct CommonArgs {
     pub extra: Vec<String>,
 }
 
+/// `samrs --help` on stdout, exit status 0 (what `samrs` alone does, as `sam` alone does).
+pub fn print_help() -> std::process::ExitCode {
+    match Cli::command().print_help() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(_) => std::process::ExitCode::FAILURE,
+    }
+}
+
 /// A command-line mistake as one line, as every other error is printed: clap's first line, then
 /// its tips and possible values, then where to look (the `--help` of `subcommand`, when known).
 pub fn usage_error_line(err: &clap::Error, subcommand: Option<&str>) -> String {
-    // clap shows the whole help for this one; its first line is the tool's description.
-    if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "samrs needs a command: deploy or delete; see 'samrs --help'".to_string();
+    let argv: Vec<String> = std::env::args().collect();
+    if let Some(line) = rollback_conflict(err, &argv) {
+        return line;
     }
     let rendered = err.render().to_string();
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
@@ -274,6 +315,47 @@ pub fn usage_error_line(err: &clap::Error, subcommand: Option<&str>) -> String {
     format!("{line}; see '{command} --help'")
 }
 
+/// sam's words for `--on-failure` given with `--disable-rollback` (or `--no-disable-rollback`),
+/// naming first the flag given first in `argv` (clap reports conflicts in definition order).
+fn rollback_conflict(err: &clap::Error, argv: &[String]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    if err.kind() != clap::error::ErrorKind::ArgumentConflict {
+        return None;
+    }
+    let named = |kind| match err.get(kind)? {
+        ContextValue::String(arg) => Some(arg.clone()),
+        ContextValue::Strings(args) => args.first().cloned(),
+        _ => None,
+    };
+    let pair = [
+        named(ContextKind::InvalidArg)?,
+        named(ContextKind::PriorArg)?,
+    ];
+    let is = |flag: &str| pair.iter().any(|arg| arg.starts_with(flag));
+    if !is("--on-failure") || !(is("--disable-rollback") || is("--no-disable-rollback")) {
+        return None;
+    }
+    let rollback_first = argv
+        .iter()
+        .find_map(|arg| {
+            let flag = arg.split('=').next().unwrap_or_default();
+            match flag {
+                "--on-failure" => Some(false),
+                "--disable-rollback" | "--no-disable-rollback" => Some(true),
+                _ => None,
+            }
+        })
+        .unwrap_or(false);
+    let (first, second) = if rollback_first {
+        ("--disable-rollback", "--on-failure")
+    } else {
+        ("--on-failure", "--disable-rollback")
+    };
+    Some(format!(
+        "You must not provide both the {first} and {second} parameters."
+    ))
+}
+
 /// The options of the subcommand that were typed on the command line (clap ids, the field
 /// names), in the order they were typed: what `--save-params` saves, in sam's order.
 pub fn given_on_command_line<I, T>(argv: I) -> Vec<String>
@@ -282,7 +364,7 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     use clap::parser::ValueSource;
-    use clap::CommandFactory;
+
     let Ok(matches) = Cli::command().try_get_matches_from(argv) else {
         return Vec::new();
     };
@@ -331,6 +413,13 @@ pub struct DeleteArgs {
     #[arg(long, conflicts_with = "stack_name")]
     pub orphans: bool,
 
+    /// Delete in CloudFormation Express mode: done once resource deletion is initiated, without
+    /// waiting for full cleanup.
+    #[arg(long, overrides_with = "no_express")]
+    pub express: bool,
+    #[arg(long, hide = true, overrides_with = "express")]
+    pub no_express: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -342,7 +431,6 @@ pub struct DeleteArgs {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn clap_definition_is_consistent() {
@@ -390,10 +478,6 @@ pub(crate) mod tests {
             "invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json]; see 'samrs deploy --help'"
         );
         assert_eq!(
-            parse_error(&["samrs"]),
-            "samrs needs a command: deploy or delete; see 'samrs --help'"
-        );
-        assert_eq!(
             parse_error(&["samrs", "deploy", "--stack-name"]),
             "a value is required for '--stack-name <STACK_NAME>' but none was supplied; see 'samrs deploy --help'"
         );
@@ -427,15 +511,6 @@ pub(crate) mod tests {
         sam_options(include_str!("../tests/data/sam-1.170/delete-help.txt"))
     }
 
-    /// Options implemented by the stackops branch; the lead merges them.
-    const STACKOPS: &[&str] = &[
-        "--on-failure",
-        "--max-wait-duration",
-        "--express",
-        "--no-express",
-        "--signing-profiles",
-    ];
-
     /// A value that each option accepts, for the table below.
     fn sample_value(option: &str) -> Option<&'static str> {
         Some(match option {
@@ -454,6 +529,9 @@ pub(crate) mod tests {
             "--config-file" => "samconfig.toml",
             "--template-file" | "--template" => "template.yaml",
             "--output" => "json",
+            "--on-failure" => "DELETE",
+            "--max-wait-duration" => "5",
+            "--signing-profiles" => "Fn=Profile",
             _ => return None,
         })
     }
@@ -471,7 +549,7 @@ pub(crate) mod tests {
             ("delete", sam_delete_options()),
         ] {
             assert!(options.len() > 10, "{command}: {options:?}");
-            for option in options.iter().filter(|o| !STACKOPS.contains(&o.as_str())) {
+            for option in &options {
                 if option == "--help" {
                     continue;
                 }
@@ -547,6 +625,57 @@ pub(crate) mod tests {
         assert_eq!(
             given,
             ["tags", "stack_name", "no_confirm_changeset", "extra"]
+        );
+    }
+
+    #[test]
+    fn on_failure_with_disable_rollback_is_refused_in_sams_words() {
+        let conflict = |argv: &[&str]| {
+            let err = Cli::try_parse_from(argv).unwrap_err();
+            let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+            rollback_conflict(&err, &argv)
+        };
+        assert_eq!(
+            conflict(&[
+                "samrs",
+                "deploy",
+                "--on-failure",
+                "DELETE",
+                "--disable-rollback"
+            ])
+            .as_deref(),
+            Some("You must not provide both the --on-failure and --disable-rollback parameters.")
+        );
+        assert_eq!(
+            conflict(&[
+                "samrs",
+                "deploy",
+                "--disable-rollback",
+                "--on-failure",
+                "DELETE"
+            ])
+            .as_deref(),
+            Some("You must not provide both the --disable-rollback and --on-failure parameters.")
+        );
+        assert_eq!(
+            conflict(&[
+                "samrs",
+                "deploy",
+                "--no-disable-rollback",
+                "--on-failure=DO_NOTHING"
+            ])
+            .as_deref(),
+            Some("You must not provide both the --disable-rollback and --on-failure parameters.")
+        );
+        assert_eq!(
+            conflict(&["samrs", "delete", "--orphans", "--stack-name", "a"]),
+            None
+        );
+        assert!(parse_error(&["samrs", "deploy", "--on-failure", "delete"])
+            .contains("[possible values: ROLLBACK, DELETE, DO_NOTHING]"));
+        assert!(
+            parse_error(&["samrs", "deploy", "--max-wait-duration", "0.5"])
+                .starts_with("invalid value '0.5' for '--max-wait-duration <MINUTES>'")
         );
     }
 

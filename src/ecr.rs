@@ -29,6 +29,59 @@ pub async fn force_delete_repository(
     }
 }
 
+/// How the deletion of one image went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageDeletion {
+    Deleted,
+    NotFound,
+    /// ECR refused, with its reason.
+    Failed(String),
+    NoRepository,
+}
+
+/// Deletes an image by digest or by tag (BatchDeleteImage: by digest the image goes with all
+/// its tags; by tag the tag goes, and the image with its last tag).
+pub async fn delete_image(
+    ecr: &aws_sdk_ecr::Client,
+    repository: &str,
+    digest: Option<&str>,
+    tag: Option<&str>,
+) -> Result<ImageDeletion, AwsError> {
+    let id = aws_sdk_ecr::types::ImageIdentifier::builder()
+        .set_image_digest(digest.map(str::to_string))
+        .set_image_tag(tag.map(str::to_string))
+        .build();
+    let result = ecr
+        .batch_delete_image()
+        .repository_name(repository)
+        .image_ids(id)
+        .send()
+        .await;
+    let output = match result {
+        Ok(output) => output,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_repository_not_found_exception()) =>
+        {
+            return Ok(ImageDeletion::NoRepository)
+        }
+        Err(e) => return Err(crate::aws::classify("ECR BatchDeleteImage", &e)),
+    };
+    Ok(match output.failures().first() {
+        None => ImageDeletion::Deleted,
+        Some(failure) => match failure.failure_code().map(|c| c.as_str()) {
+            Some("ImageNotFound") => ImageDeletion::NotFound,
+            code => ImageDeletion::Failed(
+                failure
+                    .failure_reason()
+                    .or(code)
+                    .unwrap_or("no reason given")
+                    .to_string(),
+            ),
+        },
+    })
+}
+
 /// A repository carrying the SAM CLI's companion tags.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ManagedRepository {

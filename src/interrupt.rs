@@ -2,7 +2,8 @@
 //! Stopping samrs does not stop CloudFormation: a stack operation that was
 //! started goes on without us. So a Ctrl-C while samrs waits for a stack says so, and how to
 //! follow that operation, before exiting 130 (what a shell reports for SIGINT); anywhere else it
-//! just exits 130, as the default signal action would.
+//! just exits 130, as the default signal action would. A wait that reaches `--max-wait-duration`
+//! ends with the same note ([`goes_on_note`]).
 //!
 //! Some steps must not be cut short: a dry run removes what it created before it stops. While a
 //! [`Deferral`] is held, the first Ctrl-C only asks the run to stop (the run sees it through
@@ -13,9 +14,8 @@
 //! in raw mode, where Ctrl-C is a key and no signal, so they keep handling it themselves.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Notify;
 
 /// The exit status of a run ended by Ctrl-C: 128 + SIGINT.
@@ -36,6 +36,9 @@ pub fn exit_status() -> u8 {
 /// the companion stack's).
 static WAITING_ON: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// The command that picks an unfinished operation up again, as given to [`install`].
+static RERUN: OnceLock<&'static str> = OnceLock::new();
+
 /// The deferral in force: what the run finishes before it stops, and what an immediate stop leaves.
 static DEFERRED: Mutex<Option<(String, String)>> = Mutex::new(None);
 static STOP_ASKED: AtomicBool = AtomicBool::new(false);
@@ -48,16 +51,16 @@ pub type OnExit = Box<dyn FnOnce(Option<&str>) + Send>;
 /// Starts watching for Ctrl-C. `rerun` is the command that picks an interrupted operation up
 /// again (`samrs deploy` waits for a running stack operation before it deploys), if there is one.
 pub fn install(rerun: Option<&'static str>, on_exit: OnExit) -> std::io::Result<()> {
+    if let Some(command) = rerun {
+        let _ = RERUN.set(command);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     // Registered before this returns, so a Ctrl-C right after is not lost.
     let (mut interrupt, mut terminate) = {
         let _context = runtime.enter();
-        (
-            signal(SignalKind::interrupt())?,
-            signal(SignalKind::terminate())?,
-        )
+        signals()?
     };
     std::thread::Builder::new()
         .name("ctrl-c".into())
@@ -144,6 +147,29 @@ impl Drop for Deferral {
     }
 }
 
+/// Ctrl-C and the request to terminate, registered when this returns: SIGINT and SIGTERM on
+/// Unix; on Windows the console's CTRL_C_EVENT and its closing (`tokio::signal::ctrl_c` would
+/// register only when first polled, after a press could already have been missed).
+#[cfg(unix)]
+fn signals() -> std::io::Result<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
+    use tokio::signal::unix::{signal, SignalKind};
+    Ok((
+        signal(SignalKind::interrupt())?,
+        signal(SignalKind::terminate())?,
+    ))
+}
+
+#[cfg(windows)]
+fn signals() -> std::io::Result<(
+    tokio::signal::windows::CtrlC,
+    tokio::signal::windows::CtrlClose,
+)> {
+    Ok((
+        tokio::signal::windows::ctrl_c()?,
+        tokio::signal::windows::ctrl_close()?,
+    ))
+}
+
 /// Marks a stack as waited on until dropped.
 #[derive(Debug)]
 pub struct StackWait {
@@ -182,6 +208,13 @@ pub fn interrupted_message(stacks: &[String], rerun: Option<&str>) -> Option<Str
     Some(format!(
         "Interrupted: CloudFormation goes on with the operation on stack {names}; follow it with `{follow}`{rerun}"
     ))
+}
+
+/// What a wait that samrs ended says about the operation it leaves running: the Ctrl-C note,
+/// with the command of this run that picks it up again.
+pub fn goes_on_note(stack: &str) -> String {
+    let line = interrupted_message(&[stack.to_string()], RERUN.get().copied()).unwrap_or_default();
+    line.trim_start_matches("Interrupted: ").to_string()
 }
 
 #[cfg(test)]

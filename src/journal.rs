@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::aws::AwsError;
 use crate::cloudformation::{ChangeRow, EventRow, StackOutput};
+use crate::deploy::failure::OnFailure;
 
 /// The version of the document's shape: it changes only when a field changes meaning or goes.
 pub const SCHEMA: u32 = 1;
@@ -80,6 +81,12 @@ pub enum Fact {
         region: Option<String>,
         dry_run: bool,
     },
+    /// How the stack operations run: CloudFormation express mode, and (deploy) what a failure
+    /// of the main stack does, as in force (`--disable-rollback` is `DO_NOTHING`).
+    Mode {
+        express: bool,
+        on_failure: Option<OnFailure>,
+    },
     Stack {
         name: String,
         role: StackRole,
@@ -105,6 +112,18 @@ pub enum Fact {
     Upload {
         key: String,
         bytes: usize,
+    },
+    /// An uploaded zip signed by AWS Signer (`--signing-profiles`): the template points at `key`.
+    Signed {
+        resource: String,
+        job_id: String,
+        key: String,
+    },
+    /// An image of the deleted stack's functions, deleted by `samrs delete` (by tag or digest).
+    ImageDeleted {
+        function: String,
+        repository: String,
+        image: String,
     },
     ObjectDeleted(String),
     /// Resources kept when a stack was deleted (`samrs delete` after DELETE_FAILED).
@@ -183,6 +202,8 @@ struct Done {
     repositories: Vec<Value>,
     images: Vec<Value>,
     uploads: Vec<Value>,
+    signing_jobs: Vec<Value>,
+    images_deleted: Vec<Value>,
     objects_deleted: Vec<String>,
     kept: Vec<String>,
 }
@@ -194,6 +215,8 @@ pub struct Journal {
     stack_name: Option<String>,
     region: Option<String>,
     dry_run: bool,
+    express: bool,
+    on_failure: Option<OnFailure>,
     change_set: Option<String>,
     changes: Option<Vec<ChangeRow>>,
     deployed: Option<(String, Vec<StackOutput>)>,
@@ -211,6 +234,8 @@ impl Default for Journal {
             stack_name: None,
             region: None,
             dry_run: false,
+            express: false,
+            on_failure: None,
             change_set: None,
             changes: None,
             deployed: None,
@@ -235,6 +260,13 @@ impl Journal {
                 self.stack_name = stack_name.or(self.stack_name.take());
                 self.region = region.or(self.region.take());
                 self.dry_run = dry_run;
+            }
+            Fact::Mode {
+                express,
+                on_failure,
+            } => {
+                self.express = express;
+                self.on_failure = on_failure;
             }
             Fact::Stack {
                 name,
@@ -265,6 +297,20 @@ impl Journal {
             Fact::Upload { key, bytes } => {
                 done.uploads.push(json!({"key": key, "bytes": bytes}));
             }
+            Fact::Signed {
+                resource,
+                job_id,
+                key,
+            } => done
+                .signing_jobs
+                .push(json!({"resource": resource, "job_id": job_id, "key": key})),
+            Fact::ImageDeleted {
+                function,
+                repository,
+                image,
+            } => done
+                .images_deleted
+                .push(json!({"function": function, "repository": repository, "image": image})),
             Fact::ObjectDeleted(key) => done.objects_deleted.push(key),
             Fact::Kept(resource) => done.kept.push(resource),
             Fact::Deployed { status, outputs } => self.deployed = Some((status, outputs)),
@@ -343,9 +389,11 @@ impl Journal {
             "exit_code": exit_code,
             "stack_name": self.stack_name,
             "region": self.region,
+            "express": self.express,
         });
         if command == Command::Deploy {
             doc["dry_run"] = json!(self.dry_run);
+            doc["on_failure"] = json!(self.on_failure.unwrap_or_default());
             doc["changeset_id"] = json!(self.change_set);
             doc["changes"] = json!(self.changes.as_deref().unwrap_or_default());
             doc["stack_status"] = json!(self.deployed.as_ref().map(|(s, _)| s));
@@ -368,16 +416,41 @@ fn round_ms(d: Duration) -> f64 {
 /// The error as the document gives it: its kind, the one-line message, the failed AWS call and
 /// the failed resources when the error chain holds them.
 pub fn error_report(err: &anyhow::Error, message: String, exit_code: u8) -> ErrorReport {
+    use crate::cloudformation::WaitError;
     use crate::deploy::DeployError;
+    use crate::signing::SigningError;
+    // A wait's or a signing job's own error holds the AWS error inside (it is transparent, so
+    // the chain does not list it).
     let call = err
         .chain()
-        .find_map(|e| e.downcast_ref::<AwsError>())
+        .find_map(|e| {
+            e.downcast_ref::<AwsError>()
+                .or(match e.downcast_ref::<WaitError>() {
+                    Some(WaitError::Aws(aws)) => Some(aws),
+                    _ => None,
+                })
+                .or(match e.downcast_ref::<SigningError>() {
+                    Some(SigningError::Aws(aws)) => Some(aws),
+                    _ => None,
+                })
+        })
         .map(FailedCall::from);
+    let timed_out = err.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<WaitError>(),
+            Some(WaitError::TimedOut { .. })
+        ) || matches!(
+            e.downcast_ref::<SigningError>(),
+            Some(SigningError::TimedOut { .. })
+        )
+    });
     let deploy_error = err.chain().find_map(|e| e.downcast_ref::<DeployError>());
     let kind = if err.downcast_ref::<crate::settings::UsageError>().is_some() {
         "usage"
     } else if let Some(e) = deploy_error {
         e.kind()
+    } else if timed_out {
+        "timed_out"
     } else if call.is_some() {
         "aws"
     } else if err
@@ -542,6 +615,66 @@ mod tests {
         assert!(doc.get("changeset_id").is_none());
         assert_eq!(doc["done"]["objects_deleted"], json!(["app/abc"]));
         assert_eq!(doc["done"]["stacks"][0]["action"], "deleted");
+    }
+
+    #[test]
+    fn modes_signing_jobs_and_deleted_images_are_listed() {
+        let (mut j, t0) = journal();
+        let doc = j.document(Command::Deploy, &Ending::Done, t0);
+        assert_eq!(
+            (&doc["express"], &doc["on_failure"]),
+            (&json!(false), &json!("ROLLBACK"))
+        );
+        j.record(Fact::Mode {
+            express: true,
+            on_failure: Some(OnFailure::Delete),
+        });
+        j.record(Fact::Signed {
+            resource: "Fn".into(),
+            job_id: "job-1".into(),
+            key: "app/signed_abc.zip".into(),
+        });
+        let doc = j.document(Command::Deploy, &Ending::Done, t0);
+        assert_eq!(doc["express"], true);
+        assert_eq!(doc["on_failure"], "DELETE");
+        assert_eq!(
+            doc["done"]["signing_jobs"],
+            json!([{"resource": "Fn", "job_id": "job-1", "key": "app/signed_abc.zip"}])
+        );
+        j.record(Fact::ImageDeleted {
+            function: "Fn".into(),
+            repository: "repo".into(),
+            image: "sha256:ab".into(),
+        });
+        let doc = j.document(Command::Delete, &Ending::Done, t0);
+        assert!(doc.get("on_failure").is_none());
+        assert_eq!(
+            doc["done"]["images_deleted"],
+            json!([{"function": "Fn", "repository": "repo", "image": "sha256:ab"}])
+        );
+    }
+
+    #[test]
+    fn a_stopped_wait_is_timed_out_and_a_failed_call_inside_a_wait_is_named() {
+        use crate::cloudformation::WaitError;
+        let timed_out = anyhow::Error::new(WaitError::TimedOut {
+            what: "stack app".into(),
+            limit: "1 minute".into(),
+            note: "CloudFormation goes on".into(),
+        });
+        assert_eq!(error_report(&timed_out, "x".into(), 1).kind, "timed_out");
+        let aws = AwsError {
+            operation: "CloudFormation DescribeStackEvents".into(),
+            code: "Throttling".into(),
+            message: "Rate exceeded".into(),
+        };
+        let failed = anyhow::Error::new(WaitError::Aws(aws)).context("deleting");
+        let report = error_report(&failed, "x".into(), 1);
+        assert_eq!(report.kind, "aws");
+        assert_eq!(
+            report.call.map(|c| c.operation).as_deref(),
+            Some("CloudFormation DescribeStackEvents")
+        );
     }
 
     #[test]

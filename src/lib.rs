@@ -6,12 +6,15 @@
 //! - [`template`]: SAM/CloudFormation templates (short tags, JSON), image-function discovery.
 //! - [`artifacts`] (pure) and [`package`] (uploads): `sam package` for local code.
 //! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
-//! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell.
+//! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell;
+//!   [`network`]: the CA bundle and proxies every connection uses.
 //! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
+//! - [`signing`]: AWS Signer code signing of zip artifacts (`--signing-profiles`).
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
 //!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
 //! - [`journal`]: what a run did, as the `--output json` document; [`calls`] (the AWS calls in
 //!   flight) and [`waiting`] (the UI's "still waiting for ..." lines).
+//! - [`docs`]: shell completions and the man page, generated from the clap definitions.
 
 pub mod artifacts;
 pub mod aws;
@@ -23,17 +26,20 @@ pub mod config;
 pub mod debug;
 pub mod delete;
 pub mod deploy;
+pub mod docs;
 pub mod ecr;
 pub mod guided;
 pub mod interrupt;
 pub mod journal;
 pub mod managed_bucket;
+pub mod network;
 pub mod output;
 pub mod package;
 pub mod prompt;
 pub mod push;
 pub mod s3;
 pub mod settings;
+pub mod signing;
 pub mod template;
 pub mod waiting;
 
@@ -53,12 +59,17 @@ pub fn run(cli: Cli) -> ExitCode {
             args.output.unwrap_or(OutputFormat::Text),
         ),
         Command::Delete(args) => (journal::Command::Delete, args.output),
+        Command::Completions { shell } => {
+            return docs_exit(docs::print(&docs::completions(*shell)))
+        }
+        Command::Man => return docs_exit(docs::man_page().and_then(|page| docs::print(&page))),
     };
     // The flag's format until the settings are resolved (samconfig may choose another).
     let mut ui = output::Ui::new(format);
     let result = match &cli.command {
         Command::Deploy(args) => run_deploy(args, &mut ui).map(Some),
         Command::Delete(args) => run_delete(args, &ui).map(|()| None),
+        Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     };
     let ending = match result {
         Ok(None | Some(Finish::Deployed)) => Ending::Done,
@@ -87,6 +98,17 @@ pub fn run(cli: Cli) -> ExitCode {
         Ending::Interrupted(_) => interrupt::exit_status(),
         _ => 0,
     })
+}
+
+/// `samrs completions` and `samrs man`: their text on stdout, or one error line.
+fn docs_exit(printed: std::io::Result<()>) -> ExitCode {
+    match printed {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: writing to stdout: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// A command line clap could not parse: the one `Error:` line, and with `--output json` among
@@ -180,18 +202,21 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
     let _watch = watch_calls(ui);
     runtime.block_on(async {
         let settings = match resolved {
-            Some(settings) => settings,
+            Some(settings) => {
+                announce(
+                    ui,
+                    settings.debug,
+                    &settings.warnings,
+                    &settings::debug_lines(&settings),
+                );
+                settings
+            }
+            // Guided announces its settings before its questions.
             None => {
                 ui.phase(journal::Phase::Settings, guided::run(args, &cwd, ui))
                     .await?
             }
         };
-        start(
-            ui,
-            settings.debug,
-            &settings.warnings,
-            &settings::debug_lines(&settings),
-        );
         if settings.save_params {
             let target = settings::save::target_file(
                 settings.config_file.as_deref(),
@@ -218,7 +243,7 @@ fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
     let settings = settings::resolve_delete(args, &cwd)?;
     install_interrupt(None, ui, journal::Command::Delete)?;
     let _watch = watch_calls(ui);
-    start(
+    announce(
         ui,
         settings.debug,
         &settings.warnings,
@@ -249,7 +274,7 @@ fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
 
 /// Before a command acts: the warnings about its settings, and (with `--debug`) how they were
 /// resolved.
-fn start(ui: &output::Ui, debug: bool, warnings: &[String], debug_lines: &[String]) {
+pub(crate) fn announce(ui: &output::Ui, debug: bool, warnings: &[String], debug_lines: &[String]) {
     for warning in warnings {
         ui.warn(warning);
     }

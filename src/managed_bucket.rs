@@ -47,9 +47,17 @@ pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyho
         return Ok(NOT_YET_CREATED.to_string());
     }
     ui.line("\tCreating the required resources...");
-    let stack = create(aws, poller, in_review)
-        .await
-        .context("Failed to create managed resources")?;
+    let stack = create(aws, poller, in_review).await.map_err(|e| {
+        // A wait that ran out is not a failure: CloudFormation goes on, and the message says so.
+        if matches!(
+            e.downcast_ref::<cfn::WaitError>(),
+            Some(cfn::WaitError::TimedOut { .. })
+        ) {
+            e
+        } else {
+            e.context("Failed to create managed resources")
+        }
+    })?;
     ui.line("\tSuccessfully created!");
     ui.record(Fact::Stack {
         name: STACK_NAME.to_string(),
@@ -104,6 +112,7 @@ async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<c
         role_arn: None,
         notification_arns: Vec::new(),
         description: "Managed Stack for AWS SAM CLI".into(),
+        express: None,
     };
     let id = cfn::create_change_set(&aws.cfn, &request).await?;
     match cfn::wait_for_change_set(&aws.cfn, STACK_NAME, &id, poller).await? {
@@ -112,7 +121,7 @@ async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<c
         ChangeSetOutcome::Failed(reason) => bail!("{reason}"),
     }
     let mut cursor = cfn::EventCursor::for_new_stack(STACK_NAME);
-    cfn::execute_change_set(&aws.cfn, STACK_NAME, &id, false).await?;
+    cfn::execute_change_set(&aws.cfn, STACK_NAME, &id, Some(false)).await?;
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Stack, |_| {}).await?;
     match outcome.stack {
         Some(stack) if stack.status == "CREATE_COMPLETE" => Ok(stack),

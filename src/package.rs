@@ -14,12 +14,21 @@ use serde_json::Value;
 
 use crate::artifacts::{self, Artifact, ArtifactKind, Uploaded};
 use crate::aws::Aws;
+use crate::cloudformation::poll::Poller;
 use crate::deploy::images::{image_location, ImageLocation};
 use crate::deploy::shortcut::NestedTemplate;
 use crate::journal::Fact;
 use crate::output::Ui;
 use crate::s3::{self, Destination, Upload};
+use crate::signing::{self, SigningProfiles, SigningRequest};
 use crate::template::{self, Template};
+
+/// What signs the zips of the functions and layers named in `profiles`.
+pub struct Signing<'a> {
+    pub profiles: &'a SigningProfiles,
+    /// How long a signing job is waited for.
+    pub poller: &'a Poller,
+}
 
 /// Deeper nesting than this is a template that includes itself.
 const MAX_DEPTH: usize = 32;
@@ -35,11 +44,15 @@ pub struct Packaged {
 
 /// The packaged template: every local artifact uploaded and referenced by its S3 location.
 /// `images` gives the pushed (digest-pinned) `ImageUri` of functions, by template and logical id.
+/// `language_extensions`: they are on (the main template is expanded by the caller; a nested
+/// template that uses them is not expanded, which is said once per template).
 pub async fn package_template(
     aws: &Aws,
     template: &Template,
     dest: Option<&Destination>,
     images: &HashMap<ImageLocation, String>,
+    signing: &Signing<'_>,
+    language_extensions: bool,
     ui: &Ui,
 ) -> anyhow::Result<Packaged> {
     let mut packager = Packager {
@@ -47,6 +60,8 @@ pub async fn package_template(
         dest,
         ui,
         images,
+        signing,
+        language_extensions,
         done: HashMap::new(),
         nested: Vec::new(),
     };
@@ -62,8 +77,11 @@ struct Packager<'a> {
     dest: Option<&'a Destination>,
     ui: &'a Ui,
     images: &'a HashMap<ImageLocation, String>,
-    /// Artifacts already uploaded in this run (several functions often share one CodeUri).
-    done: HashMap<(PathBuf, bool), String>,
+    signing: &'a Signing<'a>,
+    language_extensions: bool,
+    /// Artifacts already uploaded in this run (several functions often share one CodeUri), by
+    /// path, whether it is a template, and the resource whose signature it carries.
+    done: HashMap<(PathBuf, bool, Option<String>), String>,
     nested: Vec<NestedTemplate>,
 }
 
@@ -132,7 +150,14 @@ impl Packager<'_> {
         depth: usize,
     ) -> anyhow::Result<String> {
         let nested = artifact.kind == ArtifactKind::NestedTemplate;
-        let cache_key = (artifact.local_path.clone(), nested);
+        let resource = &artifact.location.resource_id;
+        // sam signs any zip artifact of a resource named in --signing-profiles.
+        let profile = self.signing.profiles.get(resource).filter(|_| !nested);
+        let cache_key = (
+            artifact.local_path.clone(),
+            nested,
+            profile.map(|_| resource.clone()),
+        );
         if let Some(key) = self.done.get(&cache_key) {
             return Ok(key.clone());
         }
@@ -153,14 +178,28 @@ impl Packager<'_> {
                     );
                 }
                 let child = template::load(&artifact.local_path)?;
+                if self.language_extensions
+                    && template::language_extensions::uses_language_extensions(&child.value)
+                {
+                    self.ui.warn(&format!(
+                        "Warning: {}: samrs expands AWS::LanguageExtensions in the main template only; local artifacts inside this nested template's Fn::ForEach loops are not packaged (CloudFormation expands its loops)",
+                        child.path.display()
+                    ));
+                }
                 let packaged = self.package(&child.value, &child.path, depth + 1).await?;
                 (template::to_yaml(&packaged).into_bytes(), Some(packaged))
             }
         };
+        // Signer only takes objects named *.zip.
+        let extension = if profile.is_some() {
+            Some("zip")
+        } else {
+            artifact.key_extension()
+        };
         let key = artifacts::s3_key(
             dest.prefix.as_deref(),
             &artifacts::md5_hex(&body),
-            artifact.key_extension(),
+            extension,
         );
         if let Some(template) = nested_template {
             self.nested.push(NestedTemplate {
@@ -185,7 +224,51 @@ impl Packager<'_> {
                 .ui
                 .line(&format!("\tDry run: would upload {key} ({size} bytes)")),
         }
+        let key = match profile {
+            Some(profile) => self.sign(resource, profile, dest, key).await?,
+            None => key,
+        };
         self.done.insert(cache_key, key.clone());
         Ok(key)
+    }
+
+    /// Signs an uploaded zip; returns the key of the signed copy (a dry run signs nothing).
+    async fn sign(
+        &self,
+        resource: &str,
+        profile: &signing::SigningProfile,
+        dest: &Destination,
+        key: String,
+    ) -> anyhow::Result<String> {
+        if dest.dry_run {
+            self.ui.line(&format!(
+                "\tDry run: would sign {key} with signing profile {}",
+                profile.profile_name
+            ));
+            return Ok(key);
+        }
+        let version = s3::object_version(&self.aws.s3, &dest.bucket, &key)
+            .await?
+            .with_context(|| format!("Cannot sign {resource}: AWS Signer signs a version of an object, and bucket {} keeps no versions; enable versioning on it (the --resolve-s3 bucket has it)", dest.bucket))?;
+        let request = SigningRequest {
+            resource,
+            profile,
+            bucket: &dest.bucket,
+            key: &key,
+            version: &version,
+        };
+        let signed = signing::sign(&self.aws.signer, request, self.signing.poller).await?;
+        self.ui.record(Fact::Signed {
+            resource: resource.to_string(),
+            job_id: signed.job_id.clone(),
+            key: signed.key.clone(),
+        });
+        self.ui
+            .line(&format!("Initiated code signing job {}", signed.job_id));
+        self.ui.line(&format!(
+            "Package has successfully signed into the location {}/{}",
+            dest.bucket, signed.key
+        ));
+        Ok(signed.key)
     }
 }

@@ -71,7 +71,31 @@ pub async fn upload_with_dedup(
     Ok(Upload::Sent)
 }
 
-async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<bool, AwsError> {
+/// The version id of an object in a versioned bucket; None in a bucket that keeps no versions.
+pub async fn object_version(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<String>, AwsError> {
+    let head = s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .aws("S3 HeadObject")?;
+    Ok(head
+        .version_id()
+        .filter(|v| !v.is_empty() && *v != "null")
+        .map(str::to_string))
+}
+
+/// Whether an object exists.
+pub async fn object_exists(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<bool, AwsError> {
     match s3.head_object().bucket(bucket).key(key).send().await {
         Ok(_) => Ok(true),
         Err(e) => {

@@ -12,13 +12,59 @@ pub mod state;
 use std::collections::HashSet;
 
 use aws_sdk_cloudformation::types::{
-    Capability, ChangeSetType, Parameter, StackEvent, Tag, TemplateStage,
+    Capability, ChangeSetType, DeploymentConfig, DeploymentConfigMode, Parameter, StackEvent, Tag,
+    TemplateStage,
 };
 use aws_sdk_cloudformation::Client;
 use serde::Serialize;
 
 use crate::aws::{AwsError, AwsResultExt};
 use poll::Poller;
+
+/// Why a wait for a stack operation or a change set ended without its outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum WaitError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// The wait lasted `--max-wait-duration`; CloudFormation goes on, nothing was cancelled.
+    #[error("Stopped waiting for {what} after {limit} (--max-wait-duration): {note}")]
+    TimedOut {
+        what: String,
+        limit: String,
+        note: String,
+    },
+}
+
+impl WaitError {
+    fn timed_out(poller: &Poller, what: String, note: String) -> WaitError {
+        WaitError::TimedOut {
+            what,
+            limit: poller
+                .max_wait()
+                .map(poll::describe_limit)
+                .unwrap_or_default(),
+            note,
+        }
+    }
+}
+
+/// CloudFormation's express deployment mode (`DeploymentConfig` `Mode: EXPRESS`): the operation
+/// completes once resource configuration is applied. In this mode the rollback choice travels in
+/// the `DeploymentConfig` too, not on ExecuteChangeSet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Express {
+    /// `DeploymentConfig.DisableRollback`, when the operation has one (deletions do not).
+    pub disable_rollback: Option<bool>,
+}
+
+impl Express {
+    fn deployment_config(self) -> DeploymentConfig {
+        DeploymentConfig::builder()
+            .mode(DeploymentConfigMode::Express)
+            .set_disable_rollback(self.disable_rollback)
+            .build()
+    }
+}
 
 /// What samrs needs to know of a deployed stack.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -127,6 +173,8 @@ pub struct ChangeSetRequest {
     pub role_arn: Option<String>,
     pub notification_arns: Vec<String>,
     pub description: String,
+    /// Express mode for the change set (CreateChangeSet only).
+    pub express: Option<Express>,
 }
 
 /// Sets a request's common fields on any of the three SDK builders that take them
@@ -194,7 +242,8 @@ pub async fn create_change_set(cfn: &Client, req: &ChangeSetRequest) -> Result<S
         } else {
             ChangeSetType::Update
         })
-        .description(&req.description);
+        .description(&req.description)
+        .set_deployment_config(req.express.map(Express::deployment_config));
     let output = with_fields!(call, f, req)
         .send()
         .await
@@ -263,10 +312,16 @@ pub async fn wait_for_change_set(
     stack_name: &str,
     change_set_id: &str,
     poller: &Poller,
-) -> Result<ChangeSetOutcome, AwsError> {
+) -> Result<ChangeSetOutcome, WaitError> {
     let mut poller = poller.restart();
     loop {
-        poller.wait().await;
+        if !poller.wait().await {
+            return Err(WaitError::timed_out(
+                &poller,
+                format!("change set {change_set_id} of stack {stack_name}"),
+                format!("CloudFormation goes on creating it; follow it with `aws cloudformation describe-change-set --stack-name {stack_name} --change-set-name {change_set_id}`"),
+            ));
+        }
         budget::take(stack_name).await;
         let first = cfn
             .describe_change_set()
@@ -329,16 +384,18 @@ fn change_rows(changes: &[aws_sdk_cloudformation::types::Change]) -> Vec<ChangeR
         .collect()
 }
 
+/// Executes a change set; `disable_rollback` None leaves the choice to the change set (express
+/// mode carries it in its `DeploymentConfig`).
 pub async fn execute_change_set(
     cfn: &Client,
     stack_name: &str,
     change_set_id: &str,
-    disable_rollback: bool,
+    disable_rollback: Option<bool>,
 ) -> Result<(), AwsError> {
     cfn.execute_change_set()
         .change_set_name(change_set_id)
         .stack_name(stack_name)
-        .disable_rollback(disable_rollback)
+        .set_disable_rollback(disable_rollback)
         .send()
         .await
         .aws("CloudFormation ExecuteChangeSet")?;
@@ -524,7 +581,7 @@ pub async fn wait_for_stack(
     poller: &Poller,
     want: Want,
     mut on_event: impl FnMut(&EventRow),
-) -> Result<StackOutcome, AwsError> {
+) -> Result<StackOutcome, WaitError> {
     let _interruptible = crate::interrupt::StackWait::new(&cursor.stack_name);
     let mut poller = poller.restart();
     let mut failures = Vec::new();
@@ -537,7 +594,13 @@ pub async fn wait_for_stack(
     // The final status, once an event or a stack read showed it.
     let mut ended: Option<String> = None;
     loop {
-        poller.wait().await;
+        if !poller.wait().await {
+            return Err(WaitError::timed_out(
+                &poller,
+                format!("stack {}", cursor.stack_name),
+                crate::interrupt::goes_on_note(&cursor.stack_name),
+            ));
+        }
         polls += 1;
         let mut stack = None;
         if ended.is_some() || polls % STACK_CHECK_EVERY == 0 {
@@ -587,11 +650,20 @@ pub async fn wait_for_stack(
     }
 }
 
-/// Starts deleting a stack (its resources listed in `retain` are kept).
-pub async fn delete_stack(cfn: &Client, name: &str, retain: &[String]) -> Result<(), AwsError> {
+/// Starts deleting a stack (its resources listed in `retain` are kept), in express mode if asked.
+pub async fn delete_stack(
+    cfn: &Client,
+    name: &str,
+    retain: &[String],
+    express: bool,
+) -> Result<(), AwsError> {
+    let express = express.then_some(Express {
+        disable_rollback: None,
+    });
     cfn.delete_stack()
         .stack_name(name)
         .set_retain_resources((!retain.is_empty()).then(|| retain.to_vec()))
+        .set_deployment_config(express.map(Express::deployment_config))
         .send()
         .await
         .aws("CloudFormation DeleteStack")?;

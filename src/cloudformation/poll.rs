@@ -10,6 +10,8 @@
 //! A throttled call (the SDK retries it, see [`crate::calls::throttled_attempts`]) doubles the
 //! period, up to 16 times, and each poll that is not throttled brings it back by a fifth.
 //! `SAM_CLI_POLL_DELAY` (seconds, as the SAM CLI reads it) fixes the period instead of the second.
+//! A schedule may also have a limit (`--max-wait-duration`): each wait ends when it has lasted that
+//! long, whatever CloudFormation is still doing.
 
 use std::time::{Duration, Instant};
 
@@ -41,6 +43,9 @@ pub struct Poller {
     last: Option<Instant>,
     /// The count of throttled CloudFormation attempts when the previous poll was due.
     throttles: u64,
+    max_wait: Option<Duration>,
+    /// When the wait began.
+    started: Instant,
 }
 
 impl Poller {
@@ -55,17 +60,34 @@ impl Poller {
             slowdown: 1.0,
             last: None,
             throttles: 0,
+            max_wait: None,
+            started: Instant::now(),
         }
     }
 
-    /// A fresh schedule with the same setting: each wait polls at once again, at the normal
-    /// period, slowed down by the throttles of its own polls only.
+    /// The same schedule, each wait ending after `limit`.
+    pub fn with_max_wait(self, limit: Duration) -> Self {
+        Poller {
+            max_wait: Some(limit),
+            ..self
+        }
+    }
+
+    /// How long one wait may last, if limited.
+    pub fn max_wait(&self) -> Option<Duration> {
+        self.max_wait
+    }
+
+    /// A fresh schedule with the same settings: each wait polls at once again, at the normal
+    /// period, slowed down by the throttles of its own polls only, and its limit counts from now.
     pub fn restart(&self) -> Self {
         Poller {
             period: self.period,
             slowdown: 1.0,
             last: None,
             throttles: crate::calls::throttled_attempts(),
+            max_wait: self.max_wait,
+            started: Instant::now(),
         }
     }
 
@@ -92,15 +114,41 @@ impl Poller {
         due - now
     }
 
-    /// Sleeps until the next poll is due.
-    pub async fn wait(&mut self) {
+    /// The delay at `now` before the next poll, cut short by the limit; None when the wait has
+    /// lasted its limit (no poll is due any more).
+    fn delay_within_limit(&mut self, now: Instant, throttled: bool) -> Option<Duration> {
+        let elapsed = now.saturating_duration_since(self.started);
+        let delay = self.next_delay(now, throttled);
+        match self.max_wait {
+            None => Some(delay),
+            Some(limit) if elapsed >= limit => None,
+            Some(limit) => Some(delay.min(limit - elapsed)),
+        }
+    }
+
+    /// Sleeps until the next poll is due; false when the wait has lasted its limit.
+    pub async fn wait(&mut self) -> bool {
         let throttles = crate::calls::throttled_attempts();
         let throttled = throttles > self.throttles;
         self.throttles = throttles;
-        let delay = self.next_delay(Instant::now(), throttled);
+        let Some(delay) = self.delay_within_limit(Instant::now(), throttled) else {
+            return false;
+        };
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
+        true
+    }
+}
+
+/// A wait's limit as a person reads it: `60 minutes`, `1 minute`, `2.5 seconds`.
+pub fn describe_limit(limit: Duration) -> String {
+    let seconds = limit.as_secs_f64();
+    if limit.subsec_nanos() == 0 && limit.as_secs() % 60 == 0 && limit.as_secs() > 0 {
+        let minutes = limit.as_secs() / 60;
+        format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
+    } else {
+        format!("{seconds} second{}", if seconds == 1.0 { "" } else { "s" })
     }
 }
 
@@ -168,6 +216,33 @@ mod tests {
         let mut p = Poller::new(Some("0.05"));
         assert_eq!(delays(&mut p, 3, Duration::ZERO, &[]), [0, 50, 50]);
         assert_eq!(p.describe(), "0.05 seconds");
+    }
+
+    #[test]
+    fn a_limited_wait_sleeps_no_further_than_its_limit_then_ends() {
+        let mut p = Poller::new(Some("5")).with_max_wait(Duration::from_secs(12));
+        let second = Duration::from_secs(1);
+        let t0 = p.started;
+        assert_eq!(p.delay_within_limit(t0, false), Some(Duration::ZERO));
+        assert_eq!(p.delay_within_limit(t0 + second, false), Some(4 * second));
+        assert_eq!(
+            p.delay_within_limit(t0 + 10 * second, false),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(p.delay_within_limit(t0 + 11 * second, false), Some(second));
+        assert_eq!(p.delay_within_limit(t0 + 12 * second, false), None);
+        let unlimited = Poller::new(Some("5")).restart();
+        assert_eq!(unlimited.max_wait(), None);
+        assert_eq!(p.restart().max_wait(), Some(12 * second));
+    }
+
+    #[test]
+    fn limits_read_as_minutes_or_seconds() {
+        assert_eq!(describe_limit(Duration::from_secs(3600)), "60 minutes");
+        assert_eq!(describe_limit(Duration::from_secs(60)), "1 minute");
+        assert_eq!(describe_limit(Duration::from_secs(2)), "2 seconds");
+        assert_eq!(describe_limit(Duration::from_millis(1500)), "1.5 seconds");
+        assert_eq!(describe_limit(Duration::from_secs(1)), "1 second");
     }
 
     #[test]

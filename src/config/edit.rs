@@ -1,48 +1,71 @@
-//! The edit model of samconfig: what `deploy --guided` saves, written the way sam's
-//! `GuidedConfig.save_config` writes it, changing only `[env.deploy.parameters]` (and `region` in
-//! `[env.global.parameters]`) while every comment, other environment, other command and unknown
-//! key stays byte for byte. The new file replaces the old one atomically, and a file that does
-//! not parse is never overwritten.
+//! The edit model of samconfig: what `deploy --guided` and `--save-params` save, written the way
+//! sam's `GuidedConfig.save_config` and `save_command_line_args_to_config` write it, changing
+//! only the saved keys while every comment, other environment, other command and unknown key
+//! stays byte for byte. TOML files are edited through toml_edit ([`toml`]), YAML files line by
+//! line ([`yaml`], with ruamel's value layout from [`ruamel`]). The new file replaces the old one
+//! atomically, and a file that does not parse is never overwritten.
 
 use std::fs;
 use std::io;
 use std::path::Path;
 
-use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, TableLike, Value};
-
-use super::read::{self, SamConfig};
-use super::{ConfigError, ConfigValue, Format, GLOBAL, SAM_CONFIG_VERSION, SECTION};
+use super::{ConfigError, ConfigValue, Format, GLOBAL, SECTION};
 use atomic::write_atomically;
+use toml::TomlDocument;
+use yaml::YamlDocument;
 
 mod atomic;
+mod ruamel;
+mod toml;
+mod yaml;
 
 /// The command guided deploy saves under.
 const DEPLOY: &str = "deploy";
-/// The one list sam saves as a TOML array (every other list is joined with spaces).
+/// The one list sam saves as a list (every other list is joined with spaces).
 const IMAGE_REPOSITORIES: &str = "image_repositories";
 
-/// Saves guided deploy's answers into `[env.deploy.parameters]` of a TOML samconfig, in the
-/// given order, as sam does: falsy values are left out (except `image_repositories`, written
-/// even when empty), lists are joined with spaces (except `image_repositories`, a TOML array),
-/// `region` is also written to `[env.global.parameters]`, and a deploy value equal to the global
-/// one is removed from the deploy table. Keys already in the table keep their place and
-/// comments. `version = 0.1` is added to a new or empty file. YAML files are refused with
-/// [`ConfigError::YamlNotEditable`].
+/// A samconfig file being edited, in either syntax.
+trait Document {
+    /// Sets `key` in the table at `names` (`[env, command, "parameters"]`), creating the tables
+    /// it needs; a key already there keeps its place and comment. A list becomes an array (a
+    /// sequence), a map a sub-table (a nested mapping).
+    fn put(&mut self, names: [&str; 3], key: &str, value: &ConfigValue) -> Result<(), ConfigError>;
+    /// The value of `key` in the table at `names`.
+    fn value(&self, names: [&str; 3], key: &str) -> Option<ConfigValue>;
+    /// Removes `key` from the table at `names`, if there.
+    fn remove(&mut self, names: [&str; 3], key: &str);
+    /// Adds sam's `version = 0.1` where sam puts it, when the file has none.
+    fn add_version(&mut self);
+    /// The file's new text.
+    fn render(&self) -> String;
+}
+
+/// Saves guided deploy's answers into `[env.deploy.parameters]`, in the given order, as sam
+/// does: falsy values are left out (except `image_repositories`, written even when empty), lists
+/// are joined with spaces (except `image_repositories`, a list), `region` is also written to
+/// `[env.global.parameters]`, and a deploy value equal to the global one is removed from the
+/// deploy table. Keys already in the table keep their place and comments.
 pub fn save_deploy_parameters(
     path: &Path,
     env: &str,
     values: &[(&str, ConfigValue)],
 ) -> Result<(), ConfigError> {
-    edit_toml(path, |doc| {
+    edit(path, |doc| {
         for (key, value) in values {
             if !value.is_truthy() && *key != IMAGE_REPOSITORIES {
                 continue;
             }
-            let value = toml_value(key, value);
-            put(doc, path, [env, DEPLOY, SECTION], key, &value)?;
+            let value = match value {
+                ConfigValue::List(_) if *key == IMAGE_REPOSITORIES => value.clone(),
+                ConfigValue::List(_) | ConfigValue::Map(_) => {
+                    ConfigValue::String(value.to_string())
+                }
+                scalar => scalar.clone(),
+            };
+            doc.put([env, DEPLOY, SECTION], key, &value)?;
             deduplicate(doc, env, key);
             if *key == "region" {
-                put(doc, path, [env, GLOBAL, SECTION], key, &value)?;
+                doc.put([env, GLOBAL, SECTION], key, &value)?;
             }
         }
         Ok(())
@@ -51,9 +74,9 @@ pub fn save_deploy_parameters(
 
 /// `--save-params`: writes the options given on the command line into
 /// `[env.<command>.parameters]` as sam's `save_command_line_args_to_config` does (every value,
-/// false ones too; a mapping becomes a `[env.<command>.parameters.<key>]` table, a list a TOML
-/// array) and `region` into `[env.global.parameters]`. Comments and other tables are kept and the
-/// write is atomic, as for [`save_deploy_parameters`]. YAML files are refused.
+/// false ones too; a mapping becomes a sub-table, a list an array) and `region` into
+/// `[env.global.parameters]`. Comments and other tables are kept and the write is atomic, as for
+/// [`save_deploy_parameters`].
 pub fn save_command_parameters(
     path: &Path,
     env: &str,
@@ -61,63 +84,40 @@ pub fn save_command_parameters(
     values: &[(&str, ConfigValue)],
     region: Option<&str>,
 ) -> Result<(), ConfigError> {
-    edit_toml(path, |doc| {
+    edit(path, |doc| {
         for (key, value) in values {
-            let item = match value {
-                ConfigValue::Map(entries) => {
-                    let mut table = Table::new();
-                    for (k, v) in entries {
-                        table.insert(k, Item::Value(basic_string(v)));
-                    }
-                    Item::Table(table)
-                }
-                ConfigValue::List(items) => Item::Value(Value::Array(
-                    items.iter().map(|s| basic_string(s)).collect::<Array>(),
-                )),
-                other => Item::Value(toml_value(key, other)),
-            };
-            put_item(doc, path, [env, command, SECTION], key, item)?;
+            doc.put([env, command, SECTION], key, value)?;
         }
         if let Some(region) = region {
-            put(
-                doc,
-                path,
+            doc.put(
                 [env, GLOBAL, SECTION],
                 "region",
-                &basic_string(region),
+                &ConfigValue::String(region.to_string()),
             )?;
         }
         Ok(())
     })
 }
 
-/// Reads (or starts) a TOML samconfig, checks it as sam would, lets `change` edit it, and
-/// replaces the file atomically. A file that does not parse is never overwritten.
-fn edit_toml(
+/// Reads (or starts) a samconfig, checks it as sam would, lets `change` edit it, and replaces
+/// the file atomically. A file that does not parse is never overwritten.
+fn edit(
     path: &Path,
-    change: impl FnOnce(&mut DocumentMut) -> Result<(), ConfigError>,
+    change: impl FnOnce(&mut dyn Document) -> Result<(), ConfigError>,
 ) -> Result<(), ConfigError> {
-    if Format::of(path)? == Format::Yaml {
-        return Err(ConfigError::YamlNotEditable {
-            path: path.to_path_buf(),
-        });
-    }
+    let format = Format::of(path)?;
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
         Err(source) => return Err(ConfigError::io("read", path, source)),
     };
-    let mut doc = read::parse_toml(path, &text)?;
-    // sam refuses to touch a file whose version or layout it cannot read; so do we.
-    SamConfig::from_toml(path, &doc)?;
-    add_version(&mut doc);
-    change(&mut doc)?;
-    let mut output = doc.to_string();
-    // toml_edit ends every line with a newline; a file that had no final newline keeps none.
-    if !text.is_empty() && !text.ends_with('\n') && output.ends_with('\n') {
-        output.pop();
-    }
-    write_atomically(path, output.as_bytes())
+    let mut doc: Box<dyn Document> = match format {
+        Format::Toml => Box::new(TomlDocument::parse(path, &text)?),
+        Format::Yaml => Box::new(YamlDocument::parse(path, &text)?),
+    };
+    change(doc.as_mut())?;
+    doc.add_version();
+    write_atomically(path, doc.render().as_bytes())
 }
 
 /// sam's `K="v" K2="v2"` form of parameter overrides, with `"` in values escaped as `\"`.
@@ -129,152 +129,21 @@ pub fn format_parameter_overrides(overrides: &[(String, String)]) -> String {
         .join(" ")
 }
 
-/// The TOML form sam (tomlkit) gives a saved value.
-fn toml_value(key: &str, value: &ConfigValue) -> Value {
-    match value {
-        ConfigValue::List(items) if key == IMAGE_REPOSITORIES => {
-            Value::Array(items.iter().map(|s| basic_string(s)).collect::<Array>())
-        }
-        ConfigValue::List(items) => basic_string(&items.join(" ")),
-        map @ ConfigValue::Map(_) => basic_string(&map.to_string()),
-        ConfigValue::String(s) => basic_string(s),
-        ConfigValue::Bool(b) => Value::from(*b),
-        ConfigValue::Int(i) => Value::from(*i),
-        ConfigValue::Float(f) => Value::from(*f),
-    }
-}
-
-/// A double-quoted string escaped as tomlkit escapes it (`"Stage=\"dev\""`); toml_edit on its
-/// own would pick a literal string (`'Stage="dev"'`).
-fn basic_string(s: &str) -> Value {
-    let mut quoted = String::with_capacity(s.len() + 2);
-    quoted.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\u{8}' => quoted.push_str("\\b"),
-            '\t' => quoted.push_str("\\t"),
-            '\n' => quoted.push_str("\\n"),
-            '\u{c}' => quoted.push_str("\\f"),
-            '\r' => quoted.push_str("\\r"),
-            c if c < ' ' || c == '\u{7f}' => quoted.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('"');
-    // Every string escaped above parses; the fallback only keeps this total.
-    let mut value = quoted.parse::<Value>().unwrap_or_else(|_| Value::from(s));
-    value.decor_mut().clear();
-    value
-}
-
-/// Sets `key` in the table at `names`, creating the tables it needs; an existing key keeps its
-/// place and the whitespace and comments around its value.
-fn put(
-    doc: &mut DocumentMut,
-    path: &Path,
-    names: [&str; 3],
-    key: &str,
-    value: &Value,
-) -> Result<(), ConfigError> {
-    put_item(doc, path, names, key, Item::Value(value.clone()))
-}
-
-/// [`put`] for any item (a value or a sub-table).
-fn put_item(
-    doc: &mut DocumentMut,
-    path: &Path,
-    names: [&str; 3],
-    key: &str,
-    item: Item,
-) -> Result<(), ConfigError> {
-    let table = table_at(doc, path, names)?;
-    match (table.get_mut(key), item) {
-        (Some(Item::Value(old)), Item::Value(mut new)) => {
-            *new.decor_mut() = old.decor().clone();
-            *old = new;
-        }
-        // A value becoming a sub-table: the key is written anew (its old `key = ` spacing
-        // would end up inside the table header).
-        (Some(_), item @ Item::Table(_)) => {
-            table.remove(key);
-            table.insert(key, item);
-        }
-        (Some(other), item) => *other = item,
-        (None, item) => {
-            table.insert(key, item);
-        }
-    }
-    Ok(())
-}
-
-/// The table at a dotted path, created when missing: `[env.deploy.parameters]` as a header
-/// with its parents implicit, or an inline table inside an inline parent.
-fn table_at<'d>(
-    doc: &'d mut DocumentMut,
-    path: &Path,
-    names: [&str; 3],
-) -> Result<&'d mut dyn TableLike, ConfigError> {
-    let not_a_table = |depth: usize| ConfigError::NotATable {
-        path: path.to_path_buf(),
-        key: names[..depth].join("."),
-    };
-    let mut item = doc.as_item_mut();
-    for (depth, name) in names.iter().enumerate() {
-        let missing = if item.is_table() {
-            let mut table = Table::new();
-            table.set_implicit(depth + 1 < names.len());
-            Item::Table(table)
-        } else {
-            Item::Value(Value::InlineTable(InlineTable::new()))
-        };
-        let table = item.as_table_like_mut().ok_or_else(|| not_a_table(depth))?;
-        item = table.entry(name).or_insert(missing);
-    }
-    item.as_table_like_mut()
-        .ok_or_else(|| not_a_table(names.len()))
-}
-
 /// sam's `_deduplicate_global_parameters`: a deploy value equal to a (truthy) global one is
 /// kept only in the global table.
-fn deduplicate(doc: &mut DocumentMut, env: &str, key: &str) {
-    let value_at = |doc: &DocumentMut, command: &str| {
-        let item = doc.get(env)?.get(command)?.get(SECTION)?.get(key)?;
-        read::item_value(item)
-    };
-    let Some(global) = value_at(doc, GLOBAL) else {
+fn deduplicate(doc: &mut dyn Document, env: &str, key: &str) {
+    let Some(global) = doc.value([env, GLOBAL, SECTION], key) else {
         return;
     };
-    if global.is_truthy() && value_at(doc, DEPLOY).as_ref() == Some(&global) {
-        let table = doc
-            .get_mut(env)
-            .and_then(|e| e.get_mut(DEPLOY))
-            .and_then(|c| c.get_mut(SECTION))
-            .and_then(Item::as_table_like_mut);
-        if let Some(table) = table {
-            table.remove(key);
-        }
+    if global.is_truthy() && doc.value([env, DEPLOY, SECTION], key).as_ref() == Some(&global) {
+        doc.remove([env, DEPLOY, SECTION], key);
     }
-}
-
-/// `version = 0.1` at the top of a document that has none (only a new or empty one, since the
-/// version was checked before). Comments of an otherwise empty file stay above it.
-fn add_version(doc: &mut DocumentMut) {
-    if doc.contains_key("version") {
-        return;
-    }
-    if doc.is_empty() {
-        let comments = doc.trailing().as_str().unwrap_or_default().to_string();
-        doc.decor_mut().set_prefix(comments);
-        doc.set_trailing("");
-    }
-    doc.insert("version", Item::Value(Value::from(SAM_CONFIG_VERSION)));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::read;
 
     const URI1: &str = "123456789012.dkr.ecr.us-west-2.amazonaws.com/helloworldstack925976eb/testfunction0150919004repo";
     const URI2: &str = "123456789012.dkr.ecr.us-west-2.amazonaws.com/helloworldstack925976eb/anothertestfunction025c2cfd8crepo";
@@ -458,14 +327,13 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), unversioned);
 
         let yaml = dir.path().join("samconfig.yaml");
+        let broken_yaml = "version: 0.1\ndefault: [unclosed\n";
+        fs::write(&yaml, broken_yaml).unwrap();
         let err = save_deploy_parameters(&yaml, "default", &values).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("cannot save into a YAML samconfig file; save to samconfig.toml"),
-            "{err}"
-        );
-        assert!(!yaml.exists());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");
+        assert_eq!(fs::read_to_string(&yaml).unwrap(), broken_yaml);
+        // Nothing but the two files: no temporary file is left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]

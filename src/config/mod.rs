@@ -214,11 +214,14 @@ pub enum ConfigError {
         /// The dotted key, e.g. `default.deploy`.
         key: String,
     },
-    /// Saving into a YAML samconfig file, which samrs does not edit.
-    #[error("{}: samrs cannot save into a YAML samconfig file; save to samconfig.toml instead (answer `samconfig.toml` at the 'SAM configuration file' prompt).", path.display())]
-    YamlNotEditable {
+    /// An edit of a YAML file did not read back as the value saved (the file is left as it
+    /// was).
+    #[error("{}: samrs could not save `{key}` into this file's YAML layout, so the file was left unchanged; move the key's mapping to block style (`key:` and indented lines) and run again.", path.display())]
+    Unsaved {
         /// The file.
         path: PathBuf,
+        /// The dotted key, e.g. `default.deploy.parameters.stack_name`.
+        key: String,
     },
 }
 

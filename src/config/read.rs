@@ -71,17 +71,22 @@ impl SamConfig {
 
     /// Builds the model from a file's text.
     pub(super) fn parse(path: &Path, format: Format, text: &str) -> Result<SamConfig, ConfigError> {
-        let root = match format {
-            Format::Toml => toml_node(parse_toml(path, text)?.as_item()),
-            Format::Yaml => yaml_node(&parse_yaml(path, text)?),
-        };
-        from_tree(path, root)
+        from_tree(path, root_node(path, format, text)?, false)
+    }
+
+    /// [`SamConfig::parse`] of a file being saved, which may not have its version yet.
+    pub(super) fn parse_draft(
+        path: &Path,
+        format: Format,
+        text: &str,
+    ) -> Result<SamConfig, ConfigError> {
+        from_tree(path, root_node(path, format, text)?, true)
     }
 
     /// Builds the model from an already parsed TOML document (the edit model checks a file
     /// with this before changing it).
     pub(super) fn from_toml(path: &Path, doc: &DocumentMut) -> Result<SamConfig, ConfigError> {
-        from_tree(path, toml_node(doc.as_item()))
+        from_tree(path, toml_node(doc.as_item()), false)
     }
 }
 
@@ -112,9 +117,14 @@ pub fn load(path: &Path) -> Result<SamConfig, ConfigError> {
 pub fn load_tree(path: &Path) -> Result<Node, ConfigError> {
     let format = Format::of(path)?;
     let text = fs::read_to_string(path).map_err(|e| ConfigError::io("read", path, e))?;
+    root_node(path, format, &text)
+}
+
+/// The plain tree of a TOML or YAML text.
+fn root_node(path: &Path, format: Format, text: &str) -> Result<Node, ConfigError> {
     Ok(match format {
-        Format::Toml => toml_node(parse_toml(path, &text)?.as_item()),
-        Format::Yaml => yaml_node(&parse_yaml(path, &text)?),
+        Format::Toml => toml_node(parse_toml(path, text)?.as_item()),
+        Format::Yaml => yaml_node(&parse_yaml(path, text)?),
     })
 }
 

@@ -9,13 +9,13 @@
 
 use anyhow::Context;
 
-use super::{delete_and_wait, DeployError, Run};
+use super::{delete_main_stack, DeployError, Run};
 use crate::aws::Aws;
 use crate::cloudformation::{
     self as cfn, poll::Poller, ChangeRow, ChangeSetOutcome, ChangeSetRequest,
 };
 use crate::interrupt::{Deferral, Interrupted};
-use crate::journal::{Action, Fact, StackRole};
+use crate::journal::{Action, Fact};
 use crate::output::Ui;
 
 /// A change set that can be shown and executed, or none because nothing would change.
@@ -226,13 +226,7 @@ impl Leftover<'_> {
             if stack.status != "REVIEW_IN_PROGRESS" {
                 return Ok(false);
             }
-            delete_and_wait(self.aws, self.stack, poller).await?;
-            ui.record(Fact::Stack {
-                name: self.stack.to_string(),
-                role: StackRole::Main,
-                action: Action::Deleted,
-                status: Some("DELETE_COMPLETE".into()),
-            });
+            delete_main_stack(self.aws, self.stack, poller, ui).await?;
         } else {
             match cfn::delete_change_set(cfn, self.stack, self.change_set).await {
                 Ok(()) => {}

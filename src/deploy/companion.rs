@@ -236,13 +236,19 @@ pub async fn force_delete_repositories(
         .iter()
         .filter(|r| r.resource_type == "AWS::ECR::Repository" && !r.physical_id.is_empty())
     {
-        ui.line(&format!("\t- Deleting ECR repository {}", repo.physical_id));
-        crate::ecr::force_delete_repository(&aws.ecr, &repo.physical_id).await?;
-        ui.record(Fact::Repository {
-            name: repo.physical_id.clone(),
-            action: Action::Deleted,
-        });
+        delete_repository(aws, &repo.physical_id, ui).await?;
     }
+    Ok(())
+}
+
+/// Deletes a repository with its images, saying so.
+pub async fn delete_repository(aws: &Aws, name: &str, ui: &Ui) -> anyhow::Result<()> {
+    ui.line(&format!("\t- Deleting ECR repository {name}"));
+    crate::ecr::force_delete_repository(&aws.ecr, name).await?;
+    ui.record(Fact::Repository {
+        name: name.to_string(),
+        action: Action::Deleted,
+    });
     Ok(())
 }
 
@@ -285,6 +291,9 @@ async fn run_template(
         role_arn: settings.role_arn.clone(),
         notification_arns: settings.notification_arns.clone(),
         description: "ECR repositories managed by samrs (SAM CLI companion stack)".into(),
+        // Repositories must exist before images are pushed to them, and a failure rolls back
+        // whatever --express or --on-failure say for the main stack.
+        express: None,
     };
     // The companion stack is samrs's alone: no change set to review, so one call applies it.
     let mut cursor = if create {

@@ -63,7 +63,7 @@ pub fn push_jobs(
 
 /// Pushes the images (a dry run only lists them) and returns each function's new `ImageUri`.
 pub async fn push(
-    ecr: &aws_sdk_ecr::Client,
+    aws: &crate::aws::Aws,
     functions: &[ImageFunction],
     jobs: Vec<PushJob>,
     dry_run: bool,
@@ -82,9 +82,9 @@ pub async fn push(
         return Ok(HashMap::new());
     }
     let pushed = if ui.progress_bars() {
-        push::push_all(ecr, jobs, &push::BarReporter::default()).await?
+        push::push_all(&aws.ecr, &aws.network, jobs, &push::BarReporter::default()).await?
     } else {
-        push::push_all(ecr, jobs, &push::LineReporter).await?
+        push::push_all(&aws.ecr, &aws.network, jobs, &push::LineReporter).await?
     };
     let mut locations = HashMap::new();
     for image in pushed {

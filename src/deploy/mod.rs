@@ -6,6 +6,7 @@
 
 pub mod change_set;
 pub mod companion;
+pub mod failure;
 pub mod images;
 pub mod report;
 pub mod shortcut;
@@ -21,8 +22,8 @@ use crate::journal::{Action, Fact, Phase, StackRole};
 use crate::output::Ui;
 use crate::package::Packaged;
 use crate::s3::{self, Destination};
-use crate::settings::{DeploySettings, UsageError};
-use crate::template::{self, ImageFunction, Template};
+use crate::settings::{DeploySettings, Refused, UsageError};
+use crate::template::{self, language_extensions, ImageFunction, Template};
 use crate::{managed_bucket, package};
 
 pub use report::failure_summary;
@@ -90,7 +91,11 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         region: settings.region.clone(),
         dry_run: settings.dry_run,
     });
-    let (template, functions, aws) = ui
+    ui.record(Fact::Mode {
+        express: settings.express,
+        on_failure: Some(failure_plan(settings).mode()),
+    });
+    let (original, extensions, template, functions, aws) = ui
         .phase(Phase::Prepare, async {
             // Asked before anything changes on AWS, not after the change set exists.
             if settings.confirm_changeset
@@ -98,24 +103,46 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
                 && !settings.no_execute_changeset
                 && !ui.can_prompt()
             {
-                return Err(UsageError(
+                // sam asks anyway, reads the end of its input and aborts: exit 1.
+                return Err(Refused(
                     "--confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"
                         .into(),
                 )
                 .into());
             }
-            let template = template::load(&settings.template_file)?;
-            check_image_uris(&template)?;
-            let functions = template::image_functions(&template)?;
-            check_image_options(settings, &functions)?;
-            for name in unknown_overrides(&template, settings) {
+            let original = template::load(&settings.template_file)?;
+            for name in unknown_overrides(&original, settings) {
                 ui.warn(&format!(
                     "Warning: parameter override {name} is not a parameter of the template; it is ignored"
                 ));
             }
             let aws =
                 aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
-            Ok((template, functions, aws))
+            // With --language-extensions, functions and artifacts are found and packaged in the
+            // expanded template; CloudFormation gets the original back with their locations.
+            let extensions = expand_language_extensions(
+                settings.language_extensions,
+                &settings.parameter_overrides,
+                &original,
+                &aws.region,
+            )?;
+            if extensions.is_none()
+                && language_extensions::uses_language_extensions(&original.value)
+                && language_extensions::has_resource_loops(&original.value)
+            {
+                ui.warn("Warning: the template's Fn::ForEach loops are left to CloudFormation, so local artifacts inside them are not packaged: add --language-extensions (or SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1) to package them, as with sam");
+            }
+            let template = match &extensions {
+                Some(expansion) => Template {
+                    value: expansion.expanded.clone(),
+                    ..original.clone()
+                },
+                None => original.clone(),
+            };
+            check_image_uris(&template)?;
+            let functions = template::image_functions(&template)?;
+            check_image_options(settings, &functions)?;
+            Ok((original, extensions, template, functions, aws))
         })
         .await?;
     ui.record(Fact::Target {
@@ -123,7 +150,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         region: Some(aws.region.clone()),
         dry_run: settings.dry_run,
     });
-    let poller = Poller::from_env();
+    let poller = Poller::from_env().with_max_wait(settings.max_wait);
     let wants_companion = settings.resolve_image_repos || !settings.image_repositories.is_empty();
     let companion_name = crate::companion::CompanionStack::new(&settings.stack_name)
         .name()
@@ -212,15 +239,36 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         .phase(Phase::Images, async {
             let jobs =
                 images::push_jobs(&functions, &mapping, settings.image_repository.as_deref())?;
-            images::push(&aws.ecr, &functions, jobs, settings.dry_run, ui).await
+            images::push(&aws, &functions, jobs, settings.dry_run, ui).await
         })
         .await?;
-    let packaged = ui
+    let signing = package::Signing {
+        profiles: &settings.signing_profiles,
+        poller: &poller,
+    };
+    let mut packaged = ui
         .phase(
             Phase::Package,
-            package::package_template(&aws, &template, destination.as_ref(), &pushed, ui),
+            package::package_template(
+                &aws,
+                &template,
+                destination.as_ref(),
+                &pushed,
+                &signing,
+                settings.language_extensions,
+                ui,
+            ),
         )
         .await?;
+    if let Some(expansion) = &extensions {
+        let (merged, warnings) =
+            language_extensions::merge_packaged(&original.value, &packaged.template, expansion)
+                .map_err(|e| language_extensions_error(&original, e))?;
+        for warning in warnings {
+            ui.warn(&warning);
+        }
+        packaged.template = merged;
+    }
     report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
     let run = Run {
         aws: &aws,
@@ -228,7 +276,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         poller: &poller,
         ui,
     };
-    let finish = deploy_stack(&run, &template, &packaged, destination.as_ref()).await?;
+    let finish = deploy_stack(&run, &original, &packaged, destination.as_ref()).await?;
     if let (Finish::Deployed, Some(plan)) = (finish, &plan) {
         ui.phase(
             Phase::Cleanup,
@@ -237,6 +285,34 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         .await?;
     }
     Ok(finish)
+}
+
+/// The template's language extensions expanded, when they are on and the template uses them,
+/// with the parameter values they were resolved with.
+pub fn expand_language_extensions(
+    enabled: bool,
+    overrides: &[(String, String)],
+    template: &Template,
+    region: &str,
+) -> Result<Option<language_extensions::Expansion>, template::TemplateError> {
+    if !enabled || !language_extensions::uses_language_extensions(&template.value) {
+        return Ok(None);
+    }
+    let values = language_extensions::parameter_values(overrides, region);
+    language_extensions::expand(&template.value, &values)
+        .map(Some)
+        .map_err(|e| language_extensions_error(template, e))
+}
+
+/// sam's `PackageFailedError` for a template it cannot expand: the file and the reason.
+fn language_extensions_error(
+    template: &Template,
+    error: language_extensions::ExpansionError,
+) -> template::TemplateError {
+    template::TemplateError::Invalid {
+        origin: template.path.display().to_string(),
+        message: format!("cannot expand AWS::LanguageExtensions: {error}"),
+    }
 }
 
 /// An image function without `ImageUri` has no image to deploy: the template was not built.
@@ -443,6 +519,7 @@ async fn deploy_stack(
                     "Created by samrs at {} UTC",
                     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
                 ),
+                express: failure_plan(settings).express,
             };
             ui.line("\n\nWaiting for changeset to be created..\n");
             change_set::make(run, &request, existing.is_none())
@@ -493,7 +570,14 @@ async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Resul
     } else {
         cfn::EventCursor::after_current(&aws.cfn, stack_name).await?
     };
-    cfn::execute_change_set(&aws.cfn, stack_name, change_set, settings.disable_rollback).await?;
+    let on_failure = failure_plan(settings);
+    cfn::execute_change_set(
+        &aws.cfn,
+        stack_name,
+        change_set,
+        on_failure.execute_disable_rollback,
+    )
+    .await?;
     ui.record(Fact::ChangeSet {
         id: change_set.to_string(),
         stack: stack_name.to_string(),
@@ -507,15 +591,18 @@ async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Resul
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Stack, |e| {
         events.row(e);
     })
-    .await?;
+    .await;
+    // Closed whatever the wait's end, so a stopped wait's message is not inside the table.
     events.finish();
+    let outcome = outcome?;
     if let Some(stack) = &outcome.stack {
         ui.record(Fact::Deployed {
             status: stack.status.clone(),
             outputs: stack.outputs.clone(),
         });
     }
-    let stack = finished_stack(stack_name, outcome.stack, outcome.failures)?;
+    let deleted = after_failure(run, &on_failure, create, outcome.stack.as_ref()).await?;
+    let stack = finished_stack(stack_name, outcome.stack, outcome.failures, deleted)?;
     ui.record(Fact::Stack {
         name: stack_name.to_string(),
         role: StackRole::Main,
@@ -531,7 +618,67 @@ async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Resul
         "\nSuccessfully created/updated stack - {stack_name} in {}\n",
         aws.region
     ));
+    if settings.express {
+        ui.say(
+            "\nDeployed with CloudFormation Express mode. Resources may still be stabilizing in the background.",
+            crate::output::Tone::Warn,
+        );
+    }
     Ok(Finish::Deployed)
+}
+
+/// The main stack's failure handling, from `--on-failure`, `--disable-rollback` and `--express`.
+fn failure_plan(settings: &DeploySettings) -> failure::FailurePlan {
+    failure::failure_plan(
+        settings.on_failure,
+        settings.disable_rollback,
+        settings.express,
+    )
+}
+
+/// What follows a failed operation of the main stack (sam's words for each): `--on-failure
+/// DELETE` deletes a stack that failed to create; an update under it only rolled back; a failure
+/// that kept its resources says how to roll back. True when the stack was deleted.
+async fn after_failure(
+    run: &Run<'_>,
+    plan: &failure::FailurePlan,
+    create: bool,
+    stack: Option<&StackInfo>,
+) -> anyhow::Result<bool> {
+    let Run {
+        aws,
+        settings,
+        poller,
+        ui,
+    } = *run;
+    let stack_name = settings.stack_name.as_str();
+    let failed = stack.is_none_or(|s| !cfn::state::is_success(&s.status));
+    if !failed {
+        return Ok(false);
+    }
+    if plan.delete_failed_create
+        && create
+        && stack.is_some_and(|s| failure::is_failed_create(&s.status))
+    {
+        ui.line(&format!(
+            "\nStack {stack_name} failed to create/update correctly, deleting stack"
+        ));
+        delete_main_stack(aws, stack_name, poller, ui).await?;
+        ui.line(&format!("\nStack {stack_name} has been deleted"));
+        return Ok(true);
+    }
+    if plan.delete_failed_create && !create {
+        // An update is rolled back, not deleted: the stack existed before.
+        ui.line(&format!(
+            "\nStack {stack_name} has rolled back successfully"
+        ));
+    } else if plan.keeps_resources() {
+        ui.say(
+            &report::rollback_disabled(stack_name),
+            crate::output::Tone::Bad,
+        );
+    }
+    Ok(false)
 }
 
 /// sam's answer to an empty change set: an error unless `--no-fail-on-empty-changeset`.
@@ -586,13 +733,7 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
                 ui.line(&format!(
                     "\tStack {stack_name} is in {status} (it was never created successfully): deleting it before creating it again"
                 ));
-                delete_and_wait(aws, stack_name, poller).await?;
-                ui.record(Fact::Stack {
-                    name: stack_name.to_string(),
-                    role: StackRole::Main,
-                    action: Action::Deleted,
-                    status: Some("DELETE_COMPLETE".into()),
-                });
+                delete_main_stack(aws, stack_name, poller, ui).await?;
             }
             StackAction::Blocked { fix } => {
                 let status = stack.map(|s| s.status).unwrap_or_default();
@@ -602,10 +743,27 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
     }
 }
 
+/// Deletes the main stack, waits until it is gone, and records it.
+pub async fn delete_main_stack(
+    aws: &Aws,
+    stack_name: &str,
+    poller: &Poller,
+    ui: &Ui,
+) -> anyhow::Result<()> {
+    delete_and_wait(aws, stack_name, poller).await?;
+    ui.record(Fact::Stack {
+        name: stack_name.to_string(),
+        role: StackRole::Main,
+        action: Action::Deleted,
+        status: Some("DELETE_COMPLETE".into()),
+    });
+    Ok(())
+}
+
 /// Deletes a stack and waits until it is gone.
 pub async fn delete_and_wait(aws: &Aws, stack_name: &str, poller: &Poller) -> anyhow::Result<()> {
     let mut cursor = cfn::EventCursor::after_current(&aws.cfn, stack_name).await?;
-    cfn::delete_stack(&aws.cfn, stack_name, &[]).await?;
+    cfn::delete_stack(&aws.cfn, stack_name, &[], false).await?;
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Status, |_| {}).await?;
     match outcome.status {
         None => Ok(()),
@@ -616,17 +774,22 @@ pub async fn delete_and_wait(aws: &Aws, stack_name: &str, poller: &Poller) -> an
     }
 }
 
+/// The stack of a successful operation, else the one-line failure (`deleted`: `--on-failure
+/// DELETE` removed the stack afterwards).
 fn finished_stack(
     stack_name: &str,
     stack: Option<StackInfo>,
     failures: Vec<EventRow>,
+    deleted: bool,
 ) -> Result<StackInfo, DeployError> {
     match stack {
         Some(stack) if cfn::state::is_success(&stack.status) => Ok(stack),
         other => {
             let status = other.map_or_else(|| "DELETE_COMPLETE".to_string(), |s| s.status);
             let mut detail = format!("it ended in {status}{}", failure_summary(&failures));
-            if status == "ROLLBACK_COMPLETE" {
+            if deleted {
+                detail.push_str(", and was deleted (--on-failure DELETE)");
+            } else if failure::is_failed_create(&status) {
                 detail.push_str(" (fix the template and deploy again: samrs deletes and recreates a stack that was never created)");
             }
             Err(DeployError::StackFailed {

@@ -102,11 +102,19 @@ pub fn deploy_args(
         "\tParameter overrides          : {}",
         py_json(&Value::Object(overrides))
     ));
-    ui.line("\tSigning Profiles             : {}");
+    ui.line(&format!(
+        "\tSigning Profiles             : {}",
+        py_json(&serde_json::to_value(&settings.signing_profiles).unwrap_or_default())
+    ));
     ui.say(
         "\nInitiating deployment\n=====================\n",
         Tone::Warn,
     );
+}
+
+/// sam's note after a failed deploy that kept its resources.
+pub fn rollback_disabled(stack_name: &str) -> String {
+    format!("\nFailed to deploy. Automatic rollback disabled for this deployment.\n\nActions you can take next\n=========================\n[*] Fix issues and try deploying again\n[*] Roll back stack to the last known stable state: aws cloudformation rollback-stack --stack-name {stack_name}\n")
 }
 
 /// The companion part of a dry run: what would be created, kept and retired.

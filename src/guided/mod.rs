@@ -1,5 +1,5 @@
 //! `samrs deploy --guided`: the SAM CLI's conversation, in its order and words, ending in
-//! resolved [`DeploySettings`] and (when asked) a saved samconfig.toml.
+//! resolved [`DeploySettings`] and (when asked) a saved samconfig file (TOML or YAML).
 //!
 //! Nothing is written and nothing is created in AWS until every question is answered, except
 //! the managed bucket stack, which sam also creates mid-conversation. An interrupted or refused
@@ -11,38 +11,59 @@ mod images;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
-use indexmap::IndexMap;
 
 use crate::cli::DeployArgs;
 use crate::config::{self, ConfigValue};
 use crate::output::{Tone, Ui};
 use crate::prompt::Prompter;
-use crate::settings::{self, DeploySettings, UsageError};
+use crate::settings::{self, DeploySettings, Refused};
 use crate::{aws, managed_bucket, template};
 
 /// Runs the conversation and returns the settings the deploy runs with.
 pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<DeploySettings> {
     if !ui.can_prompt() {
-        return Err(UsageError("--guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml".into()).into());
+        // sam asks anyway, reads the end of its input and aborts: exit 1.
+        return Err(Refused("--guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml".into()).into());
     }
     let prompt = Prompter::new(ui);
     let config_dir = settings::config_dir(args, cwd);
-    let config_name = args
-        .config
-        .config_file
-        .clone()
+    let explicit = args.config.config_file.as_deref();
+    let config_file = config::find_config_file(&config_dir, explicit);
+    // The file the answers are saved to by default: the one named, else the project's own
+    // (samconfig.yaml when that is what the project has), else a new samconfig.toml.
+    let config_name = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            config_file
+                .as_deref()
+                .and_then(Path::file_name)
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| PathBuf::from("samconfig.toml"));
     let env = args
         .config
         .config_env
         .clone()
         .unwrap_or_else(|| "default".into());
+    let readable = config_file
+        .as_deref()
+        .map(|path| config::load(path).is_ok());
+    // Defaults: flags, then samconfig, then sam's own. As in sam, the samconfig warnings and
+    // the --debug log come before the conversation.
+    let defaults = settings::resolve(args, cwd);
+    if let Ok(defaults) = &defaults {
+        crate::announce(
+            ui,
+            defaults.debug,
+            &defaults.warnings,
+            &settings::debug_lines(defaults),
+        );
+    }
 
     ui.say(
         "\nConfiguring SAM deploy\n======================",
         Tone::Warn,
     );
-    let config_file = config::find_config_file(&config_dir, args.config.config_file.as_deref());
     ui.line(&format!(
         "\n\tLooking for config file [{}] :  {}",
         config_name.display(),
@@ -52,21 +73,13 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
             "Not found"
         }
     ));
-    let saved: IndexMap<String, ConfigValue> = match &config_file {
-        Some(path) => match config::load(path) {
-            Ok(config) => {
-                ui.line("\tReading default arguments  :  Success");
-                config.parameters(&env, "deploy")
-            }
-            Err(e) => {
-                ui.line("\tReading default arguments  :  Failure");
-                return Err(e.into());
-            }
-        },
-        None => IndexMap::new(),
-    };
-    // Defaults: flags, then samconfig, then sam's own.
-    let defaults = settings::merge_partial(args, &saved, cwd)?;
+    if let Some(readable) = readable {
+        ui.line(&format!(
+            "\tReading default arguments  :  {}",
+            if readable { "Success" } else { "Failure" }
+        ));
+    }
+    let defaults = defaults?;
 
     ui.say("\n\tSetting default arguments for 'sam deploy'\n\t=========================================", Tone::Warn);
     let stack_name = loop {
@@ -144,6 +157,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
             bail!("Security Constraints Not Satisfied! Add authorization to {resource}, or answer y to deploy it without");
         }
     }
+    let signing_profiles = code_signing(&prompt, ui, &tpl.value, &defaults.signing_profiles)?;
     let save = prompt.confirm("\tSave arguments to configuration file", true)?;
     let save_target = if save {
         let file = prompt.text(
@@ -158,11 +172,23 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
 
     ui.line("\n\tLooking for resources needed for deployment:");
     let aws = aws::connect(Some(&region), defaults.profile.as_deref()).await?;
-    let poller = crate::cloudformation::poll::Poller::from_env();
+    let poller = crate::cloudformation::poll::Poller::from_env().with_max_wait(defaults.max_wait);
     let bucket = managed_bucket::ensure(&aws, &poller, ui, defaults.dry_run).await?;
     crate::deploy::report::managed_bucket_info(ui, &bucket);
 
-    let functions = template::image_functions(&tpl)?;
+    // With --language-extensions, the functions of Fn::ForEach loops are asked about too.
+    let functions = match crate::deploy::expand_language_extensions(
+        defaults.language_extensions,
+        &overrides,
+        &tpl,
+        &region,
+    )? {
+        Some(expansion) => template::image_functions(&template::Template {
+            value: expansion.expanded,
+            ..tpl.clone()
+        })?,
+        None => template::image_functions(&tpl)?,
+    };
     let repos = images::choose(&prompt, ui, &aws, &stack_name, &functions, &defaults).await?;
 
     let settings = DeploySettings {
@@ -189,6 +215,10 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         confirm_changeset,
         disable_rollback,
         force_upload: defaults.force_upload,
+        on_failure: defaults.on_failure,
+        max_wait: defaults.max_wait,
+        express: defaults.express,
+        signing_profiles: signing_profiles.unwrap_or_default(),
         dry_run: defaults.dry_run,
         output: defaults.output,
         config_file: save_target.as_ref().map(|(p, _)| p.clone()),
@@ -197,6 +227,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         no_progressbar: defaults.no_progressbar,
         debug: defaults.debug,
         save_params: defaults.save_params,
+        language_extensions: defaults.language_extensions,
         warnings: defaults.warnings.clone(),
     };
 
@@ -214,6 +245,65 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         ui.line("\tLearn more about samconfig.toml syntax at \n\thttps://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-config.html\n");
     }
     Ok(settings)
+}
+
+/// sam's `prompt_code_signing_settings`: when functions have a `CodeSigningConfigArn`, whether to
+/// sign, then a profile name and owner for each of them and for each of their layers (the
+/// current ones as defaults). None when there is nothing to sign or the answer is no.
+fn code_signing(
+    prompt: &Prompter,
+    ui: &Ui,
+    template: &serde_json::Value,
+    current: &crate::signing::SigningProfiles,
+) -> anyhow::Result<Option<crate::signing::SigningProfiles>> {
+    let found = crate::signing::code_signed_resources(template);
+    if found.functions.is_empty() && found.layers.is_empty() {
+        return Ok(None);
+    }
+    ui.line("\n\t#Found code signing configurations in your function definitions");
+    if !prompt.confirm("\tDo you want to sign your code?", true)? {
+        return Ok(None);
+    }
+    ui.line("\t#Please provide signing profile details for the following functions & layers");
+    let mut profiles = current.clone();
+    let ask = |resource: &str| -> anyhow::Result<crate::signing::SigningProfile> {
+        let existing = current.get(resource);
+        let name = loop {
+            let answer = prompt.text(
+                "\tSigning Profile Name",
+                existing.map(|p| p.profile_name.as_str()),
+            )?;
+            if !answer.trim().is_empty() {
+                break answer;
+            }
+        };
+        let owner_default = existing
+            .map(|p| p.profile_owner.as_str())
+            .filter(|o| !o.is_empty());
+        let owner = prompt.text(
+            "\tSigning Profile Owner Account ID (optional)",
+            owner_default,
+        )?;
+        Ok(crate::signing::SigningProfile {
+            profile_name: name,
+            profile_owner: owner,
+        })
+    };
+    for function in &found.functions {
+        ui.line(&format!(
+            "\t#Signing profile details for function '{function}'"
+        ));
+        profiles.insert(function.clone(), ask(function)?);
+    }
+    for (layer, users) in &found.layers {
+        let users: Vec<String> = users.iter().map(|u| format!("'{u}'")).collect();
+        ui.line(&format!(
+            "\t#Signing profile details for layer '{layer}', which is used by functions {{{}}}",
+            users.join(", ")
+        ));
+        profiles.insert(layer.clone(), ask(layer)?);
+    }
+    Ok(Some(profiles))
 }
 
 /// sam's `save_config`: keys in sam's order, falsy values left out; managed repositories as
@@ -266,6 +356,12 @@ fn save_config(
                     .map(|(f, u)| format!("{f}={u}"))
                     .collect(),
             ),
+        ));
+    }
+    if !s.signing_profiles.is_empty() {
+        values.push((
+            "signing_profiles",
+            ConfigValue::String(crate::signing::format_signing_profiles(&s.signing_profiles)),
         ));
     }
     config::save_deploy_parameters(path, env, &values)?;

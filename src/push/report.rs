@@ -5,6 +5,9 @@
 //! neither `Send` nor `Sync`.
 
 use std::io::Write;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
 
 /// What happened to one blob of an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +30,9 @@ pub trait Reporter {
     fn on_blob(&self, _name: &str, _digest: &str, _outcome: BlobOutcome) {}
     /// The image is in the registry as `digest`.
     fn on_image_done(&self, name: &str, digest: &str);
+    /// A registry call for the image has moved no byte for `quiet` (reported again after each
+    /// further such period): `what` says which call and where.
+    fn on_waiting(&self, _name: &str, _what: &str, _quiet: Duration) {}
 }
 
 /// Plain progress lines on stderr, for logs and terminals without bars.
@@ -58,6 +64,21 @@ impl Reporter for LineReporter {
 
     fn on_image_done(&self, name: &str, digest: &str) {
         line(format_args!("{name}: pushed {digest}"));
+    }
+
+    fn on_waiting(&self, _name: &str, what: &str, quiet: Duration) {
+        line(format_args!("{}", waiting_text(what, quiet)));
+    }
+}
+
+/// `Still waiting for the registry HOST (Fn: uploading blob sha256:…) after 10 s`, worded as
+/// the notices of slow AWS calls are.
+pub fn waiting_text(what: &str, quiet: Duration) -> String {
+    let seconds = quiet.as_secs_f64();
+    if seconds.fract() == 0.0 {
+        format!("Still waiting for {what} after {seconds:.0} s")
+    } else {
+        format!("Still waiting for {what} after {seconds:.1} s")
     }
 }
 
@@ -102,6 +123,13 @@ impl Reporter for BarReporter {
             bar.finish_with_message(digest.get(..19).unwrap_or(digest).to_string());
         }
     }
+
+    fn on_waiting(&self, name: &str, what: &str, quiet: Duration) {
+        match self.by_image.borrow().get(name) {
+            Some(bar) => bar.println(waiting_text(what, quiet)),
+            None => line(format_args!("{}", waiting_text(what, quiet))),
+        }
+    }
 }
 
 fn line(text: std::fmt::Arguments) {
@@ -144,6 +172,11 @@ pub enum Event {
         name: String,
         digest: String,
     },
+    Waiting {
+        name: String,
+        what: String,
+        quiet: Duration,
+    },
 }
 
 impl Event {
@@ -158,13 +191,71 @@ impl Event {
                 outcome,
             } => reporter.on_blob(name, digest, *outcome),
             Event::Done { name, digest } => reporter.on_image_done(name, digest),
+            Event::Waiting { name, what, quiet } => reporter.on_waiting(name, what, *quiet),
         }
+    }
+}
+
+/// Where push workers send their events; the caller's task hands them to the [`Reporter`].
+#[derive(Debug, Clone)]
+pub struct Events(mpsc::UnboundedSender<Event>);
+
+impl Events {
+    pub fn channel() -> (Events, mpsc::UnboundedReceiver<Event>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (Events(sender), receiver)
+    }
+
+    pub fn emit(&self, event: Event) {
+        // The receiver lives until every worker is done.
+        let _ = self.0.send(event);
+    }
+}
+
+/// What one image's registry calls report to: the image's name and the run's events.
+#[derive(Debug, Clone)]
+pub struct Observer {
+    pub image: String,
+    pub events: Events,
+}
+
+impl Observer {
+    /// `bytes` more of the image are in the registry.
+    pub fn progress(&self, bytes: u64) {
+        if bytes > 0 {
+            self.events.emit(Event::Progress {
+                name: self.image.clone(),
+                bytes,
+            });
+        }
+    }
+
+    /// A call to the registry at `host`, doing `what`, has been quiet for `quiet`.
+    pub fn waiting(&self, host: &str, what: &str, quiet: Duration) {
+        self.events.emit(Event::Waiting {
+            name: self.image.clone(),
+            what: format!("the registry {host} ({}: {what})", self.image),
+            quiet,
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_are_worded_as_slow_aws_calls_are() {
+        let observer_text = waiting_text(
+            "the registry 1.dkr.ecr.us-east-1.amazonaws.com (Fn: uploading blob sha256:1f9180f7a995)",
+            Duration::from_secs(20),
+        );
+        assert_eq!(
+            observer_text,
+            "Still waiting for the registry 1.dkr.ecr.us-east-1.amazonaws.com (Fn: uploading blob sha256:1f9180f7a995) after 20 s"
+        );
+        assert!(waiting_text("x", Duration::from_millis(2500)).ends_with("after 2.5 s"));
+    }
 
     #[test]
     fn human_sizes() {

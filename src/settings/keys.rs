@@ -49,7 +49,7 @@ pub const DEPLOY_KEYS: &[(&str, Use)] = &[
     ("debug", Use::Honoured),
     ("beta_features", Use::Honoured),
     ("save_params", Use::Honoured),
-    // Options of the stackops branch (on-failure, max-wait, express, code signing).
+    // What a failure does, how long waits last, express mode, code signing.
     ("on_failure", Use::Honoured),
     ("max_wait_duration", Use::Honoured),
     ("express", Use::Honoured),
@@ -88,7 +88,6 @@ pub const DELETE_KEYS: &[(&str, Use)] = &[
     ("debug", Use::Honoured),
     ("beta_features", Use::Honoured),
     ("save_params", Use::Honoured),
-    // The stackops branch's option.
     ("express", Use::Honoured),
     (
         "config_file",

@@ -9,6 +9,7 @@ pub mod save;
 pub mod values;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -18,12 +19,29 @@ use clap::ValueEnum;
 use crate::cli::{DeployArgs, OutputFormat};
 use crate::companion::RepoSettings;
 use crate::config::{self, ConfigValue};
+use crate::deploy::failure::OnFailure;
+use crate::signing::SigningProfiles;
 pub use values::check_stack_name;
 
 /// A mistake in how samrs was called: printed as one line, exit status 2 (as click does).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// Settings sam parses but then refuses (its `UserException`s, or CloudFormation's answer to a
+/// name it does not check itself): printed as one line, exit status 1, as sam exits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// The message of a `--config-file` that is not there (sam's `ConfigException`, exit 1).
+fn missing_config_file(path: &Path) -> anyhow::Error {
+    Refused(format!(
+        "Config file {} does not exist or could not be read!",
+        path.display()
+    ))
+    .into()
+}
 
 /// Everything `samrs deploy` needs to know, resolved.
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +69,15 @@ pub struct DeploySettings {
     pub confirm_changeset: bool,
     pub disable_rollback: bool,
     pub force_upload: bool,
+    /// `--on-failure`; with `disable_rollback`, see [`crate::deploy::failure::failure_plan`].
+    pub on_failure: OnFailure,
+    /// How long one wait for a stack operation may last (`--max-wait-duration`).
+    #[serde(rename = "max_wait_seconds", serialize_with = "seconds")]
+    pub max_wait: Duration,
+    /// CloudFormation express mode for the main stack.
+    pub express: bool,
+    /// AWS Signer profiles of the functions and layers whose zips are signed.
+    pub signing_profiles: SigningProfiles,
     pub dry_run: bool,
     #[serde(skip)]
     pub output: OutputFormat,
@@ -66,9 +93,17 @@ pub struct DeploySettings {
     pub debug: bool,
     /// Save the command-line options to the config file (`--save-params`).
     pub save_params: bool,
+    /// Expand `AWS::LanguageExtensions` locally to package (`--language-extensions`,
+    /// `SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS`).
+    pub language_extensions: bool,
     /// One line each, printed before anything is done: unused samconfig keys, ignored arguments.
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+/// A duration as a number of seconds (what `--debug` shows).
+fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(duration.as_secs_f64())
 }
 
 /// What the environment says, read once by [`Environment::from_process`] so that merging stays
@@ -84,6 +119,8 @@ pub struct Environment {
     pub language_extensions: bool,
     /// `AWS_REGION` or `AWS_DEFAULT_REGION`: the region `--save-params` saves when none is given.
     pub region: Option<String>,
+    /// [`MAX_WAIT_SECONDS_VARIABLE`]: a wait limit in seconds, over `--max-wait-duration`.
+    pub max_wait_seconds: Option<String>,
 }
 
 impl Environment {
@@ -100,6 +137,7 @@ impl Environment {
                 &["1", "true", "yes"],
             ),
             region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
+            max_wait_seconds: var(MAX_WAIT_SECONDS_VARIABLE),
         }
     }
 }
@@ -136,11 +174,7 @@ pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> 
     let explicit = args.config.config_file.as_deref();
     let config_file = config::find_config_file(&config_dir, explicit);
     if let (Some(path), None) = (explicit, &config_file) {
-        return Err(UsageError(format!(
-            "Config file {} does not exist or could not be read!",
-            path.display()
-        ))
-        .into());
+        return Err(missing_config_file(path));
     }
     let table = read_config(
         config_file.as_deref(),
@@ -156,17 +190,14 @@ pub fn resolve(args: &DeployArgs, cwd: &Path) -> anyhow::Result<DeploySettings> 
         args.guided,
     )?;
     settings.warnings.splice(0..0, table.warnings);
+    if !args.guided {
+        // Guided asks for the stack name again and may take both (it resolves the bucket).
+        check_stack_name(&settings.stack_name)?;
+        if settings.resolve_s3 && settings.s3_bucket.is_some() {
+            return Err(Refused("Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment.".into()).into());
+        }
+    }
     Ok(settings)
-}
-
-/// The guided conversation's defaults: like [`merge`], but the stack name may be missing
-/// (left empty: guided asks for it).
-pub fn merge_partial(
-    args: &DeployArgs,
-    cfg: &IndexMap<String, ConfigValue>,
-    cwd: &Path,
-) -> Result<DeploySettings, UsageError> {
-    merge_with(args, cfg, cwd, None, &Environment::from_process(), true)
 }
 
 /// The values samconfig gives a command, and the warnings about its keys.
@@ -187,15 +218,16 @@ fn read_config(
         return Ok(ConfigTable::default());
     };
     let config = config::load(path)?;
+    let mut warnings = Vec::new();
     if let Some(env) = env {
+        // sam reads nothing from an environment the file lacks, silently.
         if !config.has_environment(env) {
             let known: Vec<&str> = config.environments().collect();
-            return Err(UsageError(format!(
-                "{}: no environment '{env}' (the file has: {}); fix --config-env or add a [{env}.deploy.parameters] table",
+            warnings.push(format!(
+                "Warning: {}: no environment '{env}' (the file has: {}), so no saved values are used; fix --config-env or add a [{env}.deploy.parameters] table",
                 path.display(),
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
-            ))
-            .into());
+            ));
         }
     }
     let env = env.unwrap_or("default");
@@ -216,7 +248,12 @@ fn read_config(
             |n| n.to_string_lossy().into_owned()
         )
     );
-    let warnings = keys::warnings(&config.own_parameters(env, command), known, command, &table);
+    warnings.extend(keys::warnings(
+        &config.own_parameters(env, command),
+        known,
+        command,
+        &table,
+    ));
     Ok(ConfigTable { values, warnings })
 }
 
@@ -229,11 +266,7 @@ pub fn resolve_delete(
     let explicit = args.config.config_file.as_deref();
     let config_file = config::find_config_file(cwd, explicit);
     if let (Some(path), None) = (explicit, &config_file) {
-        return Err(UsageError(format!(
-            "Config file {} does not exist or could not be read!",
-            path.display()
-        ))
-        .into());
+        return Err(missing_config_file(path));
     }
     let table = read_config(
         config_file.as_deref(),
@@ -258,6 +291,9 @@ pub fn resolve_delete(
         s3_prefix: string(&args.s3_prefix, "s3_prefix"),
         no_prompts: args.no_prompts || cfg::boolean(cfg, "no_prompts")?.unwrap_or(false),
         orphans: args.orphans,
+        express: express(args.express, args.no_express, cfg)?,
+        // sam delete has no --max-wait-duration; its waiter gives up after an hour too.
+        max_wait: max_wait(None, &IndexMap::new(), &env)?,
         debug: args.common.debug || env.debug || cfg::boolean(cfg, "debug")?.unwrap_or(false),
         save_params: args.common.save_params || cfg::boolean(cfg, "save_params")?.unwrap_or(false),
         config_file,
@@ -301,6 +337,8 @@ pub fn delete_debug_lines(settings: &crate::delete::DeleteSettings) -> Vec<Strin
         "s3_prefix": settings.s3_prefix,
         "no_prompts": settings.no_prompts,
         "orphans": settings.orphans,
+        "express": settings.express,
+        "max_wait_seconds": settings.max_wait.as_secs_f64(),
     });
     lines.push("Expand command line arguments to:".to_string());
     lines.push(expanded_arguments(&expanded));
@@ -317,7 +355,7 @@ fn config_lines(config_file: Option<&Path>) -> Vec<String> {
 /// The environment variables that change what samrs does, with their values (none is secret;
 /// the access key is shown by its last four characters).
 fn environment_line() -> Option<String> {
-    const SHOWN: [&str; 12] = [
+    const SHOWN: [&str; 13] = [
         "AWS_PROFILE",
         "AWS_DEFAULT_PROFILE",
         "AWS_REGION",
@@ -330,6 +368,7 @@ fn environment_line() -> Option<String> {
         "SAM_TEMPLATE_FILE",
         "SAM_CLI_POLL_DELAY",
         "SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS",
+        MAX_WAIT_SECONDS_VARIABLE,
     ];
     let mut set: Vec<String> = SHOWN
         .iter()
@@ -378,6 +417,98 @@ fn ignored_arguments(extra: &[String]) -> Option<String> {
                 .join(" ")
         )
     })
+}
+
+/// `--express/--no-express` over samconfig's `express`.
+fn express(on: bool, off: bool, cfg: &IndexMap<String, ConfigValue>) -> Result<bool, UsageError> {
+    Ok(if on || off {
+        on
+    } else {
+        cfg::boolean(cfg, "express")?.unwrap_or(false)
+    })
+}
+
+/// sam's default `--max-wait-duration`, in minutes.
+pub const DEFAULT_MAX_WAIT_MINUTES: u64 = 60;
+/// The limit in seconds, overriding `--max-wait-duration` (which counts whole minutes, as sam's
+/// does): for limits under a minute, as tests need.
+pub const MAX_WAIT_SECONDS_VARIABLE: &str = "SAMRS_MAX_WAIT_SECONDS";
+
+/// `--max-wait-duration` (whole minutes, at least 1) over samconfig's `max_wait_duration`, both
+/// overridden by `SAMRS_MAX_WAIT_SECONDS`.
+fn max_wait(
+    flag: Option<i64>,
+    cfg: &IndexMap<String, ConfigValue>,
+    env: &Environment,
+) -> Result<Duration, UsageError> {
+    if let Some(text) = &env.max_wait_seconds {
+        return text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "{MAX_WAIT_SECONDS_VARIABLE} must be a positive number of seconds, not {text:?}"
+                ))
+            });
+    }
+    let minutes = match flag {
+        Some(minutes) => minutes,
+        None => cfg::whole_number(cfg, "max_wait_duration")?
+            .map_or(DEFAULT_MAX_WAIT_MINUTES, u64::from)
+            .try_into()
+            .unwrap_or(i64::MAX),
+    };
+    u64::try_from(minutes)
+        .ok()
+        .filter(|m| *m >= 1)
+        .map(|m| Duration::from_secs(m.saturating_mul(60)))
+        .ok_or_else(|| {
+            UsageError(format!(
+                "Invalid value for '--max-wait-duration': {minutes} is not a number of minutes of at least 1."
+            ))
+        })
+}
+
+/// `--on-failure` and `--disable-rollback` with their samconfig keys. Both flags at once are a
+/// usage error (clap reports it); a flag of either decides alone, so samconfig's other key does
+/// not apply; without flags, samconfig's keys combine as [`crate::deploy::failure::failure_plan`]
+/// says.
+fn failure_settings(
+    args: &DeployArgs,
+    cfg: &IndexMap<String, ConfigValue>,
+) -> Result<(OnFailure, bool), UsageError> {
+    let parse = |text: &str| text.parse::<OnFailure>().map_err(UsageError);
+    if let Some(flag) = &args.on_failure {
+        return Ok((parse(flag)?, false));
+    }
+    if args.disable_rollback || args.no_disable_rollback {
+        return Ok((OnFailure::Rollback, args.disable_rollback));
+    }
+    let on_failure = match cfg::string(cfg, "on_failure") {
+        Some(text) => parse(&text)?,
+        None => OnFailure::Rollback,
+    };
+    Ok((
+        on_failure,
+        cfg::boolean(cfg, "disable_rollback")?.unwrap_or(false),
+    ))
+}
+
+/// `--signing-profiles` over samconfig's `signing_profiles`, with sam's messages.
+fn signing_profiles(
+    args: &DeployArgs,
+    cfg: &IndexMap<String, ConfigValue>,
+) -> Result<SigningProfiles, UsageError> {
+    let items = if args.signing_profiles.is_empty() {
+        cfg::list(cfg, "signing_profiles")?
+    } else {
+        args.signing_profiles.clone()
+    };
+    crate::signing::parse_signing_profiles(&items)
+        .map_err(|e| UsageError(format!("Invalid value for '--signing-profiles': {e}")))
 }
 
 /// The pure merge of flags over config values.
@@ -487,26 +618,14 @@ fn merge_with(
         "beta_features",
         false,
     )?;
-    let mut warnings: Vec<String> = ignored_arguments(&args.common.extra).into_iter().collect();
-    if language_extensions {
-        warnings.push("Warning: --language-extensions: samrs does not expand AWS::LanguageExtensions locally; CloudFormation expands them when it deploys (local artifacts inside Fn::ForEach are not packaged)".to_string());
-    }
+    let warnings: Vec<String> = ignored_arguments(&args.common.extra).into_iter().collect();
     let stack_name = match string(&args.stack_name, "stack_name") {
-        Some(name) => {
-            // Guided asks again instead (its prompt checks the answer).
-            if !guided {
-                check_stack_name(&name)?;
-            }
-            name
-        }
+        Some(name) => name,
         None if guided => String::new(),
         None => return Err(UsageError("Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys.".into())),
     };
     let s3_bucket = string(&args.s3_bucket, "s3_bucket");
     let resolve_s3 = switch(args.resolve_s3, args.no_resolve_s3, "resolve_s3", false)?;
-    if resolve_s3 && s3_bucket.is_some() && !guided {
-        return Err(UsageError("Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment.".into()));
-    }
     let image_repository = string(&args.image_repository, "image_repository");
     let image_repositories =
         parse_image_repositories(&list(&args.image_repositories, "image_repositories")?)?;
@@ -524,6 +643,7 @@ fn merge_with(
         }
     }
 
+    let (on_failure, disable_rollback) = failure_settings(args, cfg)?;
     Ok(DeploySettings {
         template_file,
         stack_name,
@@ -553,13 +673,12 @@ fn merge_with(
             true,
         )?,
         confirm_changeset,
-        disable_rollback: switch(
-            args.disable_rollback,
-            args.no_disable_rollback,
-            "disable_rollback",
-            false,
-        )?,
+        disable_rollback,
         force_upload: flag(args.force_upload, "force_upload")?,
+        on_failure,
+        max_wait: max_wait(args.max_wait_duration, cfg, env)?,
+        express: express(args.express, args.no_express, cfg)?,
+        signing_profiles: signing_profiles(args, cfg)?,
         dry_run: args.dry_run,
         output,
         config_file,
@@ -578,6 +697,7 @@ fn merge_with(
         no_progressbar: flag(args.no_progressbar, "no_progressbar")?,
         debug: args.common.debug || env.debug || cfg::boolean(cfg, "debug")?.unwrap_or(false),
         save_params: flag(args.common.save_params, "save_params")?,
+        language_extensions,
         warnings,
     })
 }
@@ -715,10 +835,6 @@ tags = "team=\"core\""
             err(&[]),
             "Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys."
         );
-        assert!(
-            err(&["--stack-name", "a", "--resolve-s3", "--s3-bucket", "b"])
-                .starts_with("Cannot use both --resolve-s3 and --s3-bucket")
-        );
         let uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/r";
         assert!(err(&[
             "--stack-name",
@@ -749,6 +865,82 @@ tags = "team=\"core\""
     }
 
     #[test]
+    fn failure_handling_flags_decide_alone_over_samconfig() {
+        use crate::deploy::failure::OnFailure;
+        let cwd = Path::new("/w");
+        let both = config("version = 0.1\n[default.deploy.parameters]\nstack_name = \"a\"\non_failure = \"DELETE\"\ndisable_rollback = true\n");
+        let s = merge(&args(&[]), &both, cwd, None).unwrap();
+        assert_eq!(
+            (s.on_failure, s.disable_rollback),
+            (OnFailure::Delete, true)
+        );
+        let s = merge(&args(&["--on-failure", "DO_NOTHING"]), &both, cwd, None).unwrap();
+        assert_eq!(
+            (s.on_failure, s.disable_rollback),
+            (OnFailure::DoNothing, false)
+        );
+        let s = merge(&args(&["--no-disable-rollback"]), &both, cwd, None).unwrap();
+        assert_eq!(
+            (s.on_failure, s.disable_rollback),
+            (OnFailure::Rollback, false)
+        );
+        let bad = config("version = 0.1\n[default.deploy.parameters]\nstack_name = \"a\"\non_failure = \"delete\"\n");
+        assert_eq!(
+            merge(&args(&[]), &bad, cwd, None).unwrap_err().0,
+            "Invalid value for '--on-failure': 'delete' is not one of 'ROLLBACK', 'DELETE', 'DO_NOTHING'."
+        );
+        let s = merge(&args(&["--stack-name", "a"]), &IndexMap::new(), cwd, None).unwrap();
+        assert_eq!(s.on_failure, OnFailure::Rollback);
+        assert!(!s.express && s.signing_profiles.is_empty());
+    }
+
+    #[test]
+    fn max_wait_is_whole_minutes_from_flag_or_samconfig() {
+        let cwd = Path::new("/w");
+        let minutes = |flags: &[&str], cfg: &IndexMap<String, ConfigValue>| {
+            merge(&args(flags), cfg, cwd, None).map(|s| s.max_wait.as_secs() / 60)
+        };
+        let none = IndexMap::new();
+        let cfg = config("version = 0.1\n[default.deploy.parameters]\nstack_name = \"a\"\nmax_wait_duration = 5\n");
+        assert_eq!(minutes(&["--stack-name", "a"], &none), Ok(60));
+        assert_eq!(minutes(&[], &cfg), Ok(5));
+        assert_eq!(minutes(&["--max-wait-duration", "2"], &cfg), Ok(2));
+        assert_eq!(
+            minutes(&["--stack-name", "a", "--max-wait-duration", "0"], &none)
+                .unwrap_err()
+                .0,
+            "Invalid value for '--max-wait-duration': 0 is not a number of minutes of at least 1."
+        );
+    }
+
+    #[test]
+    fn express_and_signing_profiles_from_flags_or_samconfig() {
+        let cwd = Path::new("/w");
+        let cfg = config("version = 0.1\n[default.deploy.parameters]\nstack_name = \"a\"\nexpress = true\nsigning_profiles = \"Fn=\\\"P:123456789012\\\" Layer=\\\"L\\\"\"\n");
+        let s = merge(&args(&[]), &cfg, cwd, None).unwrap();
+        assert!(s.express);
+        assert_eq!(s.signing_profiles["Fn"].profile_owner, "123456789012");
+        assert_eq!(s.signing_profiles["Layer"].profile_name, "L");
+        let s = merge(
+            &args(&["--no-express", "--signing-profiles", "Other=X"]),
+            &cfg,
+            cwd,
+            None,
+        )
+        .unwrap();
+        assert!(!s.express);
+        assert_eq!(s.signing_profiles.keys().collect::<Vec<_>>(), ["Other"]);
+        let e = merge(&args(&["--signing-profiles", "junk"]), &cfg, cwd, None).unwrap_err();
+        assert!(
+            e.0.starts_with(
+                "Invalid value for '--signing-profiles': ('junk',) is not a valid code sign config"
+            ),
+            "{}",
+            e.0
+        );
+    }
+
+    #[test]
     fn resolve_with_partial_explicit_repositories_is_allowed() {
         let none = IndexMap::new();
         let uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/r";
@@ -771,7 +963,8 @@ tags = "team=\"core\""
 
     #[test]
     fn guided_defaults_do_not_require_a_stack_name() {
-        let s = merge_partial(&args(&["--guided"]), &IndexMap::new(), Path::new("/w")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let s = resolve(&args(&["--guided"]), dir.path()).unwrap();
         assert!(s.stack_name.is_empty());
     }
 

@@ -80,6 +80,22 @@ pub fn deploy_entries(s: &DeploySettings, given: &[String]) -> Vec<(&'static str
                 ("disable_rollback", boolean(s.disable_rollback))
             }
             "force_upload" => ("force_upload", boolean(s.force_upload)),
+            "on_failure" => ("on_failure", text(&s.on_failure.to_string())),
+            "max_wait_duration" => (
+                "max_wait_duration",
+                Some(ConfigValue::Int(
+                    i64::try_from(s.max_wait.as_secs().div_ceil(60)).unwrap_or(i64::MAX),
+                )),
+            ),
+            "express" | "no_express" => ("express", boolean(s.express)),
+            // As guided saves them (one string sam and samrs read back), not as sam's
+            // --save-params writes its parsed form (a nested table its own reader refuses).
+            "signing_profiles" => (
+                "signing_profiles",
+                text(&crate::signing::format_signing_profiles(
+                    &s.signing_profiles,
+                )),
+            ),
             "metadata" => ("metadata", map(&s.metadata)),
             "use_json" => ("use_json", boolean(s.use_json)),
             "no_progressbar" => ("no_progressbar", boolean(s.no_progressbar)),
@@ -103,6 +119,7 @@ pub fn delete_entries(s: &DeleteSettings, given: &[String]) -> Vec<(&'static str
             "s3_bucket" => ("s3_bucket", s.s3_bucket.clone().map(ConfigValue::String)),
             "s3_prefix" => ("s3_prefix", s.s3_prefix.clone().map(ConfigValue::String)),
             "no_prompts" => ("no_prompts", Some(ConfigValue::Bool(s.no_prompts))),
+            "express" | "no_express" => ("express", Some(ConfigValue::Bool(s.express))),
             _ => continue,
         };
         if let Some(value) = value {
@@ -202,6 +219,53 @@ mod tests {
             summary(&entries, Some("eu-west-1")),
             "stack_name, confirm_changeset, parameter_overrides, capabilities, region"
         );
+    }
+
+    #[test]
+    fn failure_wait_express_and_signing_options_are_saved_as_they_read_back() {
+        use clap::Parser;
+        let argv = [
+            "samrs",
+            "deploy",
+            "--stack-name",
+            "s1",
+            "--on-failure",
+            "DELETE",
+            "--max-wait-duration",
+            "5",
+            "--express",
+            "--signing-profiles",
+            "Fn=P:123456789012",
+        ];
+        let crate::cli::Command::Deploy(args) = crate::cli::Cli::parse_from(argv).command else {
+            panic!("deploy expected")
+        };
+        let settings =
+            super::super::merge(&args, &indexmap::IndexMap::new(), Path::new("/p"), None).unwrap();
+        let entries = deploy_entries(&settings, &crate::cli::given_on_command_line(argv));
+        assert_eq!(
+            entries,
+            [
+                ("stack_name", ConfigValue::String("s1".into())),
+                ("on_failure", ConfigValue::String("DELETE".into())),
+                ("max_wait_duration", ConfigValue::Int(5)),
+                ("express", ConfigValue::Bool(true)),
+                (
+                    "signing_profiles",
+                    ConfigValue::String("Fn=\"P:123456789012\"".into())
+                ),
+            ]
+        );
+        let saved: indexmap::IndexMap<String, ConfigValue> = entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let none = crate::cli::DeployArgs::default();
+        let again = super::super::merge(&none, &saved, Path::new("/p"), None).unwrap();
+        assert_eq!(again.on_failure, settings.on_failure);
+        assert_eq!(again.max_wait, settings.max_wait);
+        assert!(again.express);
+        assert_eq!(again.signing_profiles, settings.signing_profiles);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! list options, `--metadata`), from the command line or from samconfig; the quoting rules shared
 //! with `--parameter-overrides` ([`super::overrides`]).
 
-use super::UsageError;
+use super::{Refused, UsageError};
 
 /// Splits on spaces outside double or single quotes; a backslash escapes the next character.
 /// Quotes are kept (callers unquote the pieces they extract), as sam's regexes see them.
@@ -145,8 +145,9 @@ pub fn parse_metadata(text: &str) -> Result<Vec<(String, String)>, UsageError> {
 }
 
 /// CloudFormation's rule for stack names, checked before anything reaches AWS: up to 128
-/// characters, a letter first, then letters, digits and hyphens.
-pub fn check_stack_name(name: &str) -> Result<(), UsageError> {
+/// characters, a letter first, then letters, digits and hyphens. Refused with exit status 1,
+/// as sam exits when CloudFormation refuses the name.
+pub fn check_stack_name(name: &str) -> Result<(), Refused> {
     const MAX: usize = 128;
     let length = name.chars().count();
     let problem = if length > MAX {
@@ -163,7 +164,7 @@ pub fn check_stack_name(name: &str) -> Result<(), UsageError> {
     };
     let shown: String = name.chars().take(40).collect();
     let ellipsis = if length > 40 { "..." } else { "" };
-    Err(UsageError(format!(
+    Err(Refused(format!(
         "Invalid stack name '{shown}{ellipsis}': it {problem}; change --stack-name (or stack_name in samconfig)"
     )))
 }

@@ -6,6 +6,7 @@
 mod functions;
 mod globals;
 mod intrinsics;
+pub mod language_extensions;
 mod metadata;
 mod parse;
 #[cfg(test)]

@@ -14,6 +14,11 @@ use crate::harness::{RunOutput, TestEnv};
 
 /// A corpus file and what samrs must answer. In `args` and `error`, `{stack}` is the case's own
 /// stack name and `{dir}` its work directory.
+///
+/// Every case was run with SAM CLI 1.170 too (against the emulator, and where the emulator accepts
+/// what CloudFormation refuses — duplicate-free but invalid templates, stack names — as sam ends
+/// against AWS: exit 1 on CloudFormation's ValidationError). samrs exits as sam does, except where
+/// `sam` says what sam does instead, and why samrs differs.
 struct Case {
     /// A file (or directory) under tests/bad-input/.
     input: &'static str,
@@ -23,6 +28,8 @@ struct Case {
     status: i32,
     /// The one `Error:` line; empty when the case must succeed.
     error: &'static str,
+    /// What sam does when it does not exit with `status` (empty: it does).
+    sam: &'static str,
 }
 
 const fn case(input: &'static str, args: &'static str, status: i32, error: &'static str) -> Case {
@@ -31,6 +38,14 @@ const fn case(input: &'static str, args: &'static str, status: i32, error: &'sta
         args,
         status,
         error,
+        sam: "",
+    }
+}
+
+impl Case {
+    /// Records what sam does instead, on purpose different.
+    const fn sam(self, sam: &'static str) -> Case {
+        Case { sam, ..self }
     }
 }
 
@@ -48,9 +63,12 @@ const TEMPLATES: &[Case] = &[
     case("templates/yaml-control-char.yaml", "", 1, "Error: {dir}/template.yaml: line 1, column 1: control characters are not allowed"),
     case("templates/yaml-two-documents.yaml", "", 1, "Error: {dir}/template.yaml: deserializing from YAML containing more than one document is not supported"),
     case("templates/yaml-unknown-anchor.yaml", "", 1, "Error: {dir}/template.yaml: line 2, column 10: unknown anchor"),
-    case("templates/yaml-duplicate-resource.yaml", "", 1, "Error: {dir}/template.yaml: line 4, column 3: Resources: duplicate key 'Topic' in this mapping; remove or rename one of them"),
-    case("templates/yaml-duplicate-section.yaml", "", 1, "Error: {dir}/template.yaml: line 4, column 1: duplicate key 'Resources' in this mapping; remove or rename one of them"),
-    case("templates/yaml-duplicate-property.yaml", "", 1, "Error: {dir}/template.yaml: line 4, column 5: Resources.Topic: duplicate key 'Type' in this mapping; remove or rename one of them"),
+    case("templates/yaml-duplicate-resource.yaml", "", 1, "Error: {dir}/template.yaml: line 4, column 3: Resources: duplicate key 'Topic' in this mapping; remove or rename one of them")
+        .sam("sam keeps the last of duplicate keys and deploys (exit 0); samrs refuses what would silently drop a resource"),
+    case("templates/yaml-duplicate-section.yaml", "", 1, "Error: {dir}/template.yaml: line 4, column 1: duplicate key 'Resources' in this mapping; remove or rename one of them")
+        .sam("sam keeps the last of duplicate keys and deploys (exit 0); samrs refuses what would silently drop a section"),
+    case("templates/yaml-duplicate-property.yaml", "", 1, "Error: {dir}/template.yaml: line 4, column 5: Resources.Topic: duplicate key 'Type' in this mapping; remove or rename one of them")
+        .sam("sam keeps the last of duplicate keys and deploys (exit 0); samrs refuses what would silently drop a property"),
     case("templates/yaml-null-key.yaml", "", 1, "Error: {dir}/template.yaml: line 4, column 3: Resources: a mapping key is empty or null; give it a name"),
     case("templates/tag-unknown.yaml", "", 1, "Error: {dir}/template.yaml: line 6, column 12: Outputs.Out.Value: unknown tag !Bogus; CloudFormation short forms are !Ref, !GetAtt, !Sub, !If, !Join and the other Fn:: names"),
     case("templates/tag-lowercase.yaml", "", 1, "Error: {dir}/template.yaml: line 6, column 12: Outputs.Out.Value: unknown tag !ref; CloudFormation short forms are !Ref, !GetAtt, !Sub, !If, !Join and the other Fn:: names"),
@@ -76,13 +94,17 @@ const TEMPLATES: &[Case] = &[
     case("templates/shape-parameter-id-dot.yaml", "", 1, "Error: {dir}/template.yaml: logical ID 'Stage.Name' in Parameters contains '.'; CloudFormation allows only letters and digits: rename it"),
     case("templates/shape-globals-list.yaml", "", 1, "Error: {dir}/template.yaml: Globals must be a mapping of resource kinds (Function, Api, ...)"),
     case("templates/shape-globals-unknown-key.yaml", "", 1, "Error: {dir}/template.yaml: 'Colour' is not a supported property of Globals.Function; SAM rejects it, set it on each function instead"),
-    case("templates/yaml-billion-laughs.yaml", "", 1, "Error: {dir}/template.yaml: repetition limit exceeded (its aliases expand to too much data: write the repeated parts out, or use fewer nested aliases)"),
-    case("templates/yaml-deep-nesting.yaml", "", 1, "Error: {dir}/template.yaml: line 5, column 137: recursion limit exceeded (values are nested more than 128 levels deep)"),
-    case("templates/json-deep-nesting.json", "", 1, "Error: {dir}/template.json: line 1, column 199: recursion limit exceeded (values are nested more than 128 levels deep) (the file starts with '{' so it is read as JSON)"),
+    case("templates/yaml-billion-laughs.yaml", "", 1, "Error: {dir}/template.yaml: repetition limit exceeded (its aliases expand to too much data: write the repeated parts out, or use fewer nested aliases)")
+        .sam("sam never finishes (it expands the aliases); samrs stops at its limit"),
+    case("templates/yaml-deep-nesting.yaml", "", 1, "Error: {dir}/template.yaml: line 5, column 137: recursion limit exceeded (values are nested more than 128 levels deep)")
+        .sam("sam deploys it (exit 0); samrs's parser stops at 128 levels of nesting"),
+    case("templates/json-deep-nesting.json", "", 1, "Error: {dir}/template.json: line 1, column 199: recursion limit exceeded (values are nested more than 128 levels deep) (the file starts with '{' so it is read as JSON)")
+        .sam("sam deploys it (exit 0); samrs's parser stops at 128 levels of nesting"),
     case("templates/json-missing-comma.json", "", 1, "Error: {dir}/template.json: line 4, column 5: expected `,` or `}` (the file starts with '{' so it is read as JSON)"),
     case("templates/json-unclosed.json", "", 1, "Error: {dir}/template.json: line 4: EOF while parsing an object (the file starts with '{' so it is read as JSON)"),
     case("templates/json-trailing-text.json", "", 1, "Error: {dir}/template.json: line 2, column 1: trailing characters (the file starts with '{' so it is read as JSON)"),
-    case("templates/json-duplicate-key.json", "", 1, "Error: {dir}/template.json: line 4, column 11: duplicate key 'Topic' in this mapping; remove or rename one of them (the file starts with '{' so it is read as JSON)"),
+    case("templates/json-duplicate-key.json", "", 1, "Error: {dir}/template.json: line 4, column 11: duplicate key 'Topic' in this mapping; remove or rename one of them (the file starts with '{' so it is read as JSON)")
+        .sam("sam keeps the last of duplicate keys and deploys (exit 0); samrs refuses what would silently drop a resource"),
     case("templates/json-list-root.json", "", 1, "Error: {dir}/template.json is not a mapping of template sections"),
     case("templates/json-no-resources.json", "", 1, "Error: {dir}/template.json has no Resources section"),
     case("templates/json-single-quotes.json", "", 1, "Error: {dir}/template.json: line 1, column 2: key must be a string (the file starts with '{' so it is read as JSON)"),
@@ -117,13 +139,16 @@ const SAMCONFIGS: &[Case] = &[
     case("samconfig/toml-command-scalar.toml", "", 1, "Error: {dir}/samconfig.toml: `default.deploy` must be a table (samconfig's layout is [environment.command.parameters]); fix or remove that key."),
     case("samconfig/toml-parameters-scalar.toml", "", 1, "Error: {dir}/samconfig.toml: `default.deploy.parameters` must be a table (samconfig's layout is [environment.command.parameters]); fix or remove that key."),
     case("samconfig/toml-confirm-maybe.toml", "", 2, "Error: confirm_changeset in samconfig must be true or false, not \"maybe\""),
-    case("samconfig/toml-confirm-number.toml", "", 2, "Error: confirm_changeset in samconfig must be true or false, not 3"),
+    case("samconfig/toml-confirm-number.toml", "", 2, "Error: confirm_changeset in samconfig must be true or false, not 3")
+        .sam("sam crashes (AttributeError, exit 1); samrs names the key, as click does for a bad boolean (exit 2)"),
     case("samconfig/toml-resolve-s3-word.toml", "", 2, "Error: resolve_s3 in samconfig must be true or false, not \"sometimes\""),
-    case("samconfig/toml-fail-on-empty-list.toml", "", 2, "Error: fail_on_empty_changeset in samconfig must be true or false, not a list"),
+    case("samconfig/toml-fail-on-empty-list.toml", "", 2, "Error: fail_on_empty_changeset in samconfig must be true or false, not a list")
+        .sam("sam crashes (TypeError, exit 1); samrs names the key, as click does for a bad boolean (exit 2)"),
     case("samconfig/toml-global-bool-bad.toml", "", 2, "Error: disable_rollback in samconfig must be true or false, not \"nah\""),
     case("samconfig/toml-capabilities-number.toml", "", 2, "Error: capabilities in samconfig must be a string or a list of strings, not 3"),
     case("samconfig/toml-capabilities-bool.toml", "", 2, "Error: capabilities in samconfig must be a string or a list of strings, not true"),
-    case("samconfig/toml-tags-number.toml", "", 2, "Error: tags in samconfig must be a string or a list of strings, not 5"),
+    case("samconfig/toml-tags-number.toml", "", 2, "Error: tags in samconfig must be a string or a list of strings, not 5")
+        .sam("sam crashes (AttributeError, exit 1); samrs names the key, as click does for a bad value (exit 2)"),
     case("samconfig/toml-tags-no-value.toml", "", 2, "Error: Invalid value for '--tags': novalue is not in valid format. It must look like 'KeyName1=string KeyName2=string'"),
     case("samconfig/toml-overrides-no-equals.toml", "", 2, "Error: Invalid value for '--parameter-overrides': Stage is not a valid format. It must look something like 'ParameterKey=KeyPairName,ParameterValue=MyKey ParameterKey=InstanceType,ParameterValue=t1.micro', 'KeyPairName=MyKey InstanceType=t1.micro', or 'file://MyParams.yaml'"),
     case("samconfig/toml-overrides-number.toml", "", 2, "Error: parameter_overrides in samconfig must be a string or a list of strings, not 5"),
@@ -131,23 +156,29 @@ const SAMCONFIGS: &[Case] = &[
     case("samconfig/toml-image-repositories-two-equals.toml", "", 2, "Error: --image-repositories is not a valid format, it needs to be of the form function_logical_id=ECR_URI"),
     case("samconfig/toml-image-repositories-bad-uri.toml", "", 2, "Error: --image-repositories needs to have valid ECR URI as value"),
     case("samconfig/toml-image-repositories-string.toml", "", 2, "Error: --image-repositories is not a valid format, it needs to be of the form function_logical_id=ECR_URI"),
-    case("samconfig/toml-image-repositories-numbers.toml", "", 2, "Error: --image-repositories is not a valid format, it needs to be of the form function_logical_id=ECR_URI"),
-    case("samconfig/toml-image-repositories-number.toml", "", 2, "Error: image_repositories in samconfig must be a string or a list of strings, not 7"),
+    case("samconfig/toml-image-repositories-numbers.toml", "", 2, "Error: --image-repositories is not a valid format, it needs to be of the form function_logical_id=ECR_URI")
+        .sam("sam crashes (AttributeError, exit 1); samrs names the key, as click does for a bad value (exit 2)"),
+    case("samconfig/toml-image-repositories-number.toml", "", 2, "Error: image_repositories in samconfig must be a string or a list of strings, not 7")
+        .sam("sam crashes (AttributeError, exit 1); samrs names the key, as click does for a bad value (exit 2)"),
     case("samconfig/toml-image-repository-bad-uri.toml", "", 2, "Error: Invalid Image Repository ECR URI: nope"),
     case("samconfig/toml-image-repository-and-resolve.toml", "", 2, "Error: Only one of the following can be provided: '--image-repositories', '--image-repository', '--resolve-image-repos'. Do you have multiple specified in the command or in a configuration file?"),
-    case("samconfig/toml-resolve-s3-and-bucket.toml", "", 2, "Error: Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment."),
-    case("samconfig/toml-stack-name-underscore.toml", "", 2, "Error: Invalid stack name 'my_stack': it contains '_'; only letters, digits and hyphens are allowed; change --stack-name (or stack_name in samconfig)"),
-    case("samconfig/toml-stack-name-number.toml", "", 2, "Error: Invalid stack name '5': it must start with a letter; change --stack-name (or stack_name in samconfig)"),
-    case("samconfig/toml-keep-last-negative.toml", "", 2, "Error: image_repos_keep_last in samconfig must be a whole number, not -1"),
-    case("samconfig/toml-keep-last-word.toml", "", 2, "Error: image_repos_keep_last in samconfig must be a whole number, not \"many\""),
-    case("samconfig/toml-scan-on-push-word.toml", "", 2, "Error: image_repos_scan_on_push in samconfig must be true or false, not \"always\""),
+    case("samconfig/toml-resolve-s3-and-bucket.toml", "", 1, "Error: Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment."),
+    case("samconfig/toml-stack-name-underscore.toml", "", 1, "Error: Invalid stack name 'my_stack': it contains '_'; only letters, digits and hyphens are allowed; change --stack-name (or stack_name in samconfig)"),
+    case("samconfig/toml-stack-name-number.toml", "", 1, "Error: Invalid stack name '5': it must start with a letter; change --stack-name (or stack_name in samconfig)"),
+    case("samconfig/toml-keep-last-negative.toml", "", 2, "Error: image_repos_keep_last in samconfig must be a whole number, not -1")
+        .sam("sam ignores keys it does not know and deploys (exit 0); this key is samrs's own"),
+    case("samconfig/toml-keep-last-word.toml", "", 2, "Error: image_repos_keep_last in samconfig must be a whole number, not \"many\"")
+        .sam("sam ignores keys it does not know and deploys (exit 0); this key is samrs's own"),
+    case("samconfig/toml-scan-on-push-word.toml", "", 2, "Error: image_repos_scan_on_push in samconfig must be true or false, not \"always\"")
+        .sam("sam ignores keys it does not know and deploys (exit 0); this key is samrs's own"),
     case("samconfig/toml-no-stack-name.toml", "", 2, "Error: Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys."),
     case("samconfig/toml-empty.toml", "", 2, "Error: Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys."),
     case("samconfig/toml-template-missing.toml", "", 1, "Error: cannot read template {dir}/nope.yaml: No such file or directory (os error 2) (check the path, or pass --template-file)"),
-    case("samconfig/toml-no-stack-name.toml", "--config-env nope", 2, "Error: {dir}/samconfig.toml: no environment 'nope' (the file has: default); fix --config-env or add a [nope.deploy.parameters] table"),
-    case("samconfig/toml-no-stack-name.toml", "--config-file other.toml", 2, "Error: Config file other.toml does not exist or could not be read!"),
+    case("samconfig/toml-no-stack-name.toml", "--config-env nope", 2, "Error: Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys."),
+    case("samconfig/toml-no-stack-name.toml", "--config-file other.toml", 1, "Error: Config file other.toml does not exist or could not be read!"),
     case("samconfig/toml-deep-nesting.toml", "", 1, "Error: {dir}/samconfig.toml:4:88: invalid TOML: cannot recurse further; max recursion depth met. Fix the syntax, or move the file away and run `samrs deploy --guided` to write a new one."),
-    case("samconfig/yaml-billion-laughs.yaml", "", 1, "Error: {dir}/samconfig.yaml: invalid YAML: repetition limit exceeded. Fix the syntax, or move the file away and run `samrs deploy --guided` to write a new one."),
+    case("samconfig/yaml-billion-laughs.yaml", "", 1, "Error: {dir}/samconfig.yaml: invalid YAML: repetition limit exceeded. Fix the syntax, or move the file away and run `samrs deploy --guided` to write a new one.")
+        .sam("sam keeps aliases as references and exits 2 on the missing --stack-name; samrs refuses aliases that expand past its limit"),
     case("samconfig/yaml-invalid.yaml", "", 1, "Error: {dir}/samconfig.yaml:5:1: invalid YAML: did not find expected ',' or ']'. Fix the syntax, or move the file away and run `samrs deploy --guided` to write a new one."),
     case("samconfig/yaml-missing-version.yaml", "", 1, "Error: {dir}/samconfig.yaml: 'version' key is not present or is in unrecognized format. Add `version = 0.1` at the top of the file."),
     case("samconfig/yaml-confirm-maybe.yaml", "", 2, "Error: confirm_changeset in samconfig must be true or false, not \"maybe\""),
@@ -159,10 +190,10 @@ const SAMCONFIGS: &[Case] = &[
 /// with local images) in the work dir. `args` is the whole command line after `samrs`.
 const FLAGS: &[Case] = &[
     case("", "deploy --no-confirm-changeset", 2, "Error: Missing option '--stack-name', 'samrs deploy --guided' can be used to provide and save needed parameters for future deploys."),
-    case("", "deploy --stack-name my_stack", 2, "Error: Invalid stack name 'my_stack': it contains '_'; only letters, digits and hyphens are allowed; change --stack-name (or stack_name in samconfig)"),
-    case("", "deploy --stack-name 1stack", 2, "Error: Invalid stack name '1stack': it must start with a letter; change --stack-name (or stack_name in samconfig)"),
-    case("", "deploy --stack-name -stack", 2, "Error: Invalid stack name '-stack': it must start with a letter; change --stack-name (or stack_name in samconfig)"),
-    case("", "deploy --stack-name {stack} --resolve-s3 --s3-bucket my-bucket", 2, "Error: Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment."),
+    case("", "deploy --stack-name my_stack", 1, "Error: Invalid stack name 'my_stack': it contains '_'; only letters, digits and hyphens are allowed; change --stack-name (or stack_name in samconfig)"),
+    case("", "deploy --stack-name 1stack", 1, "Error: Invalid stack name '1stack': it must start with a letter; change --stack-name (or stack_name in samconfig)"),
+    case("", "deploy --stack-name -stack", 1, "Error: Invalid stack name '-stack': it must start with a letter; change --stack-name (or stack_name in samconfig)"),
+    case("", "deploy --stack-name {stack} --resolve-s3 --s3-bucket my-bucket", 1, "Error: Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please use only one or use the --guided option for a guided deployment."),
     case("", "deploy --stack-name {stack} --image-repository 123456789012.dkr.ecr.us-east-1.amazonaws.com/app --image-repositories First=123456789012.dkr.ecr.us-east-1.amazonaws.com/app", 2, "Error: Only one of the following can be provided: '--image-repositories', '--image-repository', '--resolve-image-repos'. Do you have multiple specified in the command or in a configuration file?"),
     case("", "deploy --stack-name {stack} --image-repository 123456789012.dkr.ecr.us-east-1.amazonaws.com/app --resolve-image-repos", 2, "Error: Only one of the following can be provided: '--image-repositories', '--image-repository', '--resolve-image-repos'. Do you have multiple specified in the command or in a configuration file?"),
     case("", "deploy --stack-name {stack} --image-repository docker.io/library/app", 2, "Error: Invalid Image Repository ECR URI: docker.io/library/app"),
@@ -181,15 +212,19 @@ const FLAGS: &[Case] = &[
     case("", "deploy --stack {stack}", 2, "Error: unexpected argument '--stack' found; a similar argument exists: '--stack-name'; see 'samrs deploy --help'"),
     case("", "deploy --stack-name", 2, "Error: a value is required for '--stack-name <STACK_NAME>' but none was supplied; see 'samrs deploy --help'"),
     case("", "deploy --stack-name {stack} --capabilities", 2, "Error: a value is required for '--capabilities <CAPABILITIES>...' but none was supplied; see 'samrs deploy --help'"),
-    case("", "deploy --stack-name {stack} --confirm-changeset", 2, "Error: --confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"),
-    case("", "deploy --stack-name {stack} --no-confirm-changeset --confirm-changeset", 2, "Error: --confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"),
-    case("", "deploy --guided", 2, "Error: --guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml"),
+    case("", "deploy --stack-name {stack} --confirm-changeset", 1, "Error: --confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"),
+    case("", "deploy --stack-name {stack} --no-confirm-changeset --confirm-changeset", 1, "Error: --confirm-changeset needs a terminal to ask on: run with --no-confirm-changeset in CI"),
+    case("", "deploy --guided", 1, "Error: --guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml"),
     case("", "deploy --stack-name {stack} --no-confirm-changeset -t missing.yaml", 1, "Error: cannot read template {dir}/missing.yaml: No such file or directory (os error 2) (check the path, or pass --template-file)"),
-    case("", "deploy --stack-name {stack} --config-file missing.toml", 2, "Error: Config file missing.toml does not exist or could not be read!"),
+    case("", "deploy --stack-name {stack} --config-file missing.toml", 1, "Error: Config file missing.toml does not exist or could not be read!"),
     case("", "frob", 2, "Error: unrecognized subcommand 'frob'; see 'samrs --help'"),
-    case("", "", 2, "Error: samrs needs a command: deploy or delete; see 'samrs --help'"),
-    case("", "delete --no-prompts", 2, "Error: Missing option '--stack-name': name the stack to delete (or set stack_name in samconfig.toml)"),
+    case("", "", 0, ""),
+    case("", "delete --no-prompts", 2, "Error: Missing option '--stack-name', provide a stack name that needs to be deleted."),
     case("", "delete --orphans --stack-name {stack}", 2, "Error: the argument '--orphans' cannot be used with '--stack-name <STACK_NAME>'; see 'samrs delete --help'"),
+    case("", "deploy --stack-name {stack} --no-confirm-changeset --config-env nope", 0, ""),
+    case("", "delete --stack-name {stack}", 1, "Error: samrs delete asks before deleting and needs a terminal for that: pass --no-prompts to delete without asking"),
+    case("", "delete --stack-name {stack} --no-prompts --config-file missing.toml", 1, "Error: Config file missing.toml does not exist or could not be read!"),
+    case("", "delete --stack-name {stack} --no-prompts", 0, "Error: The input stack {stack} does not exist on Cloudformation in the region us-east-1"),
     case("", "delete --stack-name {stack} --bogus", 2, "Error: unexpected argument '--bogus' found; see 'samrs delete --help'"),
 ];
 
@@ -250,8 +285,13 @@ fn run_group(group: &str, cases: &[Case], prepare: impl Fn(&TestEnv, &Case) -> V
         args.extend(words(case.args).into_iter().map(|a| fill(&env, &a)));
         let args: Vec<String> = args.iter().map(|a| fill(&env, a)).collect();
         if let Err(problem) = check(&env, case, &args) {
+            let sam = if case.sam.is_empty() {
+                format!("sam exits {} too", case.status)
+            } else {
+                format!("sam: {}", case.sam)
+            };
             failures.push(format!(
-                "{group} #{i} {} `{}`: {problem}",
+                "{group} #{i} {} `{}` ({sam}): {problem}",
                 case.input, case.args
             ));
         }
@@ -416,7 +456,7 @@ fn names_at_and_past_aws_limits() {
 
     let past_limit = padded(&env.name("s"), 129);
     let expected = format!("Error: Invalid stack name '{}...': it is 129 characters long; CloudFormation allows at most 128; change --stack-name (or stack_name in samconfig)", &past_limit[..40]);
-    expect_error(&env, &["deploy", "--stack-name", &past_limit], 2, &expected);
+    expect_error(&env, &["deploy", "--stack-name", &past_limit], 1, &expected);
 
     let stack = env.name("ids");
     let id = |n: usize| padded("Topic", n);

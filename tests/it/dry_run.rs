@@ -50,7 +50,8 @@ pub fn deploy(env: &TestEnv, stack: &str, extra: &[&str]) -> RunOutput {
     env.samrs(&args)
 }
 
-fn error_line(out: &RunOutput) -> &str {
+/// The one `Error:` line of a run.
+pub fn error_line(out: &RunOutput) -> &str {
     out.stderr
         .lines()
         .find(|l| l.starts_with("Error:"))

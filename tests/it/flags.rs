@@ -179,46 +179,62 @@ k2 = "v2"
 region = "us-east-1"
 "#;
 
+/// What SAM CLI 1.170 wrote for the same command line into an existing samconfig.yaml
+/// (`--config-file samconfig.yaml`: sam's own default would be a new samconfig.toml).
+const SAM_SAVED_YAML: &str = "# Shared settings\nversion: 0.1\ndefault:\n  deploy:\n    parameters:\n      stack_name: STACK\n      resolve_s3: true\n      parameter_overrides:\n        Stage: '1'\n        Name: x y\n      capabilities:\n      - CAPABILITY_IAM\n      - CAPABILITY_AUTO_EXPAND\n      tags:\n        t1: v1\n        t2: v2\n      metadata:\n        k1: v1\n        k2: v2\n      confirm_changeset: false\n      fail_on_empty_changeset: false\n      use_json: true\n      no_progressbar: true\n      s3_prefix: STACK\n      disable_rollback: true\n      no_execute_changeset: true\n  global:\n    parameters:\n      region: us-east-1\n";
+
 #[test]
 fn save_params_writes_the_file_sam_writes_and_reads_it_back() {
-    let env = TestEnv::new("save-params");
-    app(&env, "template.yaml", TEMPLATE);
-    let stack = env.name("app");
-    env.samrs(&[
-        "deploy",
-        "--stack-name",
-        &stack,
-        "--resolve-s3",
-        "--parameter-overrides",
-        "Stage=1",
-        "Name=\"x y\"",
-        "--capabilities",
-        "CAPABILITY_IAM",
-        "CAPABILITY_AUTO_EXPAND",
-        "--tags",
-        "t1=v1",
-        "t2=v2",
-        "--metadata",
-        "k1=v1,k2=v2",
-        "--no-confirm-changeset",
-        "--no-fail-on-empty-changeset",
-        "--use-json",
-        "--no-progressbar",
-        "--s3-prefix",
-        &stack,
-        "--disable-rollback",
-        "--save-params",
-        "--beta-features",
-        "--no-execute-changeset",
-    ])
-    .assert_success();
-    let saved = std::fs::read_to_string(env.work_dir().join("samconfig.toml")).expect("saved");
-    assert_eq!(saved, SAM_SAVED.replace("STACK", &stack));
+    for (file, before, expected) in [
+        ("samconfig.toml", None, SAM_SAVED),
+        (
+            "samconfig.yaml",
+            Some("# Shared settings\nversion: 0.1\n"),
+            SAM_SAVED_YAML,
+        ),
+    ] {
+        let env = TestEnv::new("save-params");
+        app(&env, "template.yaml", TEMPLATE);
+        if let Some(before) = before {
+            env.write_file(file, before);
+        }
+        let stack = env.name("app");
+        env.samrs(&[
+            "deploy",
+            "--stack-name",
+            &stack,
+            "--resolve-s3",
+            "--parameter-overrides",
+            "Stage=1",
+            "Name=\"x y\"",
+            "--capabilities",
+            "CAPABILITY_IAM",
+            "CAPABILITY_AUTO_EXPAND",
+            "--tags",
+            "t1=v1",
+            "t2=v2",
+            "--metadata",
+            "k1=v1,k2=v2",
+            "--no-confirm-changeset",
+            "--no-fail-on-empty-changeset",
+            "--use-json",
+            "--no-progressbar",
+            "--s3-prefix",
+            &stack,
+            "--disable-rollback",
+            "--save-params",
+            "--beta-features",
+            "--no-execute-changeset",
+        ])
+        .assert_success();
+        let saved = std::fs::read_to_string(env.work_dir().join(file)).expect("saved");
+        assert_eq!(saved, expected.replace("STACK", &stack), "{file}");
 
-    // The saved file alone deploys the same thing (tables read back as pairs).
-    let out = env.samrs(&["deploy", "--no-execute-changeset"]);
-    out.assert_success();
-    assert!(!out.stderr.contains("Warning"), "{out}");
+        // The saved file alone deploys the same thing (tables read back as pairs).
+        let out = env.samrs(&["deploy", "--no-execute-changeset"]);
+        out.assert_success();
+        assert!(!out.stderr.contains("Warning"), "{out}");
+    }
 }
 
 /// Calls the emulator's IAM query API (moto routes on the credential scope; it checks no

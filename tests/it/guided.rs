@@ -283,7 +283,7 @@ fn guided_without_a_terminal_says_what_to_use_instead() {
     let env = TestEnv::new("guided-notty");
     env.write_file("template.yaml", &template(&["Fn"]));
     let out = env.samrs(&["deploy", "--guided"]);
-    assert_eq!(out.status.code(), Some(2), "{out}");
+    assert_eq!(out.status.code(), Some(1), "{out}");
     assert!(out.stderr.contains("--guided needs a terminal"), "{out}");
     assert!(out.stderr.contains("--resolve-image-repos"), "{out}");
 }
@@ -313,4 +313,61 @@ fn a_committed_samconfig_deploys_without_a_terminal() {
         "--no-fail-on-empty-changeset",
     ])
     .assert_success();
+}
+
+/// A project whose samconfig is YAML: guided offers that file, saves into it as sam lays it out
+/// (comments, other commands and environments kept), and the samconfig warnings and the
+/// --debug log come before the first question, as in sam.
+#[test]
+fn a_commented_samconfig_yaml_is_saved_in_place() {
+    let env = TestEnv::new("guided-yaml");
+    let stack = env.name("app");
+    env.write_file("template.yaml", &template(&["Fn"]));
+    let before = format!(
+        "# Deploy settings, reviewed by the platform team.\nversion: 0.1\n\ndefault:\n  deploy:\n    parameters:\n      # Keep in sync with the pipeline.\n      stack_name: {stack}   # the app\n      resolve_s3: true\n      capabilities: CAPABILITY_IAM\n      retries: 3\n  build:\n    parameters:\n      cached: true   # faster builds\n\nprod:\n  deploy:\n    parameters:\n      stack_name: prod-app\n"
+    );
+    env.write_file("samconfig.yaml", &before);
+    let tty = Tty::start(&env, &["deploy", "--guided", "--debug"]);
+    tty.expect("Looking for config file [samconfig.yaml] :  Found");
+    tty.answer(&format!("Stack Name [{stack}]: "), "");
+    for prompt in [
+        "AWS Region [us-east-1]: ",
+        "Confirm changes before deploy [y/N]: ",
+        "Allow SAM CLI IAM role creation [Y/n]: ",
+        "Disable rollback [y/N]: ",
+        "Save arguments to configuration file [Y/n]: ",
+        "SAM configuration file [samconfig.yaml]: ",
+        "SAM configuration environment [default]: ",
+        "Create managed ECR repositories for all functions? [Y/n]: ",
+    ] {
+        tty.answer(prompt, "");
+    }
+    tty.expect(&format!(
+        "Successfully created/updated stack - {stack} in us-east-1"
+    ));
+    assert_eq!(tty.exit_code(), 0, "{}", tty.screen());
+    let screen = tty.screen();
+    let at = |text: &str| {
+        screen
+            .find(text)
+            .unwrap_or_else(|| panic!("{text:?} missing from\n{screen}"))
+    };
+    let questions = at("Configuring SAM deploy");
+    assert!(at("retries") < questions, "{screen}");
+    assert!(at("Config file location:") < questions, "{screen}");
+    assert!(
+        at("Expand command line arguments to:") < questions,
+        "{screen}"
+    );
+
+    let saved = std::fs::read_to_string(env.work_dir().join("samconfig.yaml")).unwrap();
+    let expected = format!(
+        "# Deploy settings, reviewed by the platform team.\nversion: 0.1\n\ndefault:\n  deploy:\n    parameters:\n      # Keep in sync with the pipeline.\n      stack_name: {stack}   # the app\n      resolve_s3: true\n      capabilities: CAPABILITY_IAM\n      retries: 3\n      s3_prefix: {stack}\n      resolve_image_repos: true\n      region: us-east-1\n  build:\n    parameters:\n      cached: true   # faster builds\n  global:\n    parameters:\n      region: us-east-1\n\nprod:\n  deploy:\n    parameters:\n      stack_name: prod-app\n"
+    );
+    assert_eq!(saved, expected);
+    assert!(!env.work_dir().join("samconfig.toml").exists());
+
+    // The saved file deploys without a terminal.
+    env.samrs(&["deploy", "--no-fail-on-empty-changeset"])
+        .assert_success();
 }

@@ -7,7 +7,7 @@ use crate::harness::{Fault, FaultProxy, Rule, RunOutput, TestEnv, SIGINT};
 use serde_json::Value;
 
 /// The one document on stdout: it must be alone there, on one line.
-fn document(out: &RunOutput) -> Value {
+pub fn document(out: &RunOutput) -> Value {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 1, "one line on stdout\n{out}");
     let doc: Value = serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("{e}\n{out}"));

@@ -3,21 +3,29 @@
 //! registry, see tests/emulator/) once per run; every other module holds tests.
 
 mod bad_input;
+mod cli_docs;
 mod companion;
 mod delete;
+mod demo;
 mod deploy;
 mod dry_run;
 mod engine;
+mod express;
 mod faults;
 mod flags;
 mod guided;
 mod harness;
 mod interrupts;
 mod json_output;
+mod language_extensions;
+mod max_wait;
+mod network;
+mod on_failure;
 mod parser_properties;
 mod push;
 mod security;
 mod shortcut;
+mod signing;
 mod slow_calls;
 mod smoke;
 mod wall_clock;

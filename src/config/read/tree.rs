@@ -92,8 +92,9 @@ pub(super) fn yaml_node(value: &serde_yaml::Value) -> Node {
 }
 
 /// Checks sam's rules and keeps each environment's commands' `parameters`. Root keys that are
-/// not tables (`version`) are not environments; a null counts as an empty table.
-pub(super) fn from_tree(path: &Path, root: Node) -> Result<SamConfig, ConfigError> {
+/// not tables (`version`) are not environments; a null counts as an empty table. A draft (a
+/// file being saved, which gets its version last) needs no version.
+pub(super) fn from_tree(path: &Path, root: Node, draft: bool) -> Result<SamConfig, ConfigError> {
     let version_error = || ConfigError::Version {
         path: path.to_path_buf(),
     };
@@ -106,7 +107,7 @@ pub(super) fn from_tree(path: &Path, root: Node) -> Result<SamConfig, ConfigErro
     let version_ok = root.iter().any(|(k, v)| {
         k == "version" && matches!(v, Node::Scalar(ConfigValue::Float(_) | ConfigValue::Int(_)))
     });
-    if !root.is_empty() && !version_ok {
+    if !root.is_empty() && !version_ok && !draft {
         return Err(version_error());
     }
     let mut environments = IndexMap::new();
