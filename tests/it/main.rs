@@ -2,6 +2,7 @@
 //! binary keeps `cargo test` builds short. `harness` starts the offline AWS (patched moto and an OCI
 //! registry, see tests/emulator/) once per run; every other module holds tests.
 
+mod architecture;
 mod bad_input;
 mod companion;
 mod delete;
