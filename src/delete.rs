@@ -16,10 +16,11 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::aws::{self, Aws, AwsResultExt};
-use crate::cloudformation::{self as cfn, poll::Poller, EventRow};
+use crate::cloudformation::{self as cfn, poll::Poller};
 use crate::companion::{md5_hex, CompanionStack};
 use crate::journal::{Action, Fact, Phase, StackRole};
 use crate::output::{Table, Tone, Ui};
+use crate::stack_state::EventRow;
 
 /// What `samrs delete` acts on, resolved from flags and samconfig.
 #[derive(Debug, Clone, Default)]

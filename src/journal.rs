@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::aws::AwsError;
-use crate::cloudformation::{ChangeRow, EventRow, StackOutput};
 use crate::deploy::failure::OnFailure;
+use crate::stack_state::{ChangeRow, EventRow, StackOutput};
 
 /// The version of the document's shape: it changes only when a field changes meaning or goes.
 pub const SCHEMA: u32 = 1;

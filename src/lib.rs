@@ -36,6 +36,7 @@ pub mod push;
 pub mod s3;
 pub mod settings;
 pub mod signing;
+pub mod stack_state;
 pub mod template;
 pub mod waiting;
 

@@ -7,9 +7,10 @@
 use anyhow::{bail, Context};
 
 use crate::aws::Aws;
-use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetOutcome, ChangeSetRequest};
+use crate::cloudformation::{self as cfn, poll::Poller};
 use crate::journal::{Action, Fact, StackRole};
 use crate::output::Ui;
+use crate::stack_state::{ChangeSetOutcome, ChangeSetRequest};
 
 pub const STACK_NAME: &str = "aws-sam-cli-managed-default";
 const SOURCE_TAG: (&str, &str) = ("ManagedStackSource", "AwsSamCli");
@@ -23,7 +24,7 @@ pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyho
     let mut existing = cfn::describe_stack(&aws.cfn, STACK_NAME).await?;
     if let Some(stack) = existing
         .as_ref()
-        .filter(|s| !cfn::state::is_terminal(&s.status))
+        .filter(|s| !crate::stack_state::is_terminal(&s.status))
     {
         // Another run (an interrupted one, say) is creating it: its outputs come at the end.
         ui.line(&format!(
@@ -72,7 +73,7 @@ pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyho
 }
 
 /// sam's sanity checks on an existing managed stack, then its `SourceBucket` output.
-fn bucket_of(stack: &cfn::StackInfo) -> anyhow::Result<String> {
+fn bucket_of(stack: &crate::stack_state::StackInfo) -> anyhow::Result<String> {
     if stack.tags.is_empty() || stack.outputs.is_empty() {
         bail!(
             "Stack {STACK_NAME} is missing Tags and/or Outputs information and therefore not in a healthy state (Current state:{}). Failing as the stack was likely not created by the AWS SAM CLI",
@@ -107,7 +108,7 @@ async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<(
         stack_name: STACK_NAME.into(),
         change_set_name,
         create: true,
-        template: cfn::TemplateSource::Body(template()),
+        template: crate::stack_state::TemplateSource::Body(template()),
         parameters: Vec::new(),
         capabilities: vec!["CAPABILITY_IAM".into()],
         tags: vec![(SOURCE_TAG.0.into(), SOURCE_TAG.1.into())],
@@ -198,7 +199,7 @@ Outputs:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloudformation::{StackInfo, StackOutput};
+    use crate::stack_state::{StackInfo, StackOutput};
 
     fn stack(tags: &[(&str, &str)], outputs: &[(&str, &str)]) -> StackInfo {
         StackInfo {

@@ -1,11 +1,10 @@
 //! Thin CloudFormation calls: describe, change sets, execution with event streaming, deletion.
 //!
 //! No decisions are made here beyond "is it finished yet": what to do with a stack lives in
-//! [`state`], the poll schedule in [`poll`]. Every wait polls with our own schedule instead of the
+//! [`crate::stack_state`], the poll schedule in [`poll`]. Every wait polls with our own schedule instead of the
 //! SDK's waiters (30 s minimum between polls) and reports the events as they arrive.
 
 pub mod poll;
-pub mod state;
 
 use std::collections::HashSet;
 
@@ -14,9 +13,12 @@ use aws_sdk_cloudformation::types::{
     TemplateStage,
 };
 use aws_sdk_cloudformation::Client;
-use serde::Serialize;
 
 use crate::aws::{AwsError, AwsResultExt};
+use crate::stack_state::{
+    self as state, ChangeRow, ChangeSetOutcome, ChangeSetRequest, EventRow, Express,
+    ParameterValue, StackInfo, StackOutcome, StackOutput, StackResource, TemplateSource,
+};
 use poll::Poller;
 
 /// Why a wait for a stack operation or a change set ended without its outcome.
@@ -46,43 +48,29 @@ impl WaitError {
     }
 }
 
-/// CloudFormation's express deployment mode (`DeploymentConfig` `Mode: EXPRESS`): the operation
-/// completes once resource configuration is applied. In this mode the rollback choice travels in
-/// the `DeploymentConfig` too, not on ExecuteChangeSet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Express {
-    /// `DeploymentConfig.DisableRollback`, when the operation has one (deletions do not).
-    pub disable_rollback: Option<bool>,
+/// Express mode as CloudFormation's `DeploymentConfig`.
+fn deployment_config(express: Express) -> DeploymentConfig {
+    DeploymentConfig::builder()
+        .mode(DeploymentConfigMode::Express)
+        .set_disable_rollback(express.disable_rollback)
+        .build()
 }
 
-impl Express {
-    fn deployment_config(self) -> DeploymentConfig {
-        DeploymentConfig::builder()
-            .mode(DeploymentConfigMode::Express)
-            .set_disable_rollback(self.disable_rollback)
-            .build()
+fn event_row(e: &StackEvent) -> EventRow {
+    let status = e
+        .resource_status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    EventRow {
+        id: e.event_id().unwrap_or_default().to_string(),
+        status: match e.detailed_status() {
+            Some(detail) => format!("{status} - {}", detail.as_str()),
+            None => status,
+        },
+        resource_type: e.resource_type().unwrap_or_default().to_string(),
+        logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+        reason: e.resource_status_reason().map(str::to_string),
     }
-}
-
-/// What samrs needs to know of a deployed stack.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct StackInfo {
-    pub stack_id: String,
-    pub status: String,
-    pub outputs: Vec<StackOutput>,
-    pub tags: Vec<(String, String)>,
-    /// Parameter keys and values (NoEcho values come back as `****`).
-    pub parameters: Vec<(String, String)>,
-    pub role_arn: Option<String>,
-    pub notification_arns: Vec<String>,
-    pub termination_protection: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct StackOutput {
-    pub key: String,
-    pub value: String,
-    pub description: Option<String>,
 }
 
 /// The stack, or None when CloudFormation says it does not exist.
@@ -140,38 +128,6 @@ pub async fn describe_stack(cfn: &Client, name: &str) -> Result<Option<StackInfo
         notification_arns: stack.notification_arns().to_vec(),
         termination_protection: stack.enable_termination_protection().unwrap_or(false),
     }))
-}
-
-/// How the template reaches CloudFormation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TemplateSource {
-    Body(String),
-    Url(String),
-}
-
-/// A parameter of a change set: a value, or "keep what the stack has" on updates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum ParameterValue {
-    Value(String, String),
-    UsePrevious(String),
-}
-
-/// Everything a change set is created from.
-#[derive(Debug, Clone)]
-pub struct ChangeSetRequest {
-    pub stack_name: String,
-    pub change_set_name: String,
-    pub create: bool,
-    pub template: TemplateSource,
-    pub parameters: Vec<ParameterValue>,
-    pub capabilities: Vec<String>,
-    pub tags: Vec<(String, String)>,
-    pub role_arn: Option<String>,
-    pub notification_arns: Vec<String>,
-    pub description: String,
-    /// Express mode for the change set (CreateChangeSet only).
-    pub express: Option<Express>,
 }
 
 /// Sets a request's common fields on any of the three SDK builders that take them
@@ -240,7 +196,7 @@ pub async fn create_change_set(cfn: &Client, req: &ChangeSetRequest) -> Result<S
             ChangeSetType::Update
         })
         .description(&req.description)
-        .set_deployment_config(req.express.map(Express::deployment_config));
+        .set_deployment_config(req.express.map(deployment_config));
     let output = with_fields!(call, f, req)
         .send()
         .await
@@ -283,24 +239,6 @@ fn to_sdk_parameter(p: &ParameterValue) -> Parameter {
             .use_previous_value(true)
             .build(),
     }
-}
-
-/// One row of the change set table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ChangeRow {
-    pub action: String,
-    pub logical_id: String,
-    pub resource_type: String,
-    pub replacement: Option<String>,
-}
-
-/// How a change set ended up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChangeSetOutcome {
-    Ready(Vec<ChangeRow>),
-    /// CloudFormation found nothing to change.
-    Empty,
-    Failed(String),
 }
 
 /// Polls the change set until it is created (or failed) and reads all its changes.
@@ -411,39 +349,6 @@ pub async fn delete_change_set(
     Ok(())
 }
 
-/// One stack event, as the events table shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EventRow {
-    pub id: String,
-    pub status: String,
-    pub resource_type: String,
-    pub logical_id: String,
-    pub reason: Option<String>,
-}
-
-impl EventRow {
-    fn from_sdk(e: &StackEvent) -> Self {
-        let status = e
-            .resource_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
-        EventRow {
-            id: e.event_id().unwrap_or_default().to_string(),
-            status: match e.detailed_status() {
-                Some(detail) => format!("{status} - {}", detail.as_str()),
-                None => status,
-            },
-            resource_type: e.resource_type().unwrap_or_default().to_string(),
-            logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-            reason: e.resource_status_reason().map(str::to_string),
-        }
-    }
-
-    pub fn is_failure(&self) -> bool {
-        self.status.contains("FAILED")
-    }
-}
-
 /// Reads a stack's events newer than the one it last saw, oldest first.
 #[derive(Debug)]
 pub struct EventCursor {
@@ -509,7 +414,7 @@ impl EventCursor {
             };
             let mut reached_seen = false;
             for event in page.stack_events() {
-                let row = EventRow::from_sdk(event);
+                let row = event_row(event);
                 if self.seen.contains(&row.id) {
                     reached_seen = true;
                     break;
@@ -537,15 +442,6 @@ impl EventCursor {
             && row.logical_id == self.stack_name
             && state::is_terminal(row.status.split(" - ").next().unwrap_or_default())
     }
-}
-
-/// How a wait for a stack operation ended.
-#[derive(Debug, Clone)]
-pub struct StackOutcome {
-    /// The stack afterwards; None when it no longer exists (deleted).
-    pub stack: Option<StackInfo>,
-    /// The failure events seen during the wait, with their reasons.
-    pub failures: Vec<EventRow>,
 }
 
 /// Polls a stack operation to its end, handing every new event to `on_event`.
@@ -615,20 +511,11 @@ pub async fn delete_stack(
     cfn.delete_stack()
         .stack_name(name)
         .set_retain_resources((!retain.is_empty()).then(|| retain.to_vec()))
-        .set_deployment_config(express.map(Express::deployment_config))
+        .set_deployment_config(express.map(deployment_config))
         .send()
         .await
         .aws("CloudFormation DeleteStack")?;
     Ok(())
-}
-
-/// A resource of a stack, as ListStackResources gives it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StackResource {
-    pub logical_id: String,
-    pub physical_id: String,
-    pub resource_type: String,
-    pub status: String,
 }
 
 pub async fn list_stack_resources(

@@ -11,12 +11,11 @@ use anyhow::Context;
 
 use super::{delete_main_stack, DeployError, Run};
 use crate::aws::Aws;
-use crate::cloudformation::{
-    self as cfn, poll::Poller, ChangeRow, ChangeSetOutcome, ChangeSetRequest,
-};
+use crate::cloudformation::{self as cfn, poll::Poller};
 use crate::interrupt::{Deferral, Interrupted};
 use crate::journal::{Action, Fact};
 use crate::output::Ui;
+use crate::stack_state::{ChangeRow, ChangeSetOutcome, ChangeSetRequest};
 
 /// A change set that can be shown and executed, or none because nothing would change.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 use anyhow::Context;
 
 use crate::aws::{Aws, AwsResultExt};
-use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetRequest, TemplateSource};
+use crate::cloudformation::{self as cfn, poll::Poller};
 use crate::companion::{
     self, CompanionAction, CompanionPlan, DeployedResource, PlanInput, RepoAction, RepoSettings,
 };
@@ -16,6 +16,7 @@ use crate::journal::{Action, Fact, StackRole};
 use crate::output::Ui;
 use crate::s3::{self, Destination};
 use crate::settings::DeploySettings;
+use crate::stack_state::{ChangeSetRequest, TemplateSource};
 use crate::template::ImageFunction;
 
 /// The companion stack as it is now: its status (None: absent) and its resources.
@@ -32,8 +33,8 @@ pub async fn observe(aws: &Aws, companion_name: &str) -> anyhow::Result<Observed
         return Ok(Observed::default());
     };
     let keeps_resources = matches!(
-        cfn::state::stack_action(companion_name, Some(&stack.status)),
-        cfn::state::StackAction::Update | cfn::state::StackAction::Wait
+        crate::stack_state::stack_action(companion_name, Some(&stack.status)),
+        crate::stack_state::StackAction::Update | crate::stack_state::StackAction::Wait
     );
     if !keeps_resources {
         return Ok(Observed {
@@ -306,7 +307,7 @@ async fn run_template(
     }
     let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
     match outcome.stack {
-        Some(stack) if cfn::state::is_success(&stack.status) => Ok(()),
+        Some(stack) if crate::stack_state::is_success(&stack.status) => Ok(()),
         other => Err(super::DeployError::CompanionFailed {
             stack: name.to_string(),
             status: other.map_or_else(|| "DELETE_COMPLETE".to_string(), |s| s.status),

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::cloudformation::Express;
+use crate::stack_state::Express;
 
 /// `--on-failure`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -107,15 +107,6 @@ pub fn failure_plan(on_failure: OnFailure, disable_rollback: bool, express: bool
     }
 }
 
-/// The statuses of a stack that never got created, which `--on-failure DELETE` deletes
-/// (sam's `rollback_delete_stack`).
-pub fn is_failed_create(status: &str) -> bool {
-    matches!(
-        status,
-        "CREATE_FAILED" | "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,20 +169,6 @@ mod tests {
                 },
                 "{on_failure} disable_rollback={disable} express={is_express}"
             );
-        }
-    }
-
-    #[test]
-    fn only_never_created_stacks_are_deleted() {
-        for status in ["ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"] {
-            assert!(is_failed_create(status), "{status}");
-        }
-        for status in [
-            "UPDATE_ROLLBACK_COMPLETE",
-            "UPDATE_FAILED",
-            "CREATE_COMPLETE",
-        ] {
-            assert!(!is_failed_create(status), "{status}");
         }
     }
 }

@@ -14,15 +14,14 @@ pub mod shortcut;
 use anyhow::bail;
 
 use crate::aws::{self, Aws};
-use crate::cloudformation::{
-    self as cfn, poll::Poller, state::StackAction, ChangeSetRequest, EventRow, ParameterValue,
-    StackInfo, TemplateSource,
-};
+use crate::cloudformation::{self as cfn, poll::Poller};
 use crate::journal::{Action, Fact, Phase, StackRole};
 use crate::output::Ui;
 use crate::package::Packaged;
 use crate::s3::{self, Destination};
 use crate::settings::{DeploySettings, Refused, UsageError};
+use crate::stack_state::{self, StackAction};
+use crate::stack_state::{ChangeSetRequest, EventRow, ParameterValue, StackInfo, TemplateSource};
 use crate::template::{self, language_extensions, ImageFunction, Template};
 use crate::{managed_bucket, package};
 
@@ -649,13 +648,13 @@ async fn after_failure(
         ui,
     } = *run;
     let stack_name = settings.stack_name.as_str();
-    let failed = stack.is_none_or(|s| !cfn::state::is_success(&s.status));
+    let failed = stack.is_none_or(|s| !stack_state::is_success(&s.status));
     if !failed {
         return Ok(false);
     }
     if plan.delete_failed_create
         && create
-        && stack.is_some_and(|s| failure::is_failed_create(&s.status))
+        && stack.is_some_and(|s| stack_state::is_failed_create(&s.status))
     {
         ui.line(&format!(
             "\nStack {stack_name} failed to create/update correctly, deleting stack"
@@ -709,7 +708,7 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
     let stack_name = settings.stack_name.as_str();
     loop {
         let stack = cfn::describe_stack(&aws.cfn, stack_name).await?;
-        match cfn::state::stack_action(stack_name, stack.as_ref().map(|s| s.status.as_str())) {
+        match stack_state::stack_action(stack_name, stack.as_ref().map(|s| s.status.as_str())) {
             StackAction::Create => return Ok(Ready::Stack(None)),
             StackAction::CreateInReview | StackAction::Update => return Ok(Ready::Stack(stack)),
             StackAction::Wait => {
@@ -782,13 +781,13 @@ fn finished_stack(
     deleted: bool,
 ) -> Result<StackInfo, DeployError> {
     match stack {
-        Some(stack) if cfn::state::is_success(&stack.status) => Ok(stack),
+        Some(stack) if stack_state::is_success(&stack.status) => Ok(stack),
         other => {
             let status = other.map_or_else(|| "DELETE_COMPLETE".to_string(), |s| s.status);
             let mut detail = format!("it ended in {status}{}", failure_summary(&failures));
             if deleted {
                 detail.push_str(", and was deleted (--on-failure DELETE)");
-            } else if failure::is_failed_create(&status) {
+            } else if stack_state::is_failed_create(&status) {
                 detail.push_str(" (fix the template and deploy again: samrs deletes and recreates a stack that was never created)");
             }
             Err(DeployError::StackFailed {

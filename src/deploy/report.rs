@@ -6,10 +6,11 @@ use serde_json::Value;
 
 use crate::companion::{CompanionPlan, RepoAction};
 
-use crate::cloudformation::{poll::Poller, ChangeRow, EventRow, StackOutput};
+use crate::cloudformation::poll::Poller;
 use crate::output::{Table, Tone, Ui};
 use crate::s3::Destination;
 use crate::settings::DeploySettings;
+use crate::stack_state::{ChangeRow, EventRow, StackOutput};
 
 pub fn managed_bucket_info(ui: &Ui, bucket: &str) {
     ui.say(&format!("\n\tManaged S3 bucket: {bucket}"), Tone::Strong);
