@@ -119,7 +119,7 @@ fn module_graph(src: &Path) -> Graph {
                 top_level: &top_level,
                 graph: &mut graph,
             };
-            walk.items(&file.items, &path, src, &[], name);
+            walk.items(&file.items, src, &[], name);
         }
     }
     graph
@@ -183,11 +183,11 @@ impl Walk<'_> {
                 owner
             };
             match &declared.content {
-                Some((_, inline)) => self.items_mut(inline, file, &dir.join(&name), &child, owner),
+                Some((_, inline)) => self.items_mut(inline, &dir.join(&name), &child, owner),
                 None => {
                     let (path, child_dir) = module_file(dir, &name);
                     let parsed = parse(&path);
-                    self.items_mut(&parsed.items, &path, &child_dir, &child, owner);
+                    self.items_mut(&parsed.items, &child_dir, &child, owner);
                 }
             }
         }
