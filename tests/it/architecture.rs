@@ -148,27 +148,13 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// The items of the module at `path` (its module path `module`), whose children's files are
-    /// in `dir`; `owner` is the top-level module they belong to.
-    fn items(
-        mut self,
-        items: &[syn::Item],
-        file: &Path,
-        dir: &Path,
-        module: &[String],
-        owner: &str,
-    ) {
-        self.items_mut(items, file, dir, module, owner);
+    /// The items of the module `module`, whose children's files are in `dir`; `owner` is the
+    /// top-level module they belong to.
+    fn items(mut self, items: &[syn::Item], dir: &Path, module: &[String], owner: &str) {
+        self.items_mut(items, dir, module, owner);
     }
 
-    fn items_mut(
-        &mut self,
-        items: &[syn::Item],
-        file: &Path,
-        dir: &Path,
-        module: &[String],
-        owner: &str,
-    ) {
+    fn items_mut(&mut self, items: &[syn::Item], dir: &Path, module: &[String], owner: &str) {
         for item in items.iter().filter(|item| !is_test_only(item)) {
             let syn::Item::Mod(declared) = item else {
                 self.paths(item.to_token_stream(), module, owner);
