@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::aws::AwsError;
-use crate::deploy::failure::OnFailure;
+use crate::settings::OnFailure;
 use crate::stack_state::{ChangeRow, EventRow, StackOutput};
 
 /// The version of the document's shape: it changes only when a field changes meaning or goes.

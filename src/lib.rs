@@ -31,6 +31,7 @@ pub mod journal;
 pub mod managed_bucket;
 pub mod output;
 pub mod package;
+pub mod plan;
 pub mod prompt;
 pub mod push;
 pub mod s3;

@@ -6,10 +6,8 @@
 
 pub mod change_set;
 pub mod companion;
-pub mod failure;
 pub mod images;
 pub mod report;
-pub mod shortcut;
 
 use anyhow::bail;
 
@@ -484,7 +482,7 @@ async fn deploy_stack(
             if let Some(stack) = existing.as_ref().filter(|_| !create) {
                 // The same template, parameters and stack settings cannot change anything, unless
                 // CloudFormation reads something outside the text: say so without a change set.
-                let outside = shortcut::outside_inputs(
+                let outside = crate::plan::shortcut::outside_inputs(
                     &packaged.template,
                     &packaged.nested,
                     &parameters,
@@ -492,7 +490,7 @@ async fn deploy_stack(
                 );
                 if outside.is_empty() {
                     let deployed = cfn::original_template(&aws.cfn, stack_name).await?;
-                    if shortcut::is_unchanged(&deployed, &body, &parameters, stack, settings) {
+                    if crate::plan::shortcut::is_unchanged(&deployed, &body, &parameters, stack, settings) {
                         return Ok(Some(change_set::Made::Empty));
                     }
                 } else {
@@ -624,8 +622,8 @@ async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Resul
 }
 
 /// The main stack's failure handling, from `--on-failure`, `--disable-rollback` and `--express`.
-fn failure_plan(settings: &DeploySettings) -> failure::FailurePlan {
-    failure::failure_plan(
+fn failure_plan(settings: &DeploySettings) -> crate::plan::failure::FailurePlan {
+    crate::plan::failure::failure_plan(
         settings.on_failure,
         settings.disable_rollback,
         settings.express,
@@ -637,7 +635,7 @@ fn failure_plan(settings: &DeploySettings) -> failure::FailurePlan {
 /// that kept its resources says how to roll back. True when the stack was deleted.
 async fn after_failure(
     run: &Run<'_>,
-    plan: &failure::FailurePlan,
+    plan: &crate::plan::failure::FailurePlan,
     create: bool,
     stack: Option<&StackInfo>,
 ) -> anyhow::Result<bool> {

@@ -3,6 +3,7 @@
 //! validation messages. Resolved once, so nothing after this sees clap types or config files.
 
 mod cfg;
+mod failure;
 pub mod keys;
 mod overrides;
 pub mod save;
@@ -19,8 +20,8 @@ use clap::ValueEnum;
 use crate::cli::{DeployArgs, OutputFormat};
 use crate::companion::RepoSettings;
 use crate::config::{self, ConfigValue};
-use crate::deploy::failure::OnFailure;
 use crate::signing::SigningProfiles;
+pub use failure::OnFailure;
 pub use values::check_stack_name;
 
 /// A mistake in how samrs was called: printed as one line, exit status 2 (as click does).
@@ -69,7 +70,7 @@ pub struct DeploySettings {
     pub confirm_changeset: bool,
     pub disable_rollback: bool,
     pub force_upload: bool,
-    /// `--on-failure`; with `disable_rollback`, see [`crate::deploy::failure::failure_plan`].
+    /// `--on-failure`; with `disable_rollback`, see [`crate::plan::failure::failure_plan`].
     pub on_failure: OnFailure,
     /// How long one wait for a stack operation may last (`--max-wait-duration`).
     #[serde(rename = "max_wait_seconds", serialize_with = "seconds")]
@@ -474,7 +475,7 @@ fn max_wait(
 
 /// `--on-failure` and `--disable-rollback` with their samconfig keys. Both flags at once are a
 /// usage error (clap reports it); a flag of either decides alone, so samconfig's other key does
-/// not apply; without flags, samconfig's keys combine as [`crate::deploy::failure::failure_plan`]
+/// not apply; without flags, samconfig's keys combine as [`crate::plan::failure::failure_plan`]
 /// says.
 fn failure_settings(
     args: &DeployArgs,
@@ -866,7 +867,6 @@ tags = "team=\"core\""
 
     #[test]
     fn failure_handling_flags_decide_alone_over_samconfig() {
-        use crate::deploy::failure::OnFailure;
         let cwd = Path::new("/w");
         let both = config("version = 0.1\n[default.deploy.parameters]\nstack_name = \"a\"\non_failure = \"DELETE\"\ndisable_rollback = true\n");
         let s = merge(&args(&[]), &both, cwd, None).unwrap();

@@ -1,0 +1,5 @@
+//! Deciding what a deploy does, as pure functions of the settings, the template and what was read
+//! from AWS.
+
+pub mod failure;
+pub mod shortcut;
