@@ -9,8 +9,6 @@
 //! are. A declared repository to delete that holds images stops the stack's deletion; it is then
 //! emptied and deleted through ECR, and the deletion finished.
 
-use std::time::Duration;
-
 use anyhow::bail;
 use regex::Regex;
 use serde::Serialize;
@@ -20,31 +18,8 @@ use crate::cloudformation::{self as cfn, poll::Poller};
 use crate::companion::{md5_hex, CompanionStack};
 use crate::journal::{Action, Fact, Phase, StackRole};
 use crate::output::{Table, Tone, Ui};
+use crate::settings::DeleteSettings;
 use crate::stack_state::EventRow;
-
-/// What `samrs delete` acts on, resolved from flags and samconfig.
-#[derive(Debug, Clone, Default)]
-pub struct DeleteSettings {
-    pub stack_name: Option<String>,
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub s3_bucket: Option<String>,
-    pub s3_prefix: Option<String>,
-    pub no_prompts: bool,
-    pub orphans: bool,
-    /// CloudFormation express mode for the stack deletions.
-    pub express: bool,
-    /// How long one wait for a stack deletion may last.
-    pub max_wait: Duration,
-    /// Print how settings were resolved and every AWS call (`--debug`, `SAM_DEBUG`).
-    pub debug: bool,
-    /// Save the command-line options to the config file (`--save-params`).
-    pub save_params: bool,
-    /// The samconfig file read (where `--save-params` writes), if any.
-    pub config_file: Option<std::path::PathBuf>,
-    /// One line each, printed before anything is done.
-    pub warnings: Vec<String>,
-}
 
 /// Asks a yes/no question, or answers yes with `--no-prompts`.
 struct Asker<'a> {

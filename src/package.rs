@@ -15,13 +15,13 @@ use serde_json::Value;
 use crate::artifacts::{self, Artifact, ArtifactKind, Uploaded};
 use crate::aws::Aws;
 use crate::cloudformation::poll::Poller;
-use crate::deploy::images::{image_location, ImageLocation};
 use crate::journal::Fact;
 use crate::output::Ui;
 use crate::plan::shortcut::NestedTemplate;
 use crate::s3::{self, Destination, Upload};
-use crate::signing::{self, SigningProfiles, SigningRequest};
-use crate::template::{self, Template};
+use crate::settings::{SigningProfile, SigningProfiles};
+use crate::signing::{self, SigningRequest};
+use crate::template::{self, image_location, ImageLocation, Template};
 
 /// What signs the zips of the functions and layers named in `profiles`.
 pub struct Signing<'a> {
@@ -236,7 +236,7 @@ impl Packager<'_> {
     async fn sign(
         &self,
         resource: &str,
-        profile: &signing::SigningProfile,
+        profile: &SigningProfile,
         dest: &Destination,
         key: String,
     ) -> anyhow::Result<String> {

@@ -2,23 +2,13 @@
 //! then the push itself, giving the digest-pinned URIs the deployed template uses.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use indexmap::IndexMap;
 
 use crate::output::Ui;
 use crate::push::{self, PushJob};
 use crate::settings::UsageError;
-use crate::template::ImageFunction;
-
-/// Where a pushed image goes in the templates: the template file and the function's logical id.
-pub type ImageLocation = (PathBuf, String);
-
-/// The key of a function in a template file, the same however the path was spelled.
-pub fn image_location(template_path: &std::path::Path, logical_id: &str) -> ImageLocation {
-    let path = std::fs::canonicalize(template_path).unwrap_or_else(|_| template_path.to_path_buf());
-    (path, logical_id.to_string())
-}
+use crate::template::{repository_entry, ImageFunction, ImageLocation};
 
 /// A push job per function whose `ImageUri` names a local image, with the repository from the
 /// mapping (explicit or managed) or the single `--image-repository`.
@@ -27,15 +17,14 @@ pub fn push_jobs(
     mapping: &IndexMap<String, String>,
     single_repository: Option<&str>,
 ) -> Result<Vec<PushJob>, UsageError> {
+    let paths: Vec<&str> = functions.iter().map(|f| f.full_path.as_str()).collect();
     let mut jobs = Vec::new();
     for function in functions {
         let Some(source) = function.image_uri.as_deref().and_then(push::image_source) else {
             continue;
         };
-        let repository_uri = mapping
-            .get(&function.full_path)
-            .or_else(|| mapping.get(&function.logical_id))
-            .map(String::as_str)
+        let repository_uri = repository_entry(mapping, &paths, &function.full_path)
+            .map(|(_, uri)| uri.as_str())
             .or(single_repository)
             .ok_or_else(|| {
                 UsageError(format!(
@@ -98,10 +87,7 @@ pub async fn push(
                 uri: image.uri_with_digest.clone(),
                 digest: image.digest.clone(),
             });
-            locations.insert(
-                image_location(&function.template_path, &function.logical_id),
-                image.uri_with_digest,
-            );
+            locations.insert(function.location(), image.uri_with_digest);
         }
     }
     Ok(locations)
@@ -109,6 +95,8 @@ pub async fn push(
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn function(path: &str, image_uri: Option<&str>) -> ImageFunction {

@@ -117,10 +117,9 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
                 aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
             // With --language-extensions, functions and artifacts are found and packaged in the
             // expanded template; CloudFormation gets the original back with their locations.
-            let extensions = expand_language_extensions(
+            let extensions = original.expand_language_extensions(
                 settings.language_extensions,
                 &settings.parameter_overrides,
-                &original,
                 &aws.region,
             )?;
             if extensions.is_none()
@@ -260,7 +259,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
     if let Some(expansion) = &extensions {
         let (merged, warnings) =
             language_extensions::merge_packaged(&original.value, &packaged.template, expansion)
-                .map_err(|e| language_extensions_error(&original, e))?;
+                .map_err(|e| original.language_extensions_error(e))?;
         for warning in warnings {
             ui.warn(&warning);
         }
@@ -282,34 +281,6 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         .await?;
     }
     Ok(finish)
-}
-
-/// The template's language extensions expanded, when they are on and the template uses them,
-/// with the parameter values they were resolved with.
-pub fn expand_language_extensions(
-    enabled: bool,
-    overrides: &[(String, String)],
-    template: &Template,
-    region: &str,
-) -> Result<Option<language_extensions::Expansion>, template::TemplateError> {
-    if !enabled || !language_extensions::uses_language_extensions(&template.value) {
-        return Ok(None);
-    }
-    let values = language_extensions::parameter_values(overrides, region);
-    language_extensions::expand(&template.value, &values)
-        .map(Some)
-        .map_err(|e| language_extensions_error(template, e))
-}
-
-/// sam's `PackageFailedError` for a template it cannot expand: the file and the reason.
-fn language_extensions_error(
-    template: &Template,
-    error: language_extensions::ExpansionError,
-) -> template::TemplateError {
-    template::TemplateError::Invalid {
-        origin: template.path.display().to_string(),
-        message: format!("cannot expand AWS::LanguageExtensions: {error}"),
-    }
 }
 
 /// An image function without `ImageUri` has no image to deploy: the template was not built.
@@ -375,11 +346,11 @@ fn check_image_options(
             names.join(", ")
         )));
     }
+    let paths: Vec<&str> = functions.iter().map(|f| f.full_path.as_str()).collect();
     let uncovered: Vec<&str> = needing_repo
         .iter()
         .filter(|f| {
-            !settings.image_repositories.contains_key(&f.full_path)
-                && !settings.image_repositories.contains_key(&f.logical_id)
+            template::repository_entry(&settings.image_repositories, &paths, &f.full_path).is_none()
         })
         .map(|f| f.full_path.as_str())
         .collect();

@@ -66,14 +66,12 @@ pub(super) async fn choose(
     let deployed_ids: Vec<&str> = deployed.iter().map(|r| r.logical_id.as_str()).collect();
 
     // sam drops saved mappings of functions that are no longer in the template.
+    let paths: Vec<&str> = functions.iter().map(|f| f.full_path.as_str()).collect();
     let mut explicit: IndexMap<String, String> = functions
         .iter()
         .filter_map(|f| {
-            defaults
-                .image_repositories
-                .get(&f.full_path)
-                .or_else(|| defaults.image_repositories.get(&f.logical_id))
-                .map(|uri| (f.full_path.clone(), uri.clone()))
+            template::repository_entry(&defaults.image_repositories, &paths, &f.full_path)
+                .map(|(_, uri)| (f.full_path.clone(), uri.clone()))
         })
         .collect();
     let mut found: Vec<(String, String)> = Vec::new();

@@ -177,18 +177,14 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     crate::deploy::report::managed_bucket_info(ui, &bucket);
 
     // With --language-extensions, the functions of Fn::ForEach loops are asked about too.
-    let functions = match crate::deploy::expand_language_extensions(
-        defaults.language_extensions,
-        &overrides,
-        &tpl,
-        &region,
-    )? {
-        Some(expansion) => template::image_functions(&template::Template {
-            value: expansion.expanded,
-            ..tpl.clone()
-        })?,
-        None => template::image_functions(&tpl)?,
-    };
+    let functions =
+        match tpl.expand_language_extensions(defaults.language_extensions, &overrides, &region)? {
+            Some(expansion) => template::image_functions(&template::Template {
+                value: expansion.expanded,
+                ..tpl.clone()
+            })?,
+            None => template::image_functions(&tpl)?,
+        };
     let repos = images::choose(&prompt, ui, &aws, &stack_name, &functions, &defaults).await?;
 
     let settings = DeploySettings {
@@ -254,9 +250,9 @@ fn code_signing(
     prompt: &Prompter,
     ui: &Ui,
     template: &serde_json::Value,
-    current: &crate::signing::SigningProfiles,
-) -> anyhow::Result<Option<crate::signing::SigningProfiles>> {
-    let found = crate::signing::code_signed_resources(template);
+    current: &settings::SigningProfiles,
+) -> anyhow::Result<Option<settings::SigningProfiles>> {
+    let found = template::code_signed_resources(template);
     if found.functions.is_empty() && found.layers.is_empty() {
         return Ok(None);
     }
@@ -266,7 +262,7 @@ fn code_signing(
     }
     ui.line("\t#Please provide signing profile details for the following functions & layers");
     let mut profiles = current.clone();
-    let ask = |resource: &str| -> anyhow::Result<crate::signing::SigningProfile> {
+    let ask = |resource: &str| -> anyhow::Result<settings::SigningProfile> {
         let existing = current.get(resource);
         let name = loop {
             let answer = prompt.text(
@@ -284,7 +280,7 @@ fn code_signing(
             "\tSigning Profile Owner Account ID (optional)",
             owner_default,
         )?;
-        Ok(crate::signing::SigningProfile {
+        Ok(settings::SigningProfile {
             profile_name: name,
             profile_owner: owner,
         })
@@ -361,7 +357,7 @@ fn save_config(
     if !s.signing_profiles.is_empty() {
         values.push((
             "signing_profiles",
-            ConfigValue::String(crate::signing::format_signing_profiles(&s.signing_profiles)),
+            ConfigValue::String(settings::format_signing_profiles(&s.signing_profiles)),
         ));
     }
     config::save_deploy_parameters(path, env, &values)?;

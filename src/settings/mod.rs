@@ -7,6 +7,7 @@ mod failure;
 pub mod keys;
 mod overrides;
 pub mod save;
+mod signing;
 pub mod values;
 
 use std::path::{Path, PathBuf};
@@ -20,8 +21,10 @@ use clap::ValueEnum;
 use crate::cli::{DeployArgs, OutputFormat};
 use crate::companion::RepoSettings;
 use crate::config::{self, ConfigValue};
-use crate::signing::SigningProfiles;
 pub use failure::OnFailure;
+pub use signing::{
+    format_signing_profiles, parse_signing_profiles, SigningProfile, SigningProfiles,
+};
 pub use values::check_stack_name;
 
 /// A mistake in how samrs was called: printed as one line, exit status 2 (as click does).
@@ -99,6 +102,30 @@ pub struct DeploySettings {
     pub language_extensions: bool,
     /// One line each, printed before anything is done: unused samconfig keys, ignored arguments.
     #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// What `samrs delete` acts on, resolved from flags and samconfig.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteSettings {
+    pub stack_name: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_prefix: Option<String>,
+    pub no_prompts: bool,
+    pub orphans: bool,
+    /// CloudFormation express mode for the stack deletions.
+    pub express: bool,
+    /// How long one wait for a stack deletion may last.
+    pub max_wait: Duration,
+    /// Print how settings were resolved and every AWS call (`--debug`, `SAM_DEBUG`).
+    pub debug: bool,
+    /// Save the command-line options to the config file (`--save-params`).
+    pub save_params: bool,
+    /// The samconfig file read (where `--save-params` writes), if any.
+    pub config_file: Option<std::path::PathBuf>,
+    /// One line each, printed before anything is done.
     pub warnings: Vec<String>,
 }
 
@@ -260,10 +287,7 @@ fn read_config(
 
 /// `samrs delete`'s settings: flags over `[env.delete.parameters]` over the deploy table (which
 /// holds the stack name and bucket a deploy saved).
-pub fn resolve_delete(
-    args: &crate::cli::DeleteArgs,
-    cwd: &Path,
-) -> anyhow::Result<crate::delete::DeleteSettings> {
+pub fn resolve_delete(args: &crate::cli::DeleteArgs, cwd: &Path) -> anyhow::Result<DeleteSettings> {
     let explicit = args.config.config_file.as_deref();
     let config_file = config::find_config_file(cwd, explicit);
     if let (Some(path), None) = (explicit, &config_file) {
@@ -279,7 +303,7 @@ pub fn resolve_delete(
     let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg::string(cfg, key));
     let mut warnings = table.warnings;
     warnings.extend(ignored_arguments(&args.common.extra));
-    Ok(crate::delete::DeleteSettings {
+    Ok(DeleteSettings {
         // --orphans is about the whole region, not the configured stack.
         stack_name: if args.orphans {
             None
@@ -327,7 +351,7 @@ pub fn debug_lines(settings: &DeploySettings) -> Vec<String> {
 }
 
 /// [`debug_lines`] for `samrs delete`.
-pub fn delete_debug_lines(settings: &crate::delete::DeleteSettings) -> Vec<String> {
+pub fn delete_debug_lines(settings: &DeleteSettings) -> Vec<String> {
     let mut lines = config_lines(settings.config_file.as_deref());
     lines.extend(environment_line());
     let expanded = serde_json::json!({
@@ -508,7 +532,7 @@ fn signing_profiles(
     } else {
         args.signing_profiles.clone()
     };
-    crate::signing::parse_signing_profiles(&items)
+    parse_signing_profiles(&items)
         .map_err(|e| UsageError(format!("Invalid value for '--signing-profiles': {e}")))
 }
 
