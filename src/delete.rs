@@ -11,41 +11,21 @@
 
 use anyhow::bail;
 use regex::Regex;
-use serde::Serialize;
 
 use crate::aws::{self, Aws, AwsResultExt};
 use crate::cloudformation::{self as cfn, poll::Poller};
 use crate::companion::{md5_hex, CompanionStack};
-use crate::journal::{Action, Fact, Phase, StackRole};
-use crate::output::{Table, Tone, Ui};
+use crate::events::{self, Action, Event, Fact, Orphan, Phase, Question, Reporter, StackRole};
 use crate::settings::DeleteSettings;
 use crate::stack_state::EventRow;
 
-/// Asks a yes/no question, or answers yes with `--no-prompts`.
-struct Asker<'a> {
-    ui: &'a Ui,
-    no_prompts: bool,
-}
-
-impl Asker<'_> {
-    fn ask(&self, question: &str) -> anyhow::Result<bool> {
-        if self.no_prompts {
-            return Ok(true);
-        }
-        if !self.ui.can_prompt() {
-            bail!("samrs delete asks before deleting and needs a terminal for that: pass --no-prompts to delete without asking");
-        }
-        crate::prompt::Prompter::new(self.ui).confirm(question, false)
+/// The first question: a "no" ends the run having done nothing.
+fn ask_to_start(report: &dyn Reporter, question: Question) -> anyhow::Result<bool> {
+    let yes = report.ask(question)?;
+    if !yes {
+        report.record(Fact::Declined);
     }
-
-    /// The first question: a "no" ends the run having done nothing.
-    fn ask_to_start(&self, question: &str) -> anyhow::Result<bool> {
-        let yes = self.ask(question)?;
-        if !yes {
-            self.ui.record(Fact::Declined);
-        }
-        Ok(yes)
-    }
+    Ok(yes)
 }
 
 /// What the person chose to do with the S3 objects of the stack.
@@ -73,23 +53,12 @@ struct RepoChoices {
     keep: Vec<String>,
 }
 
-pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
-    let asker = Asker {
-        ui,
-        no_prompts: settings.no_prompts,
-    };
+/// Deletes the stack of the settings (asked for first when missing, see
+/// [`crate::settings::DeleteSettings::stack_name`]), or the orphans.
+pub async fn run(settings: &DeleteSettings, report: &dyn Reporter) -> anyhow::Result<()> {
     let stack_name = match (&settings.stack_name, settings.orphans) {
         (_, true) => None,
         (Some(name), false) => Some(name.clone()),
-        (None, false) if !settings.no_prompts && ui.can_prompt() => {
-            let prompt = crate::prompt::Prompter::new(ui);
-            Some(loop {
-                let answer = prompt.text("\tEnter stack name you want to delete", None)?;
-                if !answer.trim().is_empty() {
-                    break answer.trim().to_string();
-                }
-            })
-        }
         (None, false) => {
             return Err(crate::settings::UsageError(
                 "Missing option '--stack-name', provide a stack name that needs to be deleted."
@@ -98,32 +67,39 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
             .into())
         }
     };
-    ui.record(Fact::Target {
+    report.record(Fact::Target {
         stack_name: stack_name.clone(),
         region: settings.region.clone(),
         dry_run: false,
     });
-    ui.record(Fact::Mode {
+    report.record(Fact::Mode {
         express: settings.express,
         on_failure: None,
     });
     let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
-    ui.record(Fact::Target {
+    report.record(Fact::Target {
         stack_name: None,
         region: Some(aws.region.clone()),
         dry_run: false,
     });
     let poller = Poller::from_env().with_max_wait(settings.max_wait);
     let Some(stack_name) = stack_name else {
-        return ui
-            .phase(Phase::DeleteOrphans, delete_orphans(&aws, &poller, &asker))
-            .await;
+        return events::phase(
+            report,
+            Phase::DeleteOrphans,
+            delete_orphans(&aws, &poller, report),
+        )
+        .await;
     };
     let stack_name = stack_name.as_str();
     let region = aws.region.clone();
-    if !asker.ask_to_start(&format!(
-        "\tAre you sure you want to delete the stack {stack_name} in the region {region} ?"
-    ))? {
+    if !ask_to_start(
+        report,
+        Question::DeleteStack {
+            stack: stack_name.to_string(),
+            region: region.clone(),
+        },
+    )? {
         return Ok(());
     }
     let companion = CompanionStack::new(stack_name);
@@ -134,21 +110,25 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
     let deleter = Deleter {
         aws: &aws,
         poller: &poller,
-        asker: &asker,
+        report,
         express: settings.express,
     };
 
     let Some(info) = stack else {
-        ui.line(&format!(
-            "Error: The input stack {stack_name} does not exist on Cloudformation in the region {region}"
-        ));
-        if companion_stack.is_some() && ask_companion(&asker, companion.name(), &region)? {
-            ui.phase(
+        report.event(Event::StackNotFound {
+            stack: stack_name.to_string(),
+            region: region.clone(),
+        });
+        if companion_stack.is_some() && ask_companion(report, companion.name(), &region)? {
+            events::phase(
+                report,
                 Phase::DeleteCompanion,
                 deleter.delete_companion(companion.name()),
             )
             .await?;
-            finished(ui, settings.express);
+            report.event(Event::Deleted {
+                express: settings.express,
+            });
         }
         return Ok(());
     };
@@ -175,27 +155,28 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
         }),
     };
     let s3 = s3_questions(
-        &asker,
+        report,
+        settings.no_prompts,
         bucket.as_deref(),
         prefix.as_deref(),
         template.as_deref(),
     )?;
-    let repos = repo_questions(&aws, &asker, stack_name, parsed.as_ref()).await?;
+    let repos = repo_questions(&aws, report, stack_name, parsed.as_ref()).await?;
     let companion_repos = match &companion_stack {
         Some(_) => companion_repositories(&aws, companion.name()).await?,
         None => Vec::new(),
     };
     let delete_companion =
-        companion_stack.is_some() && ask_companion(&asker, companion.name(), &region)?;
+        companion_stack.is_some() && ask_companion(report, companion.name(), &region)?;
 
-    ui.line(&format!("\t- Deleting Cloudformation stack {stack_name}"));
-    ui.phase(Phase::DeleteStack, async {
+    report.event(Event::DeletingStack(stack_name.to_string()));
+    events::phase(report, Phase::DeleteStack, async {
         deleter.remove_stack(stack_name, &repos).await?;
-        record_deleted(ui, stack_name, StackRole::Main);
+        record_deleted(report, stack_name, StackRole::Main);
         Ok(())
     })
     .await?;
-    ui.phase(Phase::DeleteArtifacts, async {
+    events::phase(report, Phase::DeleteArtifacts, async {
         if let Some(template) = &parsed {
             let declared: Vec<String> = repos
                 .delete
@@ -206,47 +187,42 @@ pub async fn run(settings: &DeleteSettings, ui: &Ui) -> anyhow::Result<()> {
             for image in image_refs(template).into_iter().filter(|i| {
                 !companion_repos.contains(&i.repository) && !declared.contains(&i.repository)
             }) {
-                delete_image(&aws, &image, ui).await?;
+                delete_image(&aws, &image, report).await?;
             }
         }
-        delete_s3(&aws, &s3, ui).await
+        delete_s3(&aws, &s3, report).await
     })
     .await?;
     if delete_companion {
-        ui.phase(
+        events::phase(
+            report,
             Phase::DeleteCompanion,
             deleter.delete_companion(companion.name()),
         )
         .await?;
     }
     if bucket.is_none() {
-        ui.say("\nWarning: Cannot resolve s3 bucket information from command options , local config file or cloudformation template. Please use --s3-bucket next time and delete s3 files manually if required.", Tone::Warn);
+        report.event(Event::BucketUnknown);
     }
-    finished(ui, settings.express);
+    report.event(Event::Deleted {
+        express: settings.express,
+    });
     Ok(())
 }
 
-/// sam's last words.
-fn finished(ui: &Ui, express: bool) {
-    ui.line("\nDeleted successfully");
-    if express {
-        ui.say("Deleted with CloudFormation Express mode. Some resources may still be removing in the background.", Tone::Warn);
-    }
-}
-
-fn ask_companion(asker: &Asker<'_>, name: &str, region: &str) -> anyhow::Result<bool> {
-    asker
-        .ui
-        .line(&format!("\tFound ECR Companion Stack {name}"));
-    asker.ask(&format!(
-        "\tDo you want to delete the ECR companion stack {name} in the region {region} ?"
-    ))
+fn ask_companion(report: &dyn Reporter, name: &str, region: &str) -> anyhow::Result<bool> {
+    report.event(Event::CompanionFound(name.to_string()));
+    report.ask(Question::DeleteCompanion {
+        stack: name.to_string(),
+        region: region.to_string(),
+    })
 }
 
 /// sam's S3 questions: the folder of the artifacts when there is a prefix; otherwise (or when the
 /// folder is kept) the deployed template's object. `--no-prompts` takes the folder, else the file.
 fn s3_questions(
-    asker: &Asker<'_>,
+    report: &dyn Reporter,
+    no_prompts: bool,
     bucket: Option<&str>,
     prefix: Option<&str>,
     template: Option<&str>,
@@ -256,9 +232,9 @@ fn s3_questions(
     };
     let prefix = prefix.filter(|p| !p.is_empty());
     if let Some(prefix) = prefix {
-        if asker.ask(&format!(
-            "\tAre you sure you want to delete the folder {prefix} in S3 which contains the artifacts?"
-        ))? {
+        if report.ask(Question::DeleteS3Folder {
+            prefix: prefix.to_string(),
+        })? {
             return Ok(S3Cleanup::Folder {
                 bucket: bucket.to_string(),
                 prefix: prefix.to_string(),
@@ -269,9 +245,8 @@ fn s3_questions(
         return Ok(S3Cleanup::Nothing);
     };
     let name = format!("{}.template", md5_hex(template));
-    let question = format!("\tDo you want to delete the template file {name} in S3?");
     // With --no-prompts sam takes the folder when there is one, and never both.
-    if (asker.no_prompts && prefix.is_some()) || !asker.ask(&question)? {
+    if (no_prompts && prefix.is_some()) || !report.ask(Question::DeleteTemplateFile { name })? {
         return Ok(S3Cleanup::Nothing);
     }
     Ok(S3Cleanup::TemplateFile {
@@ -284,7 +259,7 @@ fn s3_questions(
 /// Retain` stay out of it), by the name the stack gave it.
 async fn repo_questions(
     aws: &Aws,
-    asker: &Asker<'_>,
+    report: &dyn Reporter,
     stack_name: &str,
     template: Option<&serde_json::Value>,
 ) -> anyhow::Result<RepoChoices> {
@@ -302,9 +277,7 @@ async fn repo_questions(
         else {
             continue;
         };
-        if asker.ask(&format!(
-            "\tECR repository {name} may not be empty. Do you want to delete the repository and all the images in it ?"
-        ))? {
+        if report.ask(Question::DeleteRepository { name: name.clone() })? {
             choices.delete.push((logical_id, name));
         } else {
             choices.keep.push(logical_id);
@@ -398,7 +371,7 @@ fn image_refs(template: &serde_json::Value) -> Vec<ImageRef> {
 }
 
 /// Deletes one function's image, with sam's messages.
-async fn delete_image(aws: &Aws, image: &ImageRef, ui: &Ui) -> anyhow::Result<()> {
+async fn delete_image(aws: &Aws, image: &ImageRef, report: &dyn Reporter) -> anyhow::Result<()> {
     use crate::ecr::ImageDeletion;
     let shown = image.id.shown();
     let repo = &image.repository;
@@ -407,23 +380,21 @@ async fn delete_image(aws: &Aws, image: &ImageRef, ui: &Ui) -> anyhow::Result<()
         ImageId::Tag(tag) => (None, Some(tag.as_str())),
     };
     match crate::ecr::delete_image(&aws.ecr, repo, digest, tag).await? {
-        ImageDeletion::Deleted => {
-            ui.record(Fact::ImageDeleted {
-                function: image.function.clone(),
-                repository: repo.clone(),
-                image: shown.to_string(),
-            });
-            ui.line(&format!(
-                "\t- Deleting ECR image {shown} in repository {repo}"
-            ));
-        }
-        ImageDeletion::NotFound => ui.line(&format!(
-            "\t- Could not find image with tag {shown} in repository {repo}"
-        )),
-        ImageDeletion::Failed(reason) => ui.line(&format!(
-            "\t- Could not delete image with tag {shown} in repository {repo} (of {}): {reason}",
-            image.function
-        )),
+        ImageDeletion::Deleted => report.record(Fact::ImageDeleted {
+            function: image.function.clone(),
+            repository: repo.clone(),
+            image: shown.to_string(),
+        }),
+        ImageDeletion::NotFound => report.event(Event::ImageNotFound {
+            image: shown.to_string(),
+            repository: repo.clone(),
+        }),
+        ImageDeletion::Failed(reason) => report.event(Event::ImageNotDeleted {
+            image: shown.to_string(),
+            repository: repo.clone(),
+            function: image.function.clone(),
+            reason,
+        }),
         // The repository went with its stack.
         ImageDeletion::NoRepository => {}
     }
@@ -447,16 +418,14 @@ fn first_s3_location(template: &str) -> Option<(String, String)> {
     Some((caps[1].to_string(), caps[2].to_string()))
 }
 
-async fn delete_s3(aws: &Aws, cleanup: &S3Cleanup, ui: &Ui) -> anyhow::Result<()> {
+async fn delete_s3(aws: &Aws, cleanup: &S3Cleanup, report: &dyn Reporter) -> anyhow::Result<()> {
     let (bucket, prefix) = match cleanup {
         S3Cleanup::Nothing => return Ok(()),
         S3Cleanup::TemplateFile { bucket, key } => {
             if crate::s3::object_exists(&aws.s3, bucket, key).await? {
-                delete_object(aws, bucket, key, ui).await?;
+                delete_object(aws, bucket, key, report).await?;
             } else {
-                ui.line(&format!(
-                    "\t- Could not find and delete the S3 object with the key {key}"
-                ));
+                report.event(Event::ObjectNotFound(key.clone()));
             }
             return Ok(());
         }
@@ -475,7 +444,7 @@ async fn delete_s3(aws: &Aws, cleanup: &S3Cleanup, ui: &Ui) -> anyhow::Result<()
             .aws("S3 ListObjectsV2")?;
         for object in page.contents() {
             if let Some(key) = object.key() {
-                delete_object(aws, bucket, key, ui).await?;
+                delete_object(aws, bucket, key, report).await?;
             }
         }
         token = page.next_continuation_token().map(str::to_string);
@@ -485,8 +454,13 @@ async fn delete_s3(aws: &Aws, cleanup: &S3Cleanup, ui: &Ui) -> anyhow::Result<()
     }
 }
 
-async fn delete_object(aws: &Aws, bucket: &str, key: &str, ui: &Ui) -> anyhow::Result<()> {
-    ui.line(&format!("\t- Deleting S3 object with key {key}"));
+async fn delete_object(
+    aws: &Aws,
+    bucket: &str,
+    key: &str,
+    report: &dyn Reporter,
+) -> anyhow::Result<()> {
+    report.event(Event::DeletingObject(key.to_string()));
     aws.s3
         .delete_object()
         .bucket(bucket)
@@ -494,12 +468,12 @@ async fn delete_object(aws: &Aws, bucket: &str, key: &str, ui: &Ui) -> anyhow::R
         .send()
         .await
         .aws("S3 DeleteObject")?;
-    ui.record(Fact::ObjectDeleted(key.to_string()));
+    report.record(Fact::ObjectDeleted(key.to_string()));
     Ok(())
 }
 
-fn record_deleted(ui: &Ui, name: &str, role: StackRole) {
-    ui.record(Fact::Stack {
+fn record_deleted(report: &dyn Reporter, name: &str, role: StackRole) {
+    report.record(Fact::Stack {
         name: name.to_string(),
         role,
         action: Action::Deleted,
@@ -521,7 +495,7 @@ fn describe_failure(event: &EventRow) -> String {
 struct Deleter<'a> {
     aws: &'a Aws,
     poller: &'a Poller,
-    asker: &'a Asker<'a>,
+    report: &'a dyn Reporter,
     express: bool,
 }
 
@@ -529,11 +503,11 @@ impl Deleter<'_> {
     /// Force-deletes the companion stack's repositories (stacks made by sam have no
     /// EmptyOnDelete), then the stack.
     async fn delete_companion(&self, name: &str) -> anyhow::Result<()> {
-        let ui = self.asker.ui;
-        crate::deploy::companion::force_delete_repositories(self.aws, name, ui).await?;
-        ui.line(&format!("\t- Deleting ECR Companion Stack {name}"));
+        let report = self.report;
+        crate::deploy::companion::force_delete_repositories(self.aws, name, report).await?;
+        report.event(Event::DeletingCompanionStack(name.to_string()));
         self.remove_stack(name, &RepoChoices::default()).await?;
-        record_deleted(ui, name, StackRole::Companion);
+        record_deleted(report, name, StackRole::Companion);
         Ok(())
     }
 
@@ -541,7 +515,7 @@ impl Deleter<'_> {
     /// emptied and deleted through ECR, those chosen to stay are kept, and any other blocking
     /// resource is kept after asking; then the deletion is tried again.
     async fn remove_stack(&self, name: &str, repos: &RepoChoices) -> anyhow::Result<()> {
-        let ui = self.asker.ui;
+        let report = self.report;
         let mut retain: Vec<String> = Vec::new();
         loop {
             let failures = self.delete_once(name, &retain).await?;
@@ -560,9 +534,9 @@ impl Deleter<'_> {
             for event in blocking {
                 if let Some((_, repo)) = repos.delete.iter().find(|(id, _)| *id == event.logical_id)
                 {
-                    crate::deploy::companion::delete_repository(self.aws, repo, ui).await?;
+                    crate::deploy::companion::delete_repository(self.aws, repo, report).await?;
                 } else if repos.keep.contains(&event.logical_id) {
-                    ui.record(Fact::Kept(describe_failure(event)));
+                    report.record(Fact::Kept(describe_failure(event)));
                     retain.push(event.logical_id.clone());
                 } else {
                     others.push(event);
@@ -572,15 +546,15 @@ impl Deleter<'_> {
                 continue;
             }
             let list: Vec<String> = others.iter().map(|e| describe_failure(e)).collect();
-            if !self.asker.ask(&format!(
-                "\tStack {name} is in DELETE_FAILED because of {}. Keep these resources and finish deleting the stack?",
-                list.join("; ")
-            ))? {
+            if !report.ask(Question::KeepBlockingResources {
+                stack: name.to_string(),
+                resources: list.clone(),
+            })? {
                 bail!("Stack {name} is in DELETE_FAILED because of {}: delete those resources yourself, or run samrs delete again and keep them", list.join("; "));
             }
             for resource in list {
-                ui.line(&format!("\t- Keeping {resource}"));
-                ui.record(Fact::Kept(resource));
+                report.event(Event::Keeping(resource.clone()));
+                report.record(Fact::Kept(resource));
             }
             retain.extend(others.iter().map(|e| e.logical_id.clone()));
         }
@@ -599,14 +573,6 @@ impl Deleter<'_> {
             Some(stack) => bail!("Deleting stack {name} ended in {}", stack.status),
         }
     }
-}
-
-/// A companion stack or managed repository whose parent stack is gone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Orphan {
-    pub companion_stack: String,
-    pub stack_exists: bool,
-    pub repositories: Vec<String>,
 }
 
 /// The companion stack names among `stacks` whose parent is not among them: the name's prefix
@@ -632,12 +598,11 @@ fn is_parent(candidate: &str, prefix: &str, hash: &str) -> bool {
     candidate.chars().take(104).eq(prefix.chars()) && md5_hex(candidate).starts_with(hash)
 }
 
-async fn delete_orphans(aws: &Aws, poller: &Poller, asker: &Asker<'_>) -> anyhow::Result<()> {
-    let ui = asker.ui;
+async fn delete_orphans(aws: &Aws, poller: &Poller, report: &dyn Reporter) -> anyhow::Result<()> {
     let deleter = Deleter {
         aws,
         poller,
-        asker,
+        report,
         express: false,
     };
     let (stacks, repos) = tokio::try_join!(
@@ -670,40 +635,20 @@ async fn delete_orphans(aws: &Aws, poller: &Poller, asker: &Asker<'_>) -> anyhow
             }),
         }
     }
-    if orphans.is_empty() {
-        ui.line("No orphaned companion stacks or managed repositories found.");
-        return Ok(());
-    }
-    let mut table = Table::new(
-        "Orphaned companion stacks and repositories",
-        &["CompanionStack", "StackExists", "Repositories"],
-    );
-    for orphan in &orphans {
-        table.row(
-            vec![
-                orphan.companion_stack.clone(),
-                orphan.stack_exists.to_string(),
-                orphan.repositories.join(" "),
-            ],
-            Tone::Warn,
-        );
-    }
-    ui.table(&table);
-    if !asker.ask_to_start(&format!(
-        "\tDelete the {} orphaned companion stacks and their repositories listed above?",
-        orphans.len()
-    ))? {
+    let count = orphans.len();
+    report.event(Event::Orphans(orphans.clone()));
+    if count == 0 || !ask_to_start(report, Question::DeleteOrphans { count })? {
         return Ok(());
     }
     for orphan in &orphans {
         for repo in &orphan.repositories {
-            crate::deploy::companion::delete_repository(aws, repo, ui).await?;
+            crate::deploy::companion::delete_repository(aws, repo, report).await?;
         }
         if orphan.stack_exists {
             deleter.delete_companion(&orphan.companion_stack).await?;
         }
     }
-    ui.line("\nDeleted successfully");
+    report.event(Event::Deleted { express: false });
     Ok(())
 }
 
@@ -788,29 +733,36 @@ mod tests {
 
     #[test]
     fn without_prompts_the_folder_or_else_the_template_object_goes() {
-        let ui = Ui::plain(100);
-        let asker = Asker {
-            ui: &ui,
-            no_prompts: true,
-        };
+        /// `--no-prompts`: every question answered yes.
+        struct Yes;
+        impl Reporter for Yes {
+            fn event(&self, _: Event) {}
+            fn can_ask(&self) -> bool {
+                false
+            }
+            fn ask(&self, _: Question) -> anyhow::Result<bool> {
+                Ok(true)
+            }
+        }
+        let asker: (&dyn Reporter, bool) = (&Yes, true);
         let template = "Resources: {}\n";
         let md5 = md5_hex(template);
         assert_eq!(
-            s3_questions(&asker, Some("b"), Some("app"), Some(template)).unwrap(),
+            s3_questions(asker.0, asker.1, Some("b"), Some("app"), Some(template)).unwrap(),
             S3Cleanup::Folder {
                 bucket: "b".into(),
                 prefix: "app".into()
             }
         );
         assert_eq!(
-            s3_questions(&asker, Some("b"), None, Some(template)).unwrap(),
+            s3_questions(asker.0, asker.1, Some("b"), None, Some(template)).unwrap(),
             S3Cleanup::TemplateFile {
                 bucket: "b".into(),
                 key: format!("{md5}.template")
             }
         );
         assert_eq!(
-            s3_questions(&asker, None, Some("app"), Some(template)).unwrap(),
+            s3_questions(asker.0, asker.1, None, Some("app"), Some(template)).unwrap(),
             S3Cleanup::Nothing
         );
     }

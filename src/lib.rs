@@ -25,6 +25,7 @@ pub mod debug;
 pub mod delete;
 pub mod deploy;
 pub mod ecr;
+pub mod events;
 pub mod guided;
 pub mod interrupt;
 pub mod journal;
@@ -171,9 +172,11 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
     let resolved = if args.guided {
         None
     } else {
-        Some(runtime.block_on(ui.phase(journal::Phase::Settings, async {
-            settings::resolve(args, &cwd)
-        }))?)
+        Some(
+            runtime.block_on(events::phase(ui, events::Phase::Settings, async {
+                settings::resolve(args, &cwd)
+            }))?,
+        )
     };
     *ui = ui.with_format(resolved.as_ref().map_or(OutputFormat::Text, |s| s.output));
     if resolved.as_ref().is_some_and(|s| s.no_progressbar) {
@@ -194,10 +197,7 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
                 settings
             }
             // Guided announces its settings before its questions.
-            None => {
-                ui.phase(journal::Phase::Settings, guided::run(args, &cwd, ui))
-                    .await?
-            }
+            None => events::phase(ui, events::Phase::Settings, guided::run(args, &cwd, ui)).await?,
         };
         if settings.save_params {
             let target = settings::save::target_file(
@@ -222,7 +222,7 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
 
 fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
     let cwd = std::env::current_dir()?;
-    let settings = settings::resolve_delete(args, &cwd)?;
+    let mut settings = settings::resolve_delete(args, &cwd)?;
     install_interrupt(None, ui, journal::Command::Delete)?;
     let _watch = watch_calls(ui);
     announce(
@@ -248,10 +248,30 @@ fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
             settings.region.as_deref(),
         )?;
     }
+    if settings.stack_name.is_none() && !settings.orphans && !settings.no_prompts && ui.can_prompt()
+    {
+        settings.stack_name = Some(ask_stack_to_delete(ui)?);
+    }
+    let ui = if settings.no_prompts {
+        ui.clone().answering_yes()
+    } else {
+        ui.clone()
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(delete::run(&settings, ui))
+    runtime.block_on(delete::run(&settings, &ui))
+}
+
+/// sam's question when `samrs delete` has no stack name and a person can answer.
+fn ask_stack_to_delete(ui: &output::Ui) -> anyhow::Result<String> {
+    let prompt = prompt::Prompter::new(ui.colour_enabled());
+    loop {
+        let answer = prompt.text("\tEnter stack name you want to delete", None)?;
+        if !answer.trim().is_empty() {
+            return Ok(answer.trim().to_string());
+        }
+    }
 }
 
 /// Before a command acts: the warnings about its settings, and (with `--debug`) how they were

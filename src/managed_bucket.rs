@@ -8,8 +8,7 @@ use anyhow::{bail, Context};
 
 use crate::aws::Aws;
 use crate::cloudformation::{self as cfn, poll::Poller};
-use crate::journal::{Action, Fact, StackRole};
-use crate::output::Ui;
+use crate::events::{Action, Event, Fact, Reporter, StackRole};
 use crate::stack_state::{ChangeSetOutcome, ChangeSetRequest};
 
 pub const STACK_NAME: &str = "aws-sam-cli-managed-default";
@@ -20,17 +19,23 @@ pub const NOT_YET_CREATED: &str = "aws-sam-cli-managed-default-samclisourcebucke
 
 /// The bucket of the managed stack, creating the stack when it does not exist (a dry run only
 /// says so).
-pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyhow::Result<String> {
+pub async fn ensure(
+    aws: &Aws,
+    poller: &Poller,
+    report: &dyn Reporter,
+    dry_run: bool,
+) -> anyhow::Result<String> {
     let mut existing = cfn::describe_stack(&aws.cfn, STACK_NAME).await?;
     if let Some(stack) = existing
         .as_ref()
         .filter(|s| !crate::stack_state::is_terminal(&s.status))
     {
         // Another run (an interrupted one, say) is creating it: its outputs come at the end.
-        ui.line(&format!(
-            "\tStack {STACK_NAME} is in {}: waiting for that operation to finish",
-            stack.status
-        ));
+        report.event(Event::StackBusy {
+            stack: STACK_NAME.to_string(),
+            status: stack.status.clone(),
+            role: StackRole::ManagedBucket,
+        });
         let mut cursor = cfn::EventCursor::after_current(&aws.cfn, STACK_NAME).await?;
         existing = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {})
             .await?
@@ -42,12 +47,10 @@ pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyho
         None => false,
     };
     if dry_run {
-        ui.line(&format!(
-            "\tDry run: the managed stack {STACK_NAME} would be created"
-        ));
+        report.event(Event::ManagedStackPlanned);
         return Ok(NOT_YET_CREATED.to_string());
     }
-    ui.line("\tCreating the required resources...");
+    report.event(Event::ManagedStackCreating);
     create(aws, poller, in_review).await.map_err(|e| {
         // A wait that ran out is not a failure: CloudFormation goes on, and the message says so.
         if matches!(
@@ -62,13 +65,13 @@ pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyho
     let stack = cfn::describe_stack(&aws.cfn, STACK_NAME)
         .await?
         .with_context(|| format!("Stack {STACK_NAME} disappeared right after it was created"))?;
-    ui.line("\tSuccessfully created!");
-    ui.record(Fact::Stack {
+    report.event(Event::ManagedStackCreated);
+    report.event(Event::Fact(Fact::Stack {
         name: STACK_NAME.to_string(),
         role: StackRole::ManagedBucket,
         action: Action::Created,
         status: Some(stack.status.clone()),
-    });
+    }));
     bucket_of(&stack)
 }
 

@@ -121,6 +121,31 @@ impl EventRow {
     }
 }
 
+/// The failed resources and their reasons, for one-line errors: ": A (AWS::X) CREATE_FAILED: why".
+pub fn failure_summary(failures: &[EventRow]) -> String {
+    let parts: Vec<String> = failures
+        .iter()
+        .filter(|e| {
+            // The stack's own failure event only repeats its resources' reasons.
+            e.resource_type != "AWS::CloudFormation::Stack" || failures.len() == 1
+        })
+        .map(|e| {
+            format!(
+                "{} ({}) {}: {}",
+                e.logical_id,
+                e.resource_type,
+                e.status,
+                e.reason.as_deref().unwrap_or("no reason given")
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", parts.join("; "))
+    }
+}
+
 /// What a deploy does with the stack it found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "action", content = "detail")]
@@ -249,5 +274,33 @@ mod tests {
         ] {
             assert!(!is_failed_create(status), "{status}");
         }
+    }
+
+    #[test]
+    fn failure_summary_names_resources_and_reasons() {
+        let event = |id: &str, rtype: &str, reason: &str| EventRow {
+            id: id.into(),
+            status: "CREATE_FAILED".into(),
+            resource_type: rtype.into(),
+            logical_id: id.into(),
+            reason: Some(reason.into()),
+        };
+        let text = failure_summary(&[
+            event(
+                "Repo",
+                "AWS::ECR::Repository",
+                "RepositoryAlreadyExistsException: exists",
+            ),
+            event(
+                "app",
+                "AWS::CloudFormation::Stack",
+                "The following resource(s) failed to create: [Repo].",
+            ),
+        ]);
+        assert_eq!(
+            text,
+            ": Repo (AWS::ECR::Repository) CREATE_FAILED: RepositoryAlreadyExistsException: exists"
+        );
+        assert_eq!(failure_summary(&[]), "");
     }
 }

@@ -95,7 +95,7 @@ pub struct PlanInput<'a> {
 }
 
 /// What a deploy does to the companion stack.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CompanionPlan {
     pub companion_stack_name: String,
     pub companion_status: Option<String>,
@@ -111,7 +111,7 @@ pub struct CompanionPlan {
     render_context: RenderContext,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct RenderContext {
     companion: CompanionStack,
     tags: Vec<(String, String)>,

@@ -12,9 +12,8 @@ use anyhow::Context;
 use super::{delete_main_stack, DeployError, Run};
 use crate::aws::Aws;
 use crate::cloudformation::{self as cfn, poll::Poller};
+use crate::events::{Action, Event, Fact, Reporter};
 use crate::interrupt::{Deferral, Interrupted};
-use crate::journal::{Action, Fact};
-use crate::output::Ui;
 use crate::stack_state::{ChangeRow, ChangeSetOutcome, ChangeSetRequest};
 
 /// A change set that can be shown and executed, or none because nothing would change.
@@ -40,7 +39,7 @@ pub async fn make(
         aws,
         settings,
         poller,
-        ui,
+        report,
     } = *run;
     let leftover = Leftover {
         aws,
@@ -59,7 +58,7 @@ pub async fn make(
         )
     });
     let mut id = None;
-    let outcome = create_and_wait(aws, request, poller, ui, deferral.as_ref(), &mut id).await;
+    let outcome = create_and_wait(aws, request, poller, report, deferral.as_ref(), &mut id).await;
     let reached = outcome
         .as_ref()
         .ok()
@@ -72,26 +71,26 @@ pub async fn make(
     let removed = if !must_remove(settings.dry_run, reached) {
         Ok(())
     } else {
-        let removed = leftover.remove(poller, ui).await;
+        let removed = leftover.remove(poller, report).await;
         match &removed {
             Ok(true) => {
-                ui.record(Fact::ChangeSet {
+                report.record(Fact::ChangeSet {
                     id: id.unwrap_or_else(|| request.change_set_name.clone()),
                     stack: request.stack_name.clone(),
                     action: Action::Deleted,
                 });
                 if !usable {
-                    ui.line(&format!("\tRemoved {}", leftover.describe()));
+                    report.event(Event::LeftoverRemoved(leftover.describe()));
                 }
             }
             Ok(false) => {}
             Err(err) => {
-                ui.record(Fact::LeftBehind(leftover.describe()));
-                ui.warn(&format!(
-                    "Warning: could not remove {} ({err:#}); {}",
-                    leftover.describe(),
-                    leftover.fix()
-                ));
+                report.record(Fact::LeftBehind(leftover.describe()));
+                report.event(Event::LeftoverKept {
+                    what: leftover.describe(),
+                    error: format!("{err:#}"),
+                    fix: leftover.fix(),
+                });
             }
         }
         removed.map(|_| ())
@@ -150,7 +149,7 @@ async fn create_and_wait(
     aws: &Aws,
     request: &ChangeSetRequest,
     poller: &Poller,
-    ui: &Ui,
+    report: &dyn Reporter,
     deferral: Option<&Deferral>,
     made: &mut Option<String>,
 ) -> anyhow::Result<Option<(String, ChangeSetOutcome)>> {
@@ -160,7 +159,7 @@ async fn create_and_wait(
     }
     let id = cfn::create_change_set(&aws.cfn, request).await?;
     *made = Some(id.clone());
-    ui.record(Fact::ChangeSet {
+    report.record(Fact::ChangeSet {
         id: id.clone(),
         stack: request.stack_name.clone(),
         action: Action::Created,
@@ -216,7 +215,7 @@ impl Leftover<'_> {
 
     /// Removes the change set, or the stack CloudFormation made for it (which holds nothing
     /// else); false when there was nothing to remove (the create call failed before making it).
-    async fn remove(&self, poller: &Poller, ui: &Ui) -> anyhow::Result<bool> {
+    async fn remove(&self, poller: &Poller, report: &dyn Reporter) -> anyhow::Result<bool> {
         let cfn = &self.aws.cfn;
         if self.new_stack {
             let Some(stack) = cfn::describe_stack(cfn, self.stack).await? else {
@@ -225,7 +224,7 @@ impl Leftover<'_> {
             if stack.status != "REVIEW_IN_PROGRESS" {
                 return Ok(false);
             }
-            delete_main_stack(self.aws, self.stack, poller, ui).await?;
+            delete_main_stack(self.aws, self.stack, poller, report).await?;
         } else {
             match cfn::delete_change_set(cfn, self.stack, self.change_set).await {
                 Ok(()) => {}

@@ -12,8 +12,7 @@ use crate::cloudformation::{self as cfn, poll::Poller};
 use crate::companion::{
     self, CompanionAction, CompanionPlan, DeployedResource, PlanInput, RepoAction, RepoSettings,
 };
-use crate::journal::{Action, Fact, StackRole};
-use crate::output::Ui;
+use crate::events::{Action, Event, Fact, Reporter, StackRole};
 use crate::s3::{self, Destination};
 use crate::settings::DeploySettings;
 use crate::stack_state::{ChangeSetRequest, TemplateSource};
@@ -107,14 +106,14 @@ pub async fn apply_phase1(
     settings: &DeploySettings,
     dest: Option<&Destination>,
     poller: &Poller,
-    ui: &Ui,
+    report: &dyn Reporter,
 ) -> anyhow::Result<CompanionPlan> {
     let name = plan.companion_stack_name.clone();
     for repo in plan.repos.iter().filter(|r| r.repository_name_adjusted) {
-        ui.warn(&format!(
-            "\tThe SAM CLI's repository name for {} is over ECR's 256 characters: using {}",
-            repo.function, repo.repository_name
-        ));
+        report.event(Event::RepositoryNameAdjusted {
+            function: repo.function.clone(),
+            repository: repo.repository_name.clone(),
+        });
     }
     loop {
         let Some(action) = plan.phase1 else {
@@ -125,46 +124,49 @@ pub async fn apply_phase1(
         };
         match action {
             CompanionAction::Wait => {
-                ui.line(&format!(
-                    "\tCompanion stack {name} is busy: waiting for its current operation to finish"
-                ));
+                report.event(Event::StackBusy {
+                    stack: name.clone(),
+                    status: plan.companion_status.clone().unwrap_or_default(),
+                    role: StackRole::Companion,
+                });
                 let mut cursor = cfn::EventCursor::after_current(&aws.cfn, &name).await?;
                 cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
                 plan = replan(&observe(aws, &name).await?)?;
             }
             CompanionAction::Recreate => {
-                ui.line(&format!(
-                    "\tCompanion stack {name} is in {} (never created successfully): deleting it before creating it again",
-                    plan.companion_status.as_deref().unwrap_or("an unusable state")
-                ));
+                report.event(Event::StackRecreating {
+                    stack: name.clone(),
+                    status: plan.companion_status.clone(),
+                    role: StackRole::Companion,
+                });
                 super::delete_and_wait(aws, &name, poller).await?;
-                record_stack(ui, &name, Action::Deleted);
+                record_stack(report, &name, Action::Deleted);
                 plan = replan(&Observed::default())?;
             }
             CompanionAction::Update => {
                 if cfn::original_template(&aws.cfn, &name).await? == template {
-                    ui.line(&format!("\tCompanion stack {name} is up to date"));
+                    report.event(Event::CompanionUpToDate(name.clone()));
                 } else {
-                    ui.line(&format!("\tUpdating companion stack {name}"));
+                    report.event(Event::CompanionUpdating(name.clone()));
                     run_template(aws, &name, &template, false, settings, dest, poller).await?;
-                    record_stack(ui, &name, Action::Updated);
-                    record_new_repositories(ui, &plan);
+                    record_stack(report, &name, Action::Updated);
+                    record_new_repositories(report, &plan);
                 }
                 return Ok(plan);
             }
             CompanionAction::Create => {
-                ui.line(&format!("\tCreating companion stack {name}"));
+                report.event(Event::CompanionCreating(name.clone()));
                 run_template(aws, &name, &template, true, settings, dest, poller).await?;
-                record_stack(ui, &name, Action::Created);
-                record_new_repositories(ui, &plan);
+                record_stack(report, &name, Action::Created);
+                record_new_repositories(report, &plan);
                 return Ok(plan);
             }
         }
     }
 }
 
-fn record_stack(ui: &Ui, name: &str, action: Action) {
-    ui.record(Fact::Stack {
+fn record_stack(report: &dyn Reporter, name: &str, action: Action) {
+    report.record(Fact::Stack {
         name: name.to_string(),
         role: StackRole::Companion,
         action,
@@ -172,9 +174,9 @@ fn record_stack(ui: &Ui, name: &str, action: Action) {
     });
 }
 
-fn record_new_repositories(ui: &Ui, plan: &CompanionPlan) {
+fn record_new_repositories(report: &dyn Reporter, plan: &CompanionPlan) {
     for repo in plan.repos.iter().filter(|r| r.action == RepoAction::Create) {
-        ui.record(Fact::Repository {
+        report.record(Fact::Repository {
             name: repo.repository_name.clone(),
             action: Action::Created,
         });
@@ -189,24 +191,21 @@ pub async fn apply_phase2(
     settings: &DeploySettings,
     dest: Option<&Destination>,
     poller: &Poller,
-    ui: &Ui,
+    report: &dyn Reporter,
 ) -> anyhow::Result<()> {
     let name = plan.companion_stack_name.as_str();
     match plan.phase2 {
         companion::Cleanup::Nothing => Ok(()),
         companion::Cleanup::Update => {
             for repo in &plan.retire {
-                ui.line(&format!(
-                    "\tDeleting unreferenced repository {}",
-                    repo.repository_name
-                ));
+                report.event(Event::RetiringRepository(repo.repository_name.clone()));
             }
             let template = companion::phase2_template(plan)
                 .context("the companion plan has repositories to keep but rendered none")?;
             run_template(aws, name, &template, false, settings, dest, poller).await?;
-            record_stack(ui, name, Action::Updated);
+            record_stack(report, name, Action::Updated);
             for repo in &plan.retire {
-                ui.record(Fact::Repository {
+                report.record(Fact::Repository {
                     name: repo.repository_name.clone(),
                     action: Action::Deleted,
                 });
@@ -214,13 +213,11 @@ pub async fn apply_phase2(
             Ok(())
         }
         companion::Cleanup::DeleteStack => {
-            ui.line(&format!(
-                "\tDeleting companion stack {name}: no image function uses it any more"
-            ));
+            report.event(Event::CompanionRetiring(name.to_string()));
             // Stacks made by sam have no EmptyOnDelete: empty their repositories first.
-            force_delete_repositories(aws, name, ui).await?;
+            force_delete_repositories(aws, name, report).await?;
             super::delete_and_wait(aws, name, poller).await?;
-            record_stack(ui, name, Action::Deleted);
+            record_stack(report, name, Action::Deleted);
             Ok(())
         }
     }
@@ -230,23 +227,23 @@ pub async fn apply_phase2(
 pub async fn force_delete_repositories(
     aws: &Aws,
     companion_name: &str,
-    ui: &Ui,
+    report: &dyn Reporter,
 ) -> anyhow::Result<()> {
     let resources = cfn::list_stack_resources(&aws.cfn, companion_name).await?;
     for repo in resources
         .iter()
         .filter(|r| r.resource_type == "AWS::ECR::Repository" && !r.physical_id.is_empty())
     {
-        delete_repository(aws, &repo.physical_id, ui).await?;
+        delete_repository(aws, &repo.physical_id, report).await?;
     }
     Ok(())
 }
 
 /// Deletes a repository with its images, saying so.
-pub async fn delete_repository(aws: &Aws, name: &str, ui: &Ui) -> anyhow::Result<()> {
-    ui.line(&format!("\t- Deleting ECR repository {name}"));
+pub async fn delete_repository(aws: &Aws, name: &str, report: &dyn Reporter) -> anyhow::Result<()> {
+    report.event(Event::DeletingRepository(name.to_string()));
     crate::ecr::force_delete_repository(&aws.ecr, name).await?;
-    ui.record(Fact::Repository {
+    report.record(Fact::Repository {
         name: name.to_string(),
         action: Action::Deleted,
     });

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
-use crate::output::Ui;
+use crate::events::{Event, Fact, PushProgress, Reporter};
 use crate::push::{self, PushJob};
 use crate::settings::UsageError;
 use crate::template::{repository_entry, ImageFunction, ImageLocation};
@@ -56,33 +56,25 @@ pub async fn push(
     functions: &[ImageFunction],
     jobs: Vec<PushJob>,
     dry_run: bool,
-    ui: &Ui,
+    report: &dyn Reporter,
 ) -> anyhow::Result<HashMap<ImageLocation, String>> {
     if jobs.is_empty() {
         return Ok(HashMap::new());
     }
     if dry_run {
         for job in &jobs {
-            ui.line(&format!(
-                "\tDry run: would push the image of {} to {}",
-                job.function, job.repository_uri
-            ));
+            report.event(Event::PushPlanned {
+                function: job.function.clone(),
+                repository: job.repository_uri.clone(),
+            });
         }
         return Ok(HashMap::new());
     }
-    let pushed = if ui.progress_bars() {
-        push::push_all(ecr, jobs, &push::BarReporter::default()).await?
-    } else {
-        push::push_all(ecr, jobs, &push::LineReporter).await?
-    };
+    let pushed = push::push_all(ecr, jobs, &PushEvents(report)).await?;
     let mut locations = HashMap::new();
     for image in pushed {
         if let Some(function) = functions.iter().find(|f| f.full_path == image.function) {
-            ui.line(&format!(
-                "\t{} image pushed as {}",
-                function.full_path, image.uri_with_digest
-            ));
-            ui.record(crate::journal::Fact::Image {
+            report.record(Fact::Image {
                 function: function.full_path.clone(),
                 uri: image.uri_with_digest.clone(),
                 digest: image.digest.clone(),
@@ -91,6 +83,40 @@ pub async fn push(
         }
     }
     Ok(locations)
+}
+
+/// A push's progress, told as events.
+struct PushEvents<'a>(&'a dyn Reporter);
+
+impl push::Reporter for PushEvents<'_> {
+    fn on_image_start(&self, name: &str, total_bytes: u64) {
+        self.0.event(Event::Push(PushProgress::Started {
+            image: name.to_string(),
+            total: total_bytes,
+        }));
+    }
+
+    fn on_progress(&self, name: &str, bytes: u64) {
+        self.0.event(Event::Push(PushProgress::Progressed {
+            image: name.to_string(),
+            bytes,
+        }));
+    }
+
+    fn on_blob(&self, name: &str, digest: &str, outcome: push::BlobOutcome) {
+        self.0.event(Event::Push(PushProgress::Blob {
+            image: name.to_string(),
+            digest: digest.to_string(),
+            outcome,
+        }));
+    }
+
+    fn on_image_done(&self, name: &str, digest: &str) {
+        self.0.event(Event::Push(PushProgress::Done {
+            image: name.to_string(),
+            digest: digest.to_string(),
+        }));
+    }
 }
 
 #[cfg(test)]

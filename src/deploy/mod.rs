@@ -7,14 +7,12 @@
 pub mod change_set;
 pub mod companion;
 pub mod images;
-pub mod report;
 
 use anyhow::bail;
 
 use crate::aws::{self, Aws};
 use crate::cloudformation::{self as cfn, poll::Poller};
-use crate::journal::{Action, Fact, Phase, StackRole};
-use crate::output::Ui;
+use crate::events::{self, Action, DeploySummary, Event, Fact, Phase, Reporter, StackRole};
 use crate::package::Packaged;
 use crate::s3::{self, Destination};
 use crate::settings::{DeploySettings, Refused, UsageError};
@@ -23,7 +21,7 @@ use crate::stack_state::{ChangeSetRequest, EventRow, ParameterValue, StackInfo, 
 use crate::template::{self, language_extensions, ImageFunction, Template};
 use crate::{managed_bucket, package};
 
-pub use report::failure_summary;
+pub use crate::stack_state::failure_summary;
 
 /// CloudFormation's limit for templates sent inline (TemplateBody).
 pub const TEMPLATE_BODY_LIMIT: usize = 51_200;
@@ -82,23 +80,23 @@ impl DeployError {
     }
 }
 
-pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
-    ui.record(Fact::Target {
+pub async fn run(settings: &DeploySettings, report: &dyn Reporter) -> anyhow::Result<Finish> {
+    report.record(Fact::Target {
         stack_name: Some(settings.stack_name.clone()),
         region: settings.region.clone(),
         dry_run: settings.dry_run,
     });
-    ui.record(Fact::Mode {
+    report.record(Fact::Mode {
         express: settings.express,
         on_failure: Some(failure_plan(settings).mode()),
     });
-    let (original, extensions, template, functions, aws) = ui
-        .phase(Phase::Prepare, async {
+    let (original, extensions, template, functions, aws) =
+        events::phase(report, Phase::Prepare, async {
             // Asked before anything changes on AWS, not after the change set exists.
             if settings.confirm_changeset
                 && !settings.dry_run
                 && !settings.no_execute_changeset
-                && !ui.can_prompt()
+                && !report.can_ask()
             {
                 // sam asks anyway, reads the end of its input and aborts: exit 1.
                 return Err(Refused(
@@ -109,9 +107,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
             }
             let original = template::load(&settings.template_file)?;
             for name in unknown_overrides(&original, settings) {
-                ui.warn(&format!(
-                    "Warning: parameter override {name} is not a parameter of the template; it is ignored"
-                ));
+                report.event(Event::UnknownOverride(name.to_string()));
             }
             let aws =
                 aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
@@ -126,7 +122,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
                 && language_extensions::uses_language_extensions(&original.value)
                 && language_extensions::has_resource_loops(&original.value)
             {
-                ui.warn("Warning: the template's Fn::ForEach loops are left to CloudFormation, so local artifacts inside them are not packaged: add --language-extensions (or SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1) to package them, as with sam");
+                report.event(Event::LoopsNotPackaged);
             }
             let template = match &extensions {
                 Some(expansion) => Template {
@@ -141,7 +137,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
             Ok((original, extensions, template, functions, aws))
         })
         .await?;
-    ui.record(Fact::Target {
+    report.record(Fact::Target {
         stack_name: None,
         region: Some(aws.region.clone()),
         dry_run: settings.dry_run,
@@ -153,34 +149,33 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         .to_string();
 
     // Independent reads in parallel: the managed bucket, the account and the companion stack.
-    let (bucket, observed) = ui
-        .phase(Phase::Resolve, async {
-            tokio::try_join!(
-                async {
-                    if settings.resolve_s3 {
-                        managed_bucket::ensure(&aws, &poller, ui, settings.dry_run)
-                            .await
-                            .map(Some)
-                    } else {
-                        Ok(settings.s3_bucket.clone())
-                    }
-                },
-                async {
-                    if !wants_companion {
-                        return Ok(None);
-                    }
-                    let (account, observed) = tokio::try_join!(
-                        companion::account_id(&aws),
-                        companion::observe(&aws, &companion_name)
-                    )?;
-                    Ok::<_, anyhow::Error>(Some((account, observed)))
+    let (bucket, observed) = events::phase(report, Phase::Resolve, async {
+        tokio::try_join!(
+            async {
+                if settings.resolve_s3 {
+                    managed_bucket::ensure(&aws, &poller, report, settings.dry_run)
+                        .await
+                        .map(Some)
+                } else {
+                    Ok(settings.s3_bucket.clone())
                 }
-            )
-        })
-        .await?;
+            },
+            async {
+                if !wants_companion {
+                    return Ok(None);
+                }
+                let (account, observed) = tokio::try_join!(
+                    companion::account_id(&aws),
+                    companion::observe(&aws, &companion_name)
+                )?;
+                Ok::<_, anyhow::Error>(Some((account, observed)))
+            }
+        )
+    })
+    .await?;
     if settings.resolve_s3 {
         if let Some(bucket) = &bucket {
-            report::managed_bucket_info(ui, bucket);
+            report.event(Event::ManagedBucket(bucket.clone()));
         }
     }
     let destination = bucket.map(|bucket| Destination {
@@ -195,7 +190,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
     let plan = match observed {
         None => None,
         Some((account, observed)) => Some(
-            ui.phase(Phase::Companion, async {
+            events::phase(report, Phase::Companion, async {
                 let replan = |observed: &companion::Observed| {
                     companion::make_plan(
                         settings,
@@ -207,9 +202,9 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
                     )
                 };
                 let plan = replan(&observed)?;
-                ui.record(Fact::CompanionPlan(serde_json::to_value(&plan)?));
+                report.record(Fact::CompanionPlan(serde_json::to_value(&plan)?));
                 if settings.dry_run {
-                    report::companion_plan(ui, &plan);
+                    report.event(Event::CompanionPreview(plan.clone()));
                     return Ok(plan);
                 }
                 companion::apply_phase1(
@@ -219,7 +214,7 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
                     settings,
                     destination.as_ref(),
                     &poller,
-                    ui,
+                    report,
                 )
                 .await
             })
@@ -231,52 +226,62 @@ pub async fn run(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
         |p| p.mapping.clone(),
     );
 
-    let pushed = ui
-        .phase(Phase::Images, async {
-            let jobs =
-                images::push_jobs(&functions, &mapping, settings.image_repository.as_deref())?;
-            images::push(&aws.ecr, &functions, jobs, settings.dry_run, ui).await
-        })
-        .await?;
+    let pushed = events::phase(report, Phase::Images, async {
+        let jobs = images::push_jobs(&functions, &mapping, settings.image_repository.as_deref())?;
+        images::push(&aws.ecr, &functions, jobs, settings.dry_run, report).await
+    })
+    .await?;
     let signing = package::Signing {
         profiles: &settings.signing_profiles,
         poller: &poller,
     };
-    let mut packaged = ui
-        .phase(
-            Phase::Package,
-            package::package_template(
-                &aws,
-                &template,
-                destination.as_ref(),
-                &pushed,
-                &signing,
-                settings.language_extensions,
-                ui,
-            ),
-        )
-        .await?;
+    let mut packaged = events::phase(
+        report,
+        Phase::Package,
+        package::package_template(
+            &aws,
+            &template,
+            destination.as_ref(),
+            &pushed,
+            &signing,
+            settings.language_extensions,
+            report,
+        ),
+    )
+    .await?;
     if let Some(expansion) = &extensions {
         let (merged, warnings) =
             language_extensions::merge_packaged(&original.value, &packaged.template, expansion)
                 .map_err(|e| original.language_extensions_error(e))?;
         for warning in warnings {
-            ui.warn(&warning);
+            report.event(Event::Warning(warning));
         }
         packaged.template = merged;
     }
-    report::deploy_args(ui, settings, &aws.region, destination.as_ref(), &mapping);
+    report.event(Event::DeploySummary(Box::new(DeploySummary {
+        stack_name: settings.stack_name.clone(),
+        region: aws.region.clone(),
+        confirm_changeset: settings.confirm_changeset,
+        disable_rollback: settings.disable_rollback,
+        image_repository: settings.image_repository.clone(),
+        image_repositories: mapping.clone(),
+        bucket: destination.as_ref().map(|d| d.bucket.clone()),
+        capabilities: settings.capabilities.clone(),
+        parameter_overrides: settings.parameter_overrides.clone(),
+        signing_profiles: settings.signing_profiles.clone(),
+    })));
     let run = Run {
         aws: &aws,
         settings,
         poller: &poller,
-        ui,
+        report,
     };
     let finish = deploy_stack(&run, &original, &packaged, destination.as_ref()).await?;
     if let (Finish::Deployed, Some(plan)) = (finish, &plan) {
-        ui.phase(
+        events::phase(
+            report,
             Phase::Cleanup,
-            companion::apply_phase2(&aws, plan, settings, destination.as_ref(), &poller, ui),
+            companion::apply_phase2(&aws, plan, settings, destination.as_ref(), &poller, report),
         )
         .await?;
     }
@@ -368,7 +373,7 @@ async fn template_source(
     aws: &Aws,
     destination: Option<&Destination>,
     body: String,
-    ui: &Ui,
+    report: &dyn Reporter,
 ) -> anyhow::Result<TemplateSource> {
     // A dry run previews inline: it uploads nothing.
     let Some(dest) = destination.filter(|d| !d.dry_run) else {
@@ -387,16 +392,11 @@ async fn template_source(
     );
     let size = body.len();
     match s3::upload_with_dedup(&aws.s3, dest, &key, body.into_bytes()).await? {
-        s3::Upload::Sent => {
-            ui.record(Fact::Upload {
-                key: key.clone(),
-                bytes: size,
-            });
-            ui.line(&format!("\tUploading to {key}  {size} / {size}  (100.00%)"));
-        }
-        s3::Upload::AlreadyPresent => ui.line(&format!(
-            "\tFile with same data already exists at {key}, skipping upload"
-        )),
+        s3::Upload::Sent => report.record(Fact::Upload {
+            key: key.clone(),
+            bytes: size,
+        }),
+        s3::Upload::AlreadyPresent => report.event(Event::UploadSkipped { key: key.clone() }),
         s3::Upload::NotSent => {}
     }
     Ok(TemplateSource::Url(crate::artifacts::path_style_url(
@@ -413,7 +413,7 @@ pub struct Run<'a> {
     pub aws: &'a Aws,
     pub settings: &'a DeploySettings,
     pub poller: &'a Poller,
-    pub ui: &'a Ui,
+    pub report: &'a dyn Reporter,
 }
 
 /// Brings the stack into a state a change set can be made on, then creates, shows and executes it.
@@ -424,104 +424,111 @@ async fn deploy_stack(
     destination: Option<&Destination>,
 ) -> anyhow::Result<Finish> {
     let Run {
-        aws, settings, ui, ..
+        aws,
+        settings,
+        report,
+        ..
     } = *run;
     let stack_name = settings.stack_name.as_str();
-    let ready = ui
-        .phase(Phase::ChangeSet, async {
-            let existing = match ready_stack(run).await? {
-                Ready::Stack(existing) => existing,
-                Ready::WouldRecreate(status) => {
-                    ui.line(&format!(
-                        "\nDry run: stack {stack_name} is in {status} (it was never created successfully): a deploy deletes it and creates it again, so there is no change set to preview"
-                    ));
-                    return Ok(None);
-                }
-            };
-            let create = existing
-                .as_ref()
-                .is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
-            let parameters =
-                parameter_values(template, settings, existing.as_ref().filter(|_| !create));
-            // --use-json: the template CloudFormation (and S3) receives is JSON, as
-            // `sam package --use-json` writes it; nested templates stay YAML, as in sam.
-            let body = if settings.use_json {
-                template::to_json(&packaged.template)
-            } else {
-                template::to_yaml(&packaged.template)
-            };
-            if let Some(stack) = existing.as_ref().filter(|_| !create) {
-                // The same template, parameters and stack settings cannot change anything, unless
-                // CloudFormation reads something outside the text: say so without a change set.
-                let outside = crate::plan::shortcut::outside_inputs(
-                    &packaged.template,
-                    &packaged.nested,
-                    &parameters,
-                    &stack.status,
-                );
-                if outside.is_empty() {
-                    let deployed = cfn::original_template(&aws.cfn, stack_name).await?;
-                    if crate::plan::shortcut::is_unchanged(&deployed, &body, &parameters, stack, settings) {
-                        return Ok(Some(change_set::Made::Empty));
-                    }
-                } else {
-                    let reasons: Vec<String> = outside.iter().map(ToString::to_string).collect();
-                    crate::debug::log(&format!(
-                        "No-op check left to CloudFormation: {}",
-                        reasons.join("; ")
-                    ));
-                }
+    let ready = events::phase(report, Phase::ChangeSet, async {
+        let existing = match ready_stack(run).await? {
+            Ready::Stack(existing) => existing,
+            Ready::WouldRecreate(status) => {
+                report.event(Event::RecreatePreview {
+                    stack: stack_name.to_string(),
+                    status,
+                });
+                return Ok(None);
             }
-            let source = template_source(aws, destination, body, ui).await?;
-            let request = ChangeSetRequest {
-                stack_name: stack_name.to_string(),
-                change_set_name: format!("samrs-deploy{}", chrono::Utc::now().timestamp()),
-                create,
-                template: source,
-                parameters,
-                capabilities: settings.capabilities.clone(),
-                tags: settings.tags.clone(),
-                role_arn: settings.role_arn.clone(),
-                notification_arns: settings.notification_arns.clone(),
-                description: format!(
-                    "Created by samrs at {} UTC",
-                    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
-                ),
-                express: failure_plan(settings).express,
-            };
-            ui.line("\n\nWaiting for changeset to be created..\n");
-            change_set::make(run, &request, existing.is_none())
-                .await
-                .map(Some)
-        })
-        .await?;
+        };
+        let create = existing
+            .as_ref()
+            .is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
+        let parameters =
+            parameter_values(template, settings, existing.as_ref().filter(|_| !create));
+        // --use-json: the template CloudFormation (and S3) receives is JSON, as
+        // `sam package --use-json` writes it; nested templates stay YAML, as in sam.
+        let body = if settings.use_json {
+            template::to_json(&packaged.template)
+        } else {
+            template::to_yaml(&packaged.template)
+        };
+        if let Some(stack) = existing.as_ref().filter(|_| !create) {
+            // The same template, parameters and stack settings cannot change anything, unless
+            // CloudFormation reads something outside the text: say so without a change set.
+            let outside = crate::plan::shortcut::outside_inputs(
+                &packaged.template,
+                &packaged.nested,
+                &parameters,
+                &stack.status,
+            );
+            if outside.is_empty() {
+                let deployed = cfn::original_template(&aws.cfn, stack_name).await?;
+                if crate::plan::shortcut::is_unchanged(
+                    &deployed,
+                    &body,
+                    &parameters,
+                    stack,
+                    settings,
+                ) {
+                    return Ok(Some(change_set::Made::Empty));
+                }
+            } else {
+                let reasons: Vec<String> = outside.iter().map(ToString::to_string).collect();
+                crate::debug::log(&format!(
+                    "No-op check left to CloudFormation: {}",
+                    reasons.join("; ")
+                ));
+            }
+        }
+        let source = template_source(aws, destination, body, report).await?;
+        let request = ChangeSetRequest {
+            stack_name: stack_name.to_string(),
+            change_set_name: format!("samrs-deploy{}", chrono::Utc::now().timestamp()),
+            create,
+            template: source,
+            parameters,
+            capabilities: settings.capabilities.clone(),
+            tags: settings.tags.clone(),
+            role_arn: settings.role_arn.clone(),
+            notification_arns: settings.notification_arns.clone(),
+            description: format!(
+                "Created by samrs at {} UTC",
+                chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
+            ),
+            express: failure_plan(settings).express,
+        };
+        report.event(Event::ChangeSetWaiting);
+        change_set::make(run, &request, existing.is_none())
+            .await
+            .map(Some)
+    })
+    .await?;
     let (change_set, create) = match ready {
         None => return Ok(Finish::Stopped),
-        Some(change_set::Made::Empty) => return nothing_to_deploy(settings, ui),
+        Some(change_set::Made::Empty) => return nothing_to_deploy(settings, report),
         Some(change_set::Made::Ready {
             id,
             changes,
             create,
         }) => {
-            report::changes(ui, &changes);
-            ui.record(Fact::Changes(changes));
-            ui.line(&format!("\nChangeset created successfully. {id}\n"));
+            report.record(Fact::Changes(changes));
+            report.event(Event::ChangeSetReady(id.clone()));
             (id, create)
         }
     };
     if settings.dry_run {
-        ui.line("Dry run: the change set was deleted and nothing was deployed.");
+        report.event(Event::DryRunFinished);
         return Ok(Finish::Stopped);
     }
     if settings.no_execute_changeset {
         return Ok(Finish::Stopped);
     }
-    if settings.confirm_changeset && !confirm(ui)? {
-        ui.record(Fact::Declined);
+    if settings.confirm_changeset && !report.ask(events::Question::ConfirmChangeSet)? {
+        report.record(Fact::Declined);
         return Ok(Finish::Stopped);
     }
-    ui.phase(Phase::Execute, execute(run, &change_set, create))
-        .await
+    events::phase(report, Phase::Execute, execute(run, &change_set, create)).await
 }
 
 /// Executes the change set and follows the stack to the end of the operation.
@@ -530,7 +537,7 @@ async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Resul
         aws,
         settings,
         poller,
-        ui,
+        report,
     } = *run;
     let stack_name = settings.stack_name.as_str();
     let mut cursor = if create {
@@ -546,29 +553,29 @@ async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Resul
         on_failure.execute_disable_rollback,
     )
     .await?;
-    ui.record(Fact::ChangeSet {
+    report.record(Fact::ChangeSet {
         id: change_set.to_string(),
         stack: stack_name.to_string(),
         action: Action::Executed,
     });
-    ui.line(&format!(
-        "\n{} - Waiting for stack create/update to complete\n",
-        chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
-    ));
-    let mut events = report::EventStream::new(ui, poller);
-    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |e| events.row(e)).await;
-    // Closed whatever the wait's end, so a stopped wait's message is not inside the table.
-    events.finish();
+    report.event(Event::StackOperationStarted {
+        refresh: poller.describe(),
+    });
+    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |e| {
+        report.event(Event::StackEvent(e.clone()));
+    })
+    .await;
+    report.event(Event::StackEventsEnd);
     let outcome = outcome?;
     if let Some(stack) = &outcome.stack {
-        ui.record(Fact::Deployed {
+        report.record(Fact::Deployed {
             status: stack.status.clone(),
             outputs: stack.outputs.clone(),
         });
     }
     let deleted = after_failure(run, &on_failure, create, outcome.stack.as_ref()).await?;
     let stack = finished_stack(stack_name, outcome.stack, outcome.failures, deleted)?;
-    ui.record(Fact::Stack {
+    report.record(Fact::Stack {
         name: stack_name.to_string(),
         role: StackRole::Main,
         action: if create {
@@ -578,17 +585,12 @@ async fn execute(run: &Run<'_>, change_set: &str, create: bool) -> anyhow::Resul
         },
         status: Some(stack.status.clone()),
     });
-    report::outputs(ui, &stack.outputs);
-    ui.line(&format!(
-        "\nSuccessfully created/updated stack - {stack_name} in {}\n",
-        aws.region
-    ));
-    if settings.express {
-        ui.say(
-            "\nDeployed with CloudFormation Express mode. Resources may still be stabilizing in the background.",
-            crate::output::Tone::Warn,
-        );
-    }
+    report.event(Event::Outputs(stack.outputs.clone()));
+    report.event(Event::StackDeployed {
+        stack: stack_name.to_string(),
+        region: aws.region.clone(),
+        express: settings.express,
+    });
     Ok(Finish::Deployed)
 }
 
@@ -614,7 +616,7 @@ async fn after_failure(
         aws,
         settings,
         poller,
-        ui,
+        report,
     } = *run;
     let stack_name = settings.stack_name.as_str();
     let failed = stack.is_none_or(|s| !stack_state::is_success(&s.status));
@@ -625,36 +627,27 @@ async fn after_failure(
         && create
         && stack.is_some_and(|s| stack_state::is_failed_create(&s.status))
     {
-        ui.line(&format!(
-            "\nStack {stack_name} failed to create/update correctly, deleting stack"
-        ));
-        delete_main_stack(aws, stack_name, poller, ui).await?;
-        ui.line(&format!("\nStack {stack_name} has been deleted"));
+        report.event(Event::DeletingFailedStack(stack_name.to_string()));
+        delete_main_stack(aws, stack_name, poller, report).await?;
+        report.event(Event::FailedStackDeleted(stack_name.to_string()));
         return Ok(true);
     }
     if plan.delete_failed_create && !create {
         // An update is rolled back, not deleted: the stack existed before.
-        ui.line(&format!(
-            "\nStack {stack_name} has rolled back successfully"
-        ));
+        report.event(Event::RolledBack(stack_name.to_string()));
     } else if plan.keeps_resources() {
-        ui.say(
-            &report::rollback_disabled(stack_name),
-            crate::output::Tone::Bad,
-        );
+        report.event(Event::RollbackDisabled(stack_name.to_string()));
     }
     Ok(false)
 }
 
 /// sam's answer to an empty change set: an error unless `--no-fail-on-empty-changeset`.
-fn nothing_to_deploy(settings: &DeploySettings, ui: &Ui) -> anyhow::Result<Finish> {
+fn nothing_to_deploy(settings: &DeploySettings, report: &dyn Reporter) -> anyhow::Result<Finish> {
     let stack_name = &settings.stack_name;
     if settings.fail_on_empty_changeset && !settings.dry_run {
         return Err(DeployError::NoChanges(stack_name.clone()).into());
     }
-    ui.line(&format!(
-        "\nNo changes to deploy. Stack {stack_name} is up to date"
-    ));
+    report.event(Event::NothingToDeploy(stack_name.clone()));
     Ok(Finish::NothingToDeploy)
 }
 
@@ -672,7 +665,7 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
         aws,
         settings,
         poller,
-        ui,
+        report,
     } = *run;
     let stack_name = settings.stack_name.as_str();
     loop {
@@ -681,10 +674,11 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
             StackAction::Create => return Ok(Ready::Stack(None)),
             StackAction::CreateInReview | StackAction::Update => return Ok(Ready::Stack(stack)),
             StackAction::Wait => {
-                let status = stack.map(|s| s.status).unwrap_or_default();
-                ui.line(&format!(
-                    "\tStack {stack_name} is in {status}: waiting for that operation to finish"
-                ));
+                report.event(Event::StackBusy {
+                    stack: stack_name.to_string(),
+                    status: stack.map(|s| s.status).unwrap_or_default(),
+                    role: StackRole::Main,
+                });
                 let mut cursor = cfn::EventCursor::after_current(&aws.cfn, stack_name).await?;
                 cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, |_| {}).await?;
             }
@@ -694,11 +688,12 @@ async fn ready_stack(run: &Run<'_>) -> anyhow::Result<Ready> {
                 ))
             }
             StackAction::DeleteThenCreate => {
-                let status = stack.map(|s| s.status).unwrap_or_default();
-                ui.line(&format!(
-                    "\tStack {stack_name} is in {status} (it was never created successfully): deleting it before creating it again"
-                ));
-                delete_main_stack(aws, stack_name, poller, ui).await?;
+                report.event(Event::StackRecreating {
+                    stack: stack_name.to_string(),
+                    status: stack.map(|s| s.status),
+                    role: StackRole::Main,
+                });
+                delete_main_stack(aws, stack_name, poller, report).await?;
             }
             StackAction::Blocked { fix } => {
                 let status = stack.map(|s| s.status).unwrap_or_default();
@@ -713,10 +708,10 @@ pub async fn delete_main_stack(
     aws: &Aws,
     stack_name: &str,
     poller: &Poller,
-    ui: &Ui,
+    report: &dyn Reporter,
 ) -> anyhow::Result<()> {
     delete_and_wait(aws, stack_name, poller).await?;
-    ui.record(Fact::Stack {
+    report.record(Fact::Stack {
         name: stack_name.to_string(),
         role: StackRole::Main,
         action: Action::Deleted,
@@ -766,12 +761,6 @@ fn finished_stack(
             })
         }
     }
-}
-
-/// Only reached on a terminal: [`run`] refuses --confirm-changeset without one.
-fn confirm(ui: &Ui) -> anyhow::Result<bool> {
-    ui.say("\nPreviewing CloudFormation changeset before deployment\n======================================================", crate::output::Tone::Warn);
-    crate::prompt::Prompter::new(ui).confirm("Deploy this changeset?", false)
 }
 
 /// sam's `merge_parameters`: overrides for the template's parameters; on updates the others keep

@@ -14,6 +14,7 @@ use anyhow::bail;
 
 use crate::cli::DeployArgs;
 use crate::config::{self, ConfigValue};
+use crate::events::{Event, Reporter};
 use crate::output::{Tone, Ui};
 use crate::prompt::Prompter;
 use crate::settings::{self, DeploySettings, Refused};
@@ -25,7 +26,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
         // sam asks anyway, reads the end of its input and aborts: exit 1.
         return Err(Refused("--guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml".into()).into());
     }
-    let prompt = Prompter::new(ui);
+    let prompt = Prompter::new(ui.colour_enabled());
     let config_dir = settings::config_dir(args, cwd);
     let explicit = args.config.config_file.as_deref();
     let config_file = config::find_config_file(&config_dir, explicit);
@@ -174,7 +175,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     let aws = aws::connect(Some(&region), defaults.profile.as_deref()).await?;
     let poller = crate::cloudformation::poll::Poller::from_env().with_max_wait(defaults.max_wait);
     let bucket = managed_bucket::ensure(&aws, &poller, ui, defaults.dry_run).await?;
-    crate::deploy::report::managed_bucket_info(ui, &bucket);
+    ui.event(Event::ManagedBucket(bucket.clone()));
 
     // With --language-extensions, the functions of Fn::ForEach loops are asked about too.
     let functions =

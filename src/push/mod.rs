@@ -30,7 +30,7 @@ use tokio::task::JoinSet;
 
 pub use login::ENDPOINT_VARIABLE;
 pub use manifest::ManifestError;
-pub use report::{BarReporter, BlobOutcome, LineReporter, Reporter};
+pub use report::{BlobOutcome, Reporter};
 pub use source::{image_source, sam_tag, ImageSource};
 
 use image::{Blob, PreparedImage};
