@@ -213,7 +213,7 @@ pub enum Event {
         repository: String,
     },
     /// A dry run: what the companion stack would do.
-    CompanionPreview(CompanionPlan),
+    CompanionPreview(Box<CompanionPlan>),
     CompanionUpToDate(String),
     CompanionUpdating(String),
     CompanionCreating(String),

@@ -204,7 +204,7 @@ pub async fn run(settings: &DeploySettings, report: &dyn Reporter) -> anyhow::Re
                 let plan = replan(&observed)?;
                 report.record(Fact::CompanionPlan(serde_json::to_value(&plan)?));
                 if settings.dry_run {
-                    report.event(Event::CompanionPreview(plan.clone()));
+                    report.event(Event::CompanionPreview(Box::new(plan.clone())));
                     return Ok(plan);
                 }
                 companion::apply_phase1(
