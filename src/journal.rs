@@ -303,8 +303,8 @@ fn round_ms(d: Duration) -> f64 {
 /// the failed resources when the error chain holds them.
 pub fn error_report(err: &anyhow::Error, message: String, exit_code: u8) -> ErrorReport {
     use crate::cloudformation::WaitError;
-    use crate::deploy::DeployError;
     use crate::signing::SigningError;
+    use crate::stackops::DeployError;
     // A wait's or a signing job's own error holds the AWS error inside (it is transparent, so
     // the chain does not list it).
     let call = err

@@ -39,6 +39,7 @@ pub mod s3;
 pub mod settings;
 pub mod signing;
 pub mod stack_state;
+pub mod stackops;
 pub mod template;
 pub mod waiting;
 

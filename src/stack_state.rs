@@ -7,6 +7,14 @@
 
 use serde::{Deserialize, Serialize};
 
+/// CloudFormation's limit for templates sent inline (TemplateBody).
+pub const TEMPLATE_BODY_LIMIT: usize = 51_200;
+
+/// Whether a template can be sent inline (TemplateBody) rather than through S3.
+pub fn fits_inline(template: &str) -> bool {
+    template.len() <= TEMPLATE_BODY_LIMIT
+}
+
 /// CloudFormation's express deployment mode (`DeploymentConfig` `Mode: EXPRESS`): the operation
 /// completes once resource configuration is applied. In this mode the rollback choice travels in
 /// the `DeploymentConfig` too, not on ExecuteChangeSet.
@@ -302,5 +310,11 @@ mod tests {
             ": Repo (AWS::ECR::Repository) CREATE_FAILED: RepositoryAlreadyExistsException: exists"
         );
         assert_eq!(failure_summary(&[]), "");
+    }
+
+    #[test]
+    fn body_limit_is_inclusive() {
+        assert!(fits_inline(&"x".repeat(TEMPLATE_BODY_LIMIT)));
+        assert!(!fits_inline(&"x".repeat(TEMPLATE_BODY_LIMIT + 1)));
     }
 }

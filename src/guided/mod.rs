@@ -18,6 +18,7 @@ use crate::events::{Event, Reporter};
 use crate::output::{Tone, Ui};
 use crate::prompt::Prompter;
 use crate::settings::{self, DeploySettings, Refused};
+use crate::stackops::StackOps;
 use crate::{aws, managed_bucket, template};
 
 /// Runs the conversation and returns the settings the deploy runs with.
@@ -174,7 +175,12 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     ui.line("\n\tLooking for resources needed for deployment:");
     let aws = aws::connect(Some(&region), defaults.profile.as_deref()).await?;
     let poller = crate::cloudformation::poll::Poller::from_env().with_max_wait(defaults.max_wait);
-    let bucket = managed_bucket::ensure(&aws, &poller, ui, defaults.dry_run).await?;
+    let ops = StackOps {
+        aws: &aws,
+        poller: &poller,
+        report: ui,
+    };
+    let bucket = managed_bucket::ensure(&ops, defaults.dry_run).await?;
     ui.event(Event::ManagedBucket(bucket.clone()));
 
     // With --language-extensions, the functions of Fn::ForEach loops are asked about too.
@@ -186,7 +192,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
             })?,
             None => template::image_functions(&tpl)?,
         };
-    let repos = images::choose(&prompt, ui, &aws, &stack_name, &functions, &defaults).await?;
+    let repos = images::choose(&prompt, ui, &ops, &stack_name, &functions, &defaults).await?;
 
     let settings = DeploySettings {
         template_file: defaults.template_file.clone(),

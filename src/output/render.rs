@@ -45,7 +45,7 @@ impl Ui {
             )),
             Event::ManagedStackPlanned => self.line(&format!(
                 "\tDry run: the managed stack {} would be created",
-                crate::managed_bucket::STACK_NAME
+                crate::plan::bucket::STACK_NAME
             )),
             Event::ManagedStackCreating => self.line("\tCreating the required resources..."),
             Event::ManagedStackCreated => self.line("\tSuccessfully created!"),

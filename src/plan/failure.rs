@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::settings::OnFailure;
+use crate::settings::{DeploySettings, OnFailure};
 use crate::stack_state::Express;
 
 /// What the main stack's change set is executed with, and what samrs does after a failure.
@@ -67,6 +67,15 @@ pub fn failure_plan(on_failure: OnFailure, disable_rollback: bool, express: bool
             delete_failed_create,
         }
     }
+}
+
+/// The main stack's failure handling, from `--on-failure`, `--disable-rollback` and `--express`.
+pub fn of(settings: &DeploySettings) -> FailurePlan {
+    failure_plan(
+        settings.on_failure,
+        settings.disable_rollback,
+        settings.express,
+    )
 }
 
 #[cfg(test)]

@@ -9,15 +9,24 @@
 //! are. A declared repository to delete that holds images stops the stack's deletion; it is then
 //! emptied and deleted through ECR, and the deletion finished.
 
+mod found;
+mod orphans;
+
 use anyhow::bail;
-use regex::Regex;
 
 use crate::aws::{self, Aws, AwsResultExt};
 use crate::cloudformation::{self as cfn, poll::Poller};
 use crate::companion::{md5_hex, CompanionStack};
-use crate::events::{self, Action, Event, Fact, Orphan, Phase, Question, Reporter, StackRole};
+use crate::events::{self, Action, Event, Fact, Phase, Question, Reporter, StackRole};
 use crate::settings::DeleteSettings;
-use crate::stack_state::EventRow;
+use crate::stack_state::{failure_summary, EventRow};
+use crate::stackops::StackOps;
+use found::{
+    declared_repositories, declared_repository_names, first_s3_location, image_refs, ImageId,
+    ImageRef,
+};
+
+pub use orphans::orphaned_companions;
 
 /// The first question: a "no" ends the run having done nothing.
 fn ask_to_start(report: &dyn Reporter, question: Question) -> anyhow::Result<bool> {
@@ -83,13 +92,17 @@ pub async fn run(settings: &DeleteSettings, report: &dyn Reporter) -> anyhow::Re
         dry_run: false,
     });
     let poller = Poller::from_env().with_max_wait(settings.max_wait);
+    let ops = StackOps {
+        aws: &aws,
+        poller: &poller,
+        report,
+    };
     let Some(stack_name) = stack_name else {
-        return events::phase(
-            report,
-            Phase::DeleteOrphans,
-            delete_orphans(&aws, &poller, report),
-        )
-        .await;
+        let deleter = Deleter {
+            ops,
+            express: false,
+        };
+        return events::phase(report, Phase::DeleteOrphans, orphans::delete(&deleter)).await;
     };
     let stack_name = stack_name.as_str();
     let region = aws.region.clone();
@@ -108,9 +121,7 @@ pub async fn run(settings: &DeleteSettings, report: &dyn Reporter) -> anyhow::Re
         cfn::describe_stack(&aws.cfn, companion.name()),
     )?;
     let deleter = Deleter {
-        aws: &aws,
-        poller: &poller,
-        report,
+        ops,
         express: settings.express,
     };
 
@@ -163,7 +174,7 @@ pub async fn run(settings: &DeleteSettings, report: &dyn Reporter) -> anyhow::Re
     )?;
     let repos = repo_questions(&aws, report, stack_name, parsed.as_ref()).await?;
     let companion_repos = match &companion_stack {
-        Some(_) => companion_repositories(&aws, companion.name()).await?,
+        Some(_) => ops.companion_repositories(companion.name()).await?,
         None => Vec::new(),
     };
     let delete_companion =
@@ -286,90 +297,6 @@ async fn repo_questions(
     Ok(choices)
 }
 
-/// A template's resources by logical id (none when it has no `Resources` mapping).
-fn resources(template: &serde_json::Value) -> impl Iterator<Item = (&String, &serde_json::Value)> {
-    template
-        .get("Resources")
-        .and_then(|r| r.as_object())
-        .into_iter()
-        .flatten()
-}
-
-/// The logical ids of the `AWS::ECR::Repository` resources of a template that are not retained.
-fn declared_repositories(template: &serde_json::Value) -> Vec<String> {
-    resources(template)
-        .filter(|(_, r)| {
-            r.get("Type").and_then(|t| t.as_str()) == Some("AWS::ECR::Repository")
-                && r.get("DeletionPolicy").and_then(|p| p.as_str()) != Some("Retain")
-        })
-        .map(|(id, _)| id.clone())
-        .collect()
-}
-
-/// The `RepositoryName`s a template gives its repositories (retained ones included): images in
-/// them are the repository's business, not the functions'.
-fn declared_repository_names(template: &serde_json::Value) -> Vec<String> {
-    resources(template)
-        .map(|(_, r)| r)
-        .filter(|r| r.get("Type").and_then(|t| t.as_str()) == Some("AWS::ECR::Repository"))
-        .filter_map(|r| r.pointer("/Properties/RepositoryName")?.as_str())
-        .map(str::to_string)
-        .collect()
-}
-
-/// An image a function of the deployed template runs, in ECR.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct ImageRef {
-    function: String,
-    repository: String,
-    id: ImageId,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum ImageId {
-    Tag(String),
-    Digest(String),
-}
-
-impl ImageId {
-    fn shown(&self) -> &str {
-        match self {
-            ImageId::Tag(tag) | ImageId::Digest(tag) => tag,
-        }
-    }
-}
-
-/// The ECR images of the template's functions: `repo@sha256:…` (as samrs deploys pushed images)
-/// by digest, `repo:tag` by tag, `repo` as `latest` (sam's `parse_image_url`).
-fn image_refs(template: &serde_json::Value) -> Vec<ImageRef> {
-    resources(template)
-        .filter_map(|(logical_id, resource)| {
-            let pointer = match resource.get("Type")?.as_str()? {
-                "AWS::Serverless::Function" => "/Properties/ImageUri",
-                "AWS::Lambda::Function" => "/Properties/Code/ImageUri",
-                _ => return None,
-            };
-            let uri = resource.pointer(pointer)?.as_str()?;
-            if !crate::template::is_ecr_url(uri) {
-                return None;
-            }
-            let (_, path) = uri.split_once('/')?;
-            let (repository, id) = match path.split_once('@') {
-                Some((repository, digest)) => (repository, ImageId::Digest(digest.to_string())),
-                None => match path.rsplit_once(':') {
-                    Some((repository, tag)) => (repository, ImageId::Tag(tag.to_string())),
-                    None => (path, ImageId::Tag("latest".to_string())),
-                },
-            };
-            Some(ImageRef {
-                function: logical_id.clone(),
-                repository: repository.to_string(),
-                id,
-            })
-        })
-        .collect()
-}
-
 /// Deletes one function's image, with sam's messages.
 async fn delete_image(aws: &Aws, image: &ImageRef, report: &dyn Reporter) -> anyhow::Result<()> {
     use crate::ecr::ImageDeletion;
@@ -399,23 +326,6 @@ async fn delete_image(aws: &Aws, image: &ImageRef, report: &dyn Reporter) -> any
         ImageDeletion::NoRepository => {}
     }
     Ok(())
-}
-
-/// The repository names of a companion stack.
-async fn companion_repositories(aws: &Aws, name: &str) -> anyhow::Result<Vec<String>> {
-    Ok(cfn::list_stack_resources(&aws.cfn, name)
-        .await?
-        .into_iter()
-        .filter(|r| r.resource_type == "AWS::ECR::Repository" && !r.physical_id.is_empty())
-        .map(|r| r.physical_id)
-        .collect())
-}
-
-/// The first `s3://bucket/key` (or path-style S3 URL) in a template's text.
-fn first_s3_location(template: &str) -> Option<(String, String)> {
-    let re = Regex::new(r#"(?:s3://|https?://s3[.a-z0-9-]*\.amazonaws\.com(?:\.cn)?/)([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([^\s"',}]+)"#).ok()?;
-    let caps = re.captures(template)?;
-    Some((caps[1].to_string(), caps[2].to_string()))
 }
 
 async fn delete_s3(aws: &Aws, cleanup: &S3Cleanup, report: &dyn Reporter) -> anyhow::Result<()> {
@@ -493,9 +403,7 @@ fn describe_failure(event: &EventRow) -> String {
 
 /// What every stack deletion of one run works with.
 struct Deleter<'a> {
-    aws: &'a Aws,
-    poller: &'a Poller,
-    report: &'a dyn Reporter,
+    ops: StackOps<'a>,
     express: bool,
 }
 
@@ -503,8 +411,8 @@ impl Deleter<'_> {
     /// Force-deletes the companion stack's repositories (stacks made by sam have no
     /// EmptyOnDelete), then the stack.
     async fn delete_companion(&self, name: &str) -> anyhow::Result<()> {
-        let report = self.report;
-        crate::deploy::companion::force_delete_repositories(self.aws, name, report).await?;
+        let report = self.ops.report;
+        self.ops.delete_companion_repositories(name).await?;
         report.event(Event::DeletingCompanionStack(name.to_string()));
         self.remove_stack(name, &RepoChoices::default()).await?;
         record_deleted(report, name, StackRole::Companion);
@@ -515,10 +423,10 @@ impl Deleter<'_> {
     /// emptied and deleted through ECR, those chosen to stay are kept, and any other blocking
     /// resource is kept after asking; then the deletion is tried again.
     async fn remove_stack(&self, name: &str, repos: &RepoChoices) -> anyhow::Result<()> {
-        let report = self.report;
+        let report = self.ops.report;
         let mut retain: Vec<String> = Vec::new();
         loop {
-            let failures = self.delete_once(name, &retain).await?;
+            let failures = self.ops.delete(name, &retain, self.express).await?;
             if failures.is_empty() {
                 return Ok(());
             }
@@ -527,14 +435,14 @@ impl Deleter<'_> {
             if blocking.is_empty() {
                 bail!(
                     "Stack {name} could not be deleted{}",
-                    crate::deploy::failure_summary(&failures)
+                    failure_summary(&failures)
                 );
             }
             let mut others = Vec::new();
             for event in blocking {
                 if let Some((_, repo)) = repos.delete.iter().find(|(id, _)| *id == event.logical_id)
                 {
-                    crate::deploy::companion::delete_repository(self.aws, repo, report).await?;
+                    self.ops.delete_repository(repo).await?;
                 } else if repos.keep.contains(&event.logical_id) {
                     report.record(Fact::Kept(describe_failure(event)));
                     retain.push(event.logical_id.clone());
@@ -559,177 +467,11 @@ impl Deleter<'_> {
             retain.extend(others.iter().map(|e| e.logical_id.clone()));
         }
     }
-
-    /// One DeleteStack and its wait; the failure events when it ended in DELETE_FAILED.
-    async fn delete_once(&self, name: &str, retain: &[String]) -> anyhow::Result<Vec<EventRow>> {
-        let cfn = &self.aws.cfn;
-        let mut cursor = cfn::EventCursor::after_current(cfn, name).await?;
-        cfn::delete_stack(cfn, name, retain, self.express).await?;
-        let outcome = cfn::wait_for_stack(cfn, &mut cursor, self.poller, |_| {}).await?;
-        match outcome.stack {
-            None => Ok(Vec::new()),
-            Some(stack) if stack.status == "DELETE_COMPLETE" => Ok(Vec::new()),
-            Some(stack) if stack.status == "DELETE_FAILED" => Ok(outcome.failures),
-            Some(stack) => bail!("Deleting stack {name} ended in {}", stack.status),
-        }
-    }
-}
-
-/// The companion stack names among `stacks` whose parent is not among them: the name's prefix
-/// and md5 must both match a live stack (parents longer than 104 characters are truncated).
-pub fn orphaned_companions(stacks: &[String]) -> Vec<String> {
-    stacks
-        .iter()
-        .filter(|name| {
-            companion_parts(name)
-                .is_some_and(|(prefix, hash)| !stacks.iter().any(|p| is_parent(p, prefix, hash)))
-        })
-        .cloned()
-        .collect()
-}
-
-fn companion_parts(name: &str) -> Option<(&str, &str)> {
-    let rest = name.strip_suffix("-CompanionStack")?;
-    let (prefix, hash) = rest.rsplit_once('-')?;
-    (hash.len() == 8 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some((prefix, hash))
-}
-
-fn is_parent(candidate: &str, prefix: &str, hash: &str) -> bool {
-    candidate.chars().take(104).eq(prefix.chars()) && md5_hex(candidate).starts_with(hash)
-}
-
-async fn delete_orphans(aws: &Aws, poller: &Poller, report: &dyn Reporter) -> anyhow::Result<()> {
-    let deleter = Deleter {
-        aws,
-        poller,
-        report,
-        express: false,
-    };
-    let (stacks, repos) = tokio::try_join!(
-        cfn::list_stack_names(&aws.cfn),
-        crate::ecr::managed_repositories(&aws.ecr)
-    )?;
-    let mut orphans: Vec<Orphan> = orphaned_companions(&stacks)
-        .into_iter()
-        .map(|companion_stack| Orphan {
-            companion_stack,
-            stack_exists: true,
-            repositories: Vec::new(),
-        })
-        .collect();
-    for repo in repos {
-        let parent_alive = companion_parts(&repo.companion_stack)
-            .is_some_and(|(prefix, hash)| stacks.iter().any(|p| is_parent(p, prefix, hash)));
-        if parent_alive {
-            continue;
-        }
-        match orphans
-            .iter_mut()
-            .find(|o| o.companion_stack == repo.companion_stack)
-        {
-            Some(orphan) => orphan.repositories.push(repo.name),
-            None => orphans.push(Orphan {
-                stack_exists: stacks.contains(&repo.companion_stack),
-                companion_stack: repo.companion_stack,
-                repositories: vec![repo.name],
-            }),
-        }
-    }
-    let count = orphans.len();
-    report.event(Event::Orphans(orphans.clone()));
-    if count == 0 || !ask_to_start(report, Question::DeleteOrphans { count })? {
-        return Ok(());
-    }
-    for orphan in &orphans {
-        for repo in &orphan.repositories {
-            crate::deploy::companion::delete_repository(aws, repo, report).await?;
-        }
-        if orphan.stack_exists {
-            deleter.delete_companion(&orphan.companion_stack).await?;
-        }
-    }
-    report.event(Event::Deleted { express: false });
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn a_companion_is_orphaned_only_when_no_stack_matches_name_and_hash() {
-        let stacks = names(&[
-            "Hello-World-Stack",
-            "Hello-World-Stack-925976eb-CompanionStack",
-            "Parent-Stack-8ab67daa-CompanionStack",
-            "sam-app-deadbeef-CompanionStack",
-            "sam-app",
-            "unrelated",
-        ]);
-        assert_eq!(
-            orphaned_companions(&stacks),
-            names(&[
-                "Parent-Stack-8ab67daa-CompanionStack",
-                "sam-app-deadbeef-CompanionStack"
-            ])
-        );
-    }
-
-    #[test]
-    fn long_parent_names_match_through_truncation() {
-        let parent = "A".repeat(128);
-        let companion = format!("{}-af35b0d3-CompanionStack", "A".repeat(104));
-        assert!(orphaned_companions(&[parent, companion.clone()]).is_empty());
-        assert_eq!(
-            orphaned_companions(std::slice::from_ref(&companion)),
-            vec![companion]
-        );
-    }
-
-    #[test]
-    fn function_images_in_ecr_by_digest_or_tag() {
-        let template = serde_json::json!({"Resources": {
-            "Pinned": {"Type": "AWS::Serverless::Function", "Properties": {
-                "ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app@sha256:abc"}},
-            "Tagged": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {
-                "ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:fn-1a2b-latest"}}},
-            "Bare": {"Type": "AWS::Serverless::Function", "Properties": {
-                "ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"}},
-            "Hub": {"Type": "AWS::Serverless::Function", "Properties": {"ImageUri": "public.ecr.aws/x/y:1"}},
-            "Zip": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "s3://b/k"}},
-            "Intrinsic": {"Type": "AWS::Serverless::Function", "Properties": {"ImageUri": {"Ref": "Uri"}}}
-        }});
-        let image = |function: &str, repository: &str, id: ImageId| ImageRef {
-            function: function.into(),
-            repository: repository.into(),
-            id,
-        };
-        assert_eq!(
-            image_refs(&template),
-            [
-                image("Pinned", "team/app", ImageId::Digest("sha256:abc".into())),
-                image("Tagged", "app", ImageId::Tag("fn-1a2b-latest".into())),
-                image("Bare", "app", ImageId::Tag("latest".into())),
-            ]
-        );
-    }
-
-    #[test]
-    fn declared_repositories_leave_retained_ones_out() {
-        let template = serde_json::json!({"Resources": {
-            "Repo": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "named"}},
-            "Kept": {"Type": "AWS::ECR::Repository", "DeletionPolicy": "Retain",
-                     "Properties": {"RepositoryName": "kept"}},
-            "Unnamed": {"Type": "AWS::ECR::Repository"},
-            "Topic": {"Type": "AWS::SNS::Topic"}
-        }});
-        assert_eq!(declared_repositories(&template), ["Repo", "Unnamed"]);
-        assert_eq!(declared_repository_names(&template), ["named", "kept"]);
-    }
 
     #[test]
     fn without_prompts_the_folder_or_else_the_template_object_goes() {
@@ -765,20 +507,5 @@ mod tests {
             s3_questions(asker.0, asker.1, None, Some("app"), Some(template)).unwrap(),
             S3Cleanup::Nothing
         );
-    }
-
-    #[test]
-    fn s3_locations_are_found_in_deployed_templates() {
-        let yaml = "CodeUri: s3://my-bucket/app/0123abcd\n";
-        assert_eq!(
-            first_s3_location(yaml),
-            Some(("my-bucket".into(), "app/0123abcd".into()))
-        );
-        let json = r#"{"TemplateURL": "https://s3.us-east-1.amazonaws.com/bkt/p/x.template"}"#;
-        assert_eq!(
-            first_s3_location(json),
-            Some(("bkt".into(), "p/x.template".into()))
-        );
-        assert_eq!(first_s3_location("Resources: {}"), None);
     }
 }
