@@ -5,7 +5,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Arg, ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::help::{self, Topic};
 
 /// A fast, drop-in `sam deploy` with managed ECR companion stacks.
 #[derive(Debug, Parser)]
@@ -15,7 +17,11 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
     version,
     about,
     propagate_version = true,
-    args_override_self = true
+    args_override_self = true,
+    after_help = "A command's options, examples, environment variables and exit statuses: \
+                  samrs <COMMAND> --help; all in one page: samrs man",
+    mut_subcommand("deploy", |c| with_help_layout(c, Topic::Deploy)),
+    mut_subcommand("delete", |c| with_help_layout(c, Topic::Delete))
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -28,13 +34,17 @@ pub enum Command {
     Deploy(Box<DeployArgs>),
     /// Delete a deployed application, its companion stack and its artifacts (like `sam delete`).
     Delete(DeleteArgs),
-    /// Print a shell completion script, e.g. `samrs completions bash > ~/.local/share/bash-completion/completions/samrs`.
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    ///
+    /// E.g. `samrs completions bash > ~/.local/share/bash-completion/completions/samrs`.
     Completions {
         /// The shell to complete in.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), e.g. `samrs man > ~/.local/share/man/man1/samrs.1`.
+    /// Print the man page (roff): every command, option, environment variable and exit status.
+    ///
+    /// E.g. `samrs man > ~/.local/share/man/man1/samrs.1`.
     Man,
 }
 
@@ -271,6 +281,53 @@ pub struct CommonArgs {
     /// Extra arguments: sam ignores them, samrs too (with a warning).
     #[arg(hide = true, num_args = 0..)]
     pub extra: Vec<String>,
+}
+
+/// Lays out a subcommand's help as `topic` says: its options under sam's headings (and samrs's
+/// own), in that order, then examples; `--help` adds the environment variables and exit
+/// statuses. `--help` and `--version` are declared here so that they too sit under a heading.
+fn with_help_layout(command: clap::Command, topic: Topic) -> clap::Command {
+    let header = command.get_styles().get_header().to_owned();
+    let heading = move |text: &str| format!("{header}{text}{header:#}");
+    let mut command = command
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Print help (see more with '--help')")
+                .long_help("Print help (see a summary with '-h')"),
+        )
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Print version"),
+        )
+        .after_help(help::short_after_options(topic, &heading))
+        .after_long_help(help::long_after_options(topic, &heading));
+    // mut_arg moves an argument to the end, so going through the groups in order also orders
+    // the headings (clap shows them in the order of their first argument).
+    let mut position = 0;
+    for group in topic.groups() {
+        for option in group.options {
+            let long = option.trim_start_matches("--");
+            let id = command
+                .get_arguments()
+                .find(|arg| arg.get_long() == Some(long))
+                .map(|arg| arg.get_id().clone());
+            if let Some(id) = id {
+                command = command.mut_arg(id, |arg| {
+                    arg.help_heading(group.heading).display_order(position)
+                });
+                position += 1;
+            }
+        }
+    }
+    command
 }
 
 /// `samrs --help` on stdout, exit status 0 (what `samrs` alone does, as `sam` alone does).
