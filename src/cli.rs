@@ -540,14 +540,22 @@ pub(crate) mod tests {
         );
     }
 
-    /// The long options listed by `sam <command> --help` of SAM CLI 1.170 (kept in tests/data).
-    fn sam_options(help: &str) -> Vec<String> {
+    /// The long options listed by `sam <command> --help` of SAM CLI 1.170 (kept in tests/data),
+    /// heading by heading.
+    fn sam_option_groups(help: &str) -> Vec<(String, Vec<String>)> {
         let option = regex::Regex::new(r"--[a-z][a-z0-9-]+").expect("valid regex");
-        let mut names: Vec<String> = Vec::new();
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
         for line in help.lines() {
+            if let Some(heading) = line.strip_suffix(':').filter(|h| !h.starts_with(' ')) {
+                groups.push((heading.to_string(), Vec::new()));
+                continue;
+            }
             // Option lines are indented by four spaces; descriptions (which may also start with
             // an option's name) by more.
             let Some(head) = line.strip_prefix("    ").filter(|h| h.starts_with('-')) else {
+                continue;
+            };
+            let Some((_, names)) = groups.last_mut() else {
                 continue;
             };
             let head = head.split("  ").next().unwrap_or_default();
@@ -557,15 +565,26 @@ pub(crate) mod tests {
                 }
             }
         }
-        names
+        groups.retain(|(_, names)| !names.is_empty());
+        groups
     }
 
+    fn sam_options(help: &str) -> Vec<String> {
+        sam_option_groups(help)
+            .into_iter()
+            .flat_map(|(_, names)| names)
+            .collect()
+    }
+
+    const SAM_DEPLOY_HELP: &str = include_str!("../tests/data/sam-1.170/deploy-help.txt");
+    const SAM_DELETE_HELP: &str = include_str!("../tests/data/sam-1.170/delete-help.txt");
+
     pub(crate) fn sam_deploy_options() -> Vec<String> {
-        sam_options(include_str!("../tests/data/sam-1.170/deploy-help.txt"))
+        sam_options(SAM_DEPLOY_HELP)
     }
 
     pub(crate) fn sam_delete_options() -> Vec<String> {
-        sam_options(include_str!("../tests/data/sam-1.170/delete-help.txt"))
+        sam_options(SAM_DELETE_HELP)
     }
 
     /// A value that each option accepts, for the table below.
@@ -748,5 +767,189 @@ pub(crate) mod tests {
             panic!("deploy expected");
         };
         assert!(!args.confirm_changeset && args.no_confirm_changeset);
+    }
+
+    fn subcommand(topic: Topic) -> clap::Command {
+        let mut cli = Cli::command();
+        cli.build();
+        cli.find_subcommand(topic.name())
+            .expect("every topic is a subcommand")
+            .clone()
+    }
+
+    /// The heading `option` (a long name or an alias) is shown under in `command`'s help.
+    fn heading_of(command: &clap::Command, option: &str) -> Option<String> {
+        let long = option.trim_start_matches("--");
+        let arg = command.get_arguments().find(|arg| {
+            arg.get_long() == Some(long)
+                || arg
+                    .get_all_aliases()
+                    .is_some_and(|aliases| aliases.contains(&long))
+        })?;
+        arg.get_help_heading().map(str::to_string)
+    }
+
+    #[test]
+    fn sams_options_sit_under_sams_headings() {
+        for (topic, sam_help) in [
+            (Topic::Deploy, SAM_DEPLOY_HELP),
+            (Topic::Delete, SAM_DELETE_HELP),
+        ] {
+            let command = subcommand(topic);
+            let groups = sam_option_groups(sam_help);
+            assert!(groups.len() >= 5, "{groups:?}");
+            for (heading, options) in groups {
+                for option in options {
+                    assert_eq!(
+                        heading_of(&command, &option).as_deref(),
+                        Some(heading.as_str()),
+                        "{} {option}",
+                        topic.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn samrs_own_options_sit_under_headings_of_their_own() {
+        for (topic, sam_help) in [
+            (Topic::Deploy, SAM_DEPLOY_HELP),
+            (Topic::Delete, SAM_DELETE_HELP),
+        ] {
+            let command = subcommand(topic);
+            let sams = sam_options(sam_help);
+            let own_headings: Vec<&str> = topic
+                .groups()
+                .iter()
+                .filter(|g| !g.from_sam)
+                .map(|g| g.heading)
+                .collect();
+            // The positional arguments sam ignores are hidden, and under no heading.
+            for arg in command.get_arguments().filter(|arg| !arg.is_positional()) {
+                let long = format!("--{}", arg.get_long().unwrap_or_default());
+                let Some(heading) = arg.get_help_heading() else {
+                    panic!("{} {long}: no heading", topic.name());
+                };
+                // --version sits with --help, as clap's programs have it.
+                if !sams.contains(&long) && long != "--version" {
+                    assert!(
+                        own_headings.contains(&heading),
+                        "{} {long} is samrs's own, under {heading}",
+                        topic.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_grouped_option_exists() {
+        for topic in Topic::ALL {
+            let command = subcommand(topic);
+            for group in topic.groups() {
+                for option in group.options {
+                    assert!(
+                        heading_of(&command, option).is_some(),
+                        "{} has no {option}",
+                        topic.name()
+                    );
+                }
+            }
+        }
+    }
+
+    fn rendered(topic: Topic, long: bool) -> String {
+        let mut command = subcommand(topic);
+        let help = if long {
+            command.render_long_help()
+        } else {
+            command.render_help()
+        };
+        help.to_string()
+    }
+
+    /// Where each of `parts` is in `text`, asserting that they are there in this order.
+    fn assert_in_order(text: &str, parts: &[&str]) {
+        let mut from = 0;
+        for part in parts {
+            let Some(at) = text[from..].find(part) else {
+                panic!("no {part:?} after byte {from} of\n{text}");
+            };
+            from += at + part.len();
+        }
+    }
+
+    #[test]
+    fn the_help_shows_the_headings_in_order_then_the_examples() {
+        for topic in Topic::ALL {
+            for long in [false, true] {
+                let help = rendered(topic, long);
+                assert!(
+                    !help.contains("\nOptions:"),
+                    "an option without heading:\n{help}"
+                );
+                let mut parts: Vec<String> = topic
+                    .groups()
+                    .iter()
+                    .map(|g| format!("\n{}:\n", g.heading))
+                    .collect();
+                parts.push("\nExamples:\n".to_string());
+                parts.extend(
+                    topic
+                        .examples()
+                        .iter()
+                        .map(|e| format!("$ {}\n", e.command)),
+                );
+                let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+                assert_in_order(&help, &parts);
+            }
+        }
+    }
+
+    #[test]
+    fn the_long_help_lists_the_environment_and_exit_statuses() {
+        for topic in Topic::ALL {
+            let help = rendered(topic, true);
+            let mut parts = vec!["\nEnvironment:\n".to_string()];
+            parts.extend(
+                topic
+                    .environment()
+                    .map(|v| format!("  {}\n", v.names.join(", "))),
+            );
+            parts.push("\nExit status:\n".to_string());
+            parts.extend(
+                help::EXIT_STATUSES
+                    .iter()
+                    .map(|s| format!("  {:<5}{}\n", s.code, s.meaning_for(topic))),
+            );
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            assert_in_order(&help, &parts);
+            let short = rendered(topic, false);
+            assert!(!short.contains("Environment:"), "{short}");
+            assert!(
+                short.contains(&format!("exit statuses: samrs {} --help", topic.name())),
+                "{short}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_example_is_a_valid_command_line() {
+        for topic in Topic::ALL {
+            assert!(!topic.examples().is_empty());
+            for example in topic.examples() {
+                let argv: Vec<&str> = example.command.split(' ').collect();
+                assert_eq!(argv[..2], ["samrs", topic.name()], "{}", example.command);
+                let cli = Cli::try_parse_from(&argv)
+                    .unwrap_or_else(|e| panic!("{}: {e}", example.command));
+                let named = match cli.command {
+                    Command::Deploy(args) => args.common.extra.is_empty(),
+                    Command::Delete(args) => args.common.extra.is_empty(),
+                    _ => false,
+                };
+                assert!(named, "stray words in {}", example.command);
+            }
+        }
     }
 }

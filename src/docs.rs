@@ -153,7 +153,11 @@ mod tests {
             ".SH \"SAMRS DELETE\"",
             ".SH \"SAMRS COMPLETIONS\"",
             ".SH \"EXIT STATUS\"",
-            ".SS OPTIONS",
+            ".SH ENVIRONMENT",
+            ".SS \"REQUIRED OPTIONS\"",
+            ".SS \"DELETE OPTIONS\"",
+            ".SS \"SAMRS-ONLY OPTIONS\"",
+            ".SS EXAMPLES",
             "\\fBsamrs deploy\\fR",
             "\\fB\\-\\-stack\\-name\\fR",
             "\\fB\\-\\-orphans\\fR",
@@ -166,5 +170,46 @@ mod tests {
             !page.contains("samrs-deploy(1)"),
             "no separate pages to refer to"
         );
+    }
+
+    #[test]
+    fn the_man_page_has_the_examples_environment_and_exit_statuses_of_the_help() {
+        let page = text(man_page().unwrap());
+        // How roff's text lines spell these characters.
+        let roff = |text: &str| text.replace('-', "\\-").replace('\'', "\\*(Aq");
+        for topic in Topic::ALL {
+            let section = format!(".SH \"SAMRS {}\"", topic.name().to_uppercase());
+            let start = page.find(&section).expect("a section per command");
+            let end = page[start + 1..]
+                .find("\n.SH ")
+                .map_or(page.len(), |e| start + 1 + e);
+            for example in topic.examples() {
+                assert!(
+                    page[start..end].contains(&roff(example.command)),
+                    "{} not in its section:\n{}",
+                    example.command,
+                    &page[start..end]
+                );
+            }
+        }
+        let environment = &page[page.find(".SH ENVIRONMENT").unwrap()..];
+        for variable in help::ENVIRONMENT {
+            let entry = format!(
+                ".TP\n\\fB{}\\fR\n{}",
+                roff(&variable.names.join(", ")),
+                roff(variable.meaning)
+            );
+            assert!(
+                environment.contains(&entry),
+                "no {entry:?} in\n{environment}"
+            );
+        }
+        for status in help::EXIT_STATUSES {
+            assert!(
+                page.contains(&format!(".TP\n\\fB{}\\fR\n", status.code)),
+                "{}",
+                status.code
+            );
+        }
     }
 }
