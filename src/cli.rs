@@ -578,6 +578,10 @@ pub(crate) mod tests {
 
     const SAM_DEPLOY_HELP: &str = include_str!("../tests/data/sam-1.170/deploy-help.txt");
     const SAM_DELETE_HELP: &str = include_str!("../tests/data/sam-1.170/delete-help.txt");
+    const SAM_HELP: [(Topic, &str); 2] = [
+        (Topic::Deploy, SAM_DEPLOY_HELP),
+        (Topic::Delete, SAM_DELETE_HELP),
+    ];
 
     pub(crate) fn sam_deploy_options() -> Vec<String> {
         sam_options(SAM_DEPLOY_HELP)
@@ -791,10 +795,7 @@ pub(crate) mod tests {
 
     #[test]
     fn sams_options_sit_under_sams_headings() {
-        for (topic, sam_help) in [
-            (Topic::Deploy, SAM_DEPLOY_HELP),
-            (Topic::Delete, SAM_DELETE_HELP),
-        ] {
+        for (topic, sam_help) in SAM_HELP {
             let command = subcommand(topic);
             let groups = sam_option_groups(sam_help);
             assert!(groups.len() >= 5, "{groups:?}");
@@ -813,10 +814,7 @@ pub(crate) mod tests {
 
     #[test]
     fn samrs_own_options_sit_under_headings_of_their_own() {
-        for (topic, sam_help) in [
-            (Topic::Deploy, SAM_DEPLOY_HELP),
-            (Topic::Delete, SAM_DELETE_HELP),
-        ] {
+        for (topic, sam_help) in SAM_HELP {
             let command = subcommand(topic);
             let sams = sam_options(sam_help);
             let own_headings: Vec<&str> = topic
@@ -856,81 +854,6 @@ pub(crate) mod tests {
                     );
                 }
             }
-        }
-    }
-
-    fn rendered(topic: Topic, long: bool) -> String {
-        let mut command = subcommand(topic);
-        let help = if long {
-            command.render_long_help()
-        } else {
-            command.render_help()
-        };
-        help.to_string()
-    }
-
-    /// Where each of `parts` is in `text`, asserting that they are there in this order.
-    fn assert_in_order(text: &str, parts: &[&str]) {
-        let mut from = 0;
-        for part in parts {
-            let Some(at) = text[from..].find(part) else {
-                panic!("no {part:?} after byte {from} of\n{text}");
-            };
-            from += at + part.len();
-        }
-    }
-
-    #[test]
-    fn the_help_shows_the_headings_in_order_then_the_examples() {
-        for topic in Topic::ALL {
-            for long in [false, true] {
-                let help = rendered(topic, long);
-                assert!(
-                    !help.contains("\nOptions:"),
-                    "an option without heading:\n{help}"
-                );
-                let mut parts: Vec<String> = topic
-                    .groups()
-                    .iter()
-                    .map(|g| format!("\n{}:\n", g.heading))
-                    .collect();
-                parts.push("\nExamples:\n".to_string());
-                parts.extend(
-                    topic
-                        .examples()
-                        .iter()
-                        .map(|e| format!("$ {}\n", e.command)),
-                );
-                let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-                assert_in_order(&help, &parts);
-            }
-        }
-    }
-
-    #[test]
-    fn the_long_help_lists_the_environment_and_exit_statuses() {
-        for topic in Topic::ALL {
-            let help = rendered(topic, true);
-            let mut parts = vec!["\nEnvironment:\n".to_string()];
-            parts.extend(
-                topic
-                    .environment()
-                    .map(|v| format!("  {}\n", v.names.join(", "))),
-            );
-            parts.push("\nExit status:\n".to_string());
-            parts.extend(
-                help::EXIT_STATUSES
-                    .iter()
-                    .map(|s| format!("  {:<5}{}\n", s.code, s.meaning_for(topic))),
-            );
-            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-            assert_in_order(&help, &parts);
-            let short = rendered(topic, false);
-            assert!(!short.contains("Environment:"), "{short}");
-            assert!(
-                short.contains(&format!("exit statuses: samrs {} --help", topic.name())),
-                "{short}"
-            );
         }
     }
 

@@ -65,6 +65,10 @@ fn help_groups_the_options_and_ends_with_examples_environment_and_exit_statuses(
         out.assert_success();
         let help = &out.stdout;
         assert!(!help.contains('\x1b'), "no styling when piped:\n{help}");
+        assert!(
+            !help.contains("\nOptions:"),
+            "an option without heading:\n{help}"
+        );
         let mut expected: Vec<String> = topic
             .groups()
             .iter()
@@ -96,6 +100,13 @@ fn help_groups_the_options_and_ends_with_examples_environment_and_exit_statuses(
         let short = env.samrs(&[topic.name(), "-h"]);
         short.assert_success();
         assert!(short.stdout.contains("\nExamples:\n"), "{short}");
+        assert!(!short.stdout.contains("\nOptions:"), "{short}");
+        assert!(
+            short
+                .stdout
+                .contains(&format!("exit statuses: samrs {} --help", topic.name())),
+            "{short}"
+        );
         assert!(!short.stdout.contains("\nEnvironment:\n"), "{short}");
     }
     let deploy = env.samrs(&["deploy", "--help"]).stdout;
