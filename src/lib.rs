@@ -14,7 +14,9 @@
 //!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
 //! - [`journal`]: what a run did, as the `--output json` document; [`calls`] (the AWS calls in
 //!   flight) and [`waiting`] (the UI's "still waiting for ..." lines).
-//! - [`docs`]: shell completions and the man page, generated from the clap definitions.
+//! - [`help`]: what `--help` and the man page teach beyond the flags (option groups, examples,
+//!   environment variables, exit statuses); [`docs`]: shell completions and the man page,
+//!   generated from the clap definitions.
 
 pub mod artifacts;
 pub mod aws;
@@ -29,6 +31,7 @@ pub mod deploy;
 pub mod docs;
 pub mod ecr;
 pub mod guided;
+pub mod help;
 pub mod interrupt;
 pub mod journal;
 pub mod managed_bucket;
