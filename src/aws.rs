@@ -25,6 +25,8 @@ pub struct Aws {
     pub signer: aws_sdk_signer::Client,
     /// Base URL for path-style S3 object URLs handed to CloudFormation (`TemplateURL`).
     pub s3_url_base: String,
+    /// Whom connections trust (the CA bundle), for the registry client too.
+    pub network: crate::network::Network,
 }
 
 /// Loads the shared configuration and builds every client samrs needs. With a profile, its
@@ -48,6 +50,8 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
                 .build(),
         );
     }
+    let network = crate::network::Network::load(profile).await?;
+    loader = network.configure_sdk(loader)?;
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
     }
@@ -90,6 +94,7 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
         ),
         region,
         s3_url_base,
+        network,
     })
 }
 
@@ -122,7 +127,8 @@ pub fn upload_timeouts(base: &TimeoutConfig, bytes: usize) -> TimeoutConfig {
         .build()
 }
 
-fn seconds(value: Option<&str>) -> Option<Duration> {
+/// A positive number of seconds (up to an hour) from a variable's value.
+pub fn seconds(value: Option<&str>) -> Option<Duration> {
     value
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
@@ -451,7 +457,8 @@ impl AwsError {
             "AccessDenied" | "AccessDeniedException" => {
                 Some("the credentials in use lack this permission")
             }
-            "connection" => Some("check the network, or AWS_ENDPOINT_URL if you set one"),
+            "connection" => Some("check the network, or AWS_ENDPOINT_URL and HTTPS_PROXY/HTTP_PROXY if you set them"),
+            "tls" => Some(crate::network::UNTRUSTED_HINT),
             "timeout" => Some(
                 "no answer in time: check the network, or allow more seconds with SAMRS_READ_TIMEOUT and SAMRS_CONNECT_TIMEOUT",
             ),
@@ -476,6 +483,8 @@ where
             let text = source_chain(err);
             if text.contains("credentials") || text.contains("no credentials") {
                 ("credentials".into(), "no AWS credentials were found".into())
+            } else if let Some(at) = text.find(crate::network::UNTRUSTED_CERTIFICATE) {
+                ("tls".into(), text[at..].to_string())
             } else if d.is_timeout() {
                 ("timeout".into(), text)
             } else if d.is_io() {

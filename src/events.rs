@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -350,6 +351,13 @@ pub enum PushProgress {
     },
     /// The image is in the registry as `digest`.
     Done { image: String, digest: String },
+    /// A registry call for the image has moved no byte for `quiet` (told again after each
+    /// further such period): `what` says which call and where.
+    Waiting {
+        image: String,
+        what: String,
+        quiet: Duration,
+    },
 }
 
 /// What happened to one blob of an image.

@@ -16,7 +16,6 @@
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Notify;
 
 /// The exit status of a run ended by Ctrl-C: 128 + SIGINT.
@@ -61,10 +60,7 @@ pub fn install(rerun: Option<&'static str>, on_exit: OnExit) -> std::io::Result<
     // Registered before this returns, so a Ctrl-C right after is not lost.
     let (mut interrupt, mut terminate) = {
         let _context = runtime.enter();
-        (
-            signal(SignalKind::interrupt())?,
-            signal(SignalKind::terminate())?,
-        )
+        signals()?
     };
     std::thread::Builder::new()
         .name("ctrl-c".into())
@@ -149,6 +145,29 @@ impl Drop for Deferral {
             *deferred = None;
         }
     }
+}
+
+/// Ctrl-C and the request to terminate, registered when this returns: SIGINT and SIGTERM on
+/// Unix; on Windows the console's CTRL_C_EVENT and its closing (`tokio::signal::ctrl_c` would
+/// register only when first polled, after a press could already have been missed).
+#[cfg(unix)]
+fn signals() -> std::io::Result<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
+    use tokio::signal::unix::{signal, SignalKind};
+    Ok((
+        signal(SignalKind::interrupt())?,
+        signal(SignalKind::terminate())?,
+    ))
+}
+
+#[cfg(windows)]
+fn signals() -> std::io::Result<(
+    tokio::signal::windows::CtrlC,
+    tokio::signal::windows::CtrlClose,
+)> {
+    Ok((
+        tokio::signal::windows::ctrl_c()?,
+        tokio::signal::windows::ctrl_close()?,
+    ))
 }
 
 /// Marks a stack as waited on until dropped.

@@ -6,13 +6,17 @@
 //! - [`template`]: SAM/CloudFormation templates (short tags, JSON), image-function discovery.
 //! - [`artifacts`] (pure) and [`package`] (uploads): `sam package` for local code.
 //! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
-//! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell.
+//! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell;
+//!   [`network`]: the CA bundle and proxies every connection uses.
 //! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
 //! - [`signing`]: AWS Signer code signing of zip artifacts (`--signing-profiles`).
 //! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
 //!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
 //! - [`journal`]: what a run did, as the `--output json` document; [`calls`] (the AWS calls in
 //!   flight) and [`waiting`] (the UI's "still waiting for ..." lines).
+//! - [`help`]: what `--help` and the man page teach beyond the flags (option groups, examples,
+//!   environment variables, exit statuses); [`docs`]: shell completions and the man page,
+//!   generated from the clap definitions.
 
 pub mod artifacts;
 pub mod aws;
@@ -24,12 +28,15 @@ pub mod config;
 pub mod debug;
 pub mod delete;
 pub mod deploy;
+pub mod docs;
 pub mod ecr;
 pub mod events;
 pub mod guided;
+pub mod help;
 pub mod interrupt;
 pub mod journal;
 pub mod managed_bucket;
+pub mod network;
 pub mod output;
 pub mod package;
 pub mod plan;
@@ -59,12 +66,17 @@ pub fn run(cli: Cli) -> ExitCode {
             args.output.unwrap_or(OutputFormat::Text),
         ),
         Command::Delete(args) => (journal::Command::Delete, args.output),
+        Command::Completions { shell } => {
+            return docs_exit(docs::print(&docs::completions(*shell)))
+        }
+        Command::Man => return docs_exit(docs::man_page().and_then(|page| docs::print(&page))),
     };
     // The flag's format until the settings are resolved (samconfig may choose another).
     let mut ui = output::Ui::new(format);
     let result = match &cli.command {
         Command::Deploy(args) => run_deploy(args, &mut ui).map(Some),
         Command::Delete(args) => run_delete(args, &ui).map(|()| None),
+        Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     };
     let ending = match result {
         Ok(None | Some(Finish::Deployed)) => Ending::Done,
@@ -93,6 +105,17 @@ pub fn run(cli: Cli) -> ExitCode {
         Ending::Interrupted(_) => interrupt::exit_status(),
         _ => 0,
     })
+}
+
+/// `samrs completions` and `samrs man`: their text on stdout, or one error line.
+fn docs_exit(printed: std::io::Result<()>) -> ExitCode {
+    match printed {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: writing to stdout: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// A command line clap could not parse: the one `Error:` line, and with `--output json` among

@@ -1,4 +1,4 @@
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 fn main() -> std::process::ExitCode {
     match samrs::cli::Cli::try_parse() {
@@ -16,7 +16,7 @@ fn main() -> std::process::ExitCode {
             let subcommand = args
                 .get(1)
                 .map(String::as_str)
-                .filter(|a| *a == "deploy" || *a == "delete");
+                .filter(|a| samrs::cli::Cli::command().find_subcommand(a).is_some());
             samrs::usage_failure(&samrs::cli::usage_error_line(&err, subcommand), &args)
         }
     }

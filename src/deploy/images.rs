@@ -2,6 +2,7 @@
 //! the digest-pinned URIs the deployed template uses.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use crate::aws::Aws;
 use crate::events::{Event, Fact, PushProgress, Reporter};
@@ -30,7 +31,7 @@ pub(super) async fn push(
         return Ok(HashMap::new());
     }
     let jobs = pushes.iter().filter_map(job).collect();
-    let pushed = push::push_all(&aws.ecr, jobs, &PushEvents(report)).await?;
+    let pushed = push::push_all(&aws.ecr, &aws.network, jobs, &PushEvents(report)).await?;
     let mut locations = HashMap::new();
     for image in pushed {
         if let Some(function) = functions.iter().find(|f| f.full_path == image.function) {
@@ -86,6 +87,14 @@ impl push::Reporter for PushEvents<'_> {
         self.0.event(Event::Push(PushProgress::Done {
             image: name.to_string(),
             digest: digest.to_string(),
+        }));
+    }
+
+    fn on_waiting(&self, name: &str, what: &str, quiet: Duration) {
+        self.0.event(Event::Push(PushProgress::Waiting {
+            image: name.to_string(),
+            what: what.to_string(),
+            quiet,
         }));
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::time::Duration;
 
 use super::Ui;
 use crate::events::{BlobOutcome, PushProgress};
@@ -56,6 +57,10 @@ impl Bars {
                     bar.finish_with_message(digest.get(..19).unwrap_or(digest).to_string());
                 }
             }
+            PushProgress::Waiting { image, what, quiet } => match self.by_image.get(image) {
+                Some(bar) => bar.println(waiting_text(what, *quiet)),
+                None => push_line(progress),
+            },
         }
     }
 }
@@ -84,9 +89,21 @@ fn push_line(progress: &PushProgress) {
             format!("{image}: {short}: {what}")
         }
         PushProgress::Done { image, digest } => format!("{image}: pushed {digest}"),
+        PushProgress::Waiting { what, quiet, .. } => waiting_text(what, *quiet),
     };
     // A closed stderr must not fail a deploy.
     let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// `Still waiting for the registry HOST (Fn: uploading blob sha256:…) after 10 s`, worded as
+/// the notices of slow AWS calls are.
+fn waiting_text(what: &str, quiet: Duration) -> String {
+    let seconds = quiet.as_secs_f64();
+    if seconds.fract() == 0.0 {
+        format!("Still waiting for {what} after {seconds:.0} s")
+    } else {
+        format!("Still waiting for {what} after {seconds:.1} s")
+    }
 }
 
 /// `1536` → `1.5 KiB`.
@@ -107,6 +124,19 @@ fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_are_worded_as_slow_aws_calls_are() {
+        let observer_text = waiting_text(
+            "the registry 1.dkr.ecr.us-east-1.amazonaws.com (Fn: uploading blob sha256:1f9180f7a995)",
+            Duration::from_secs(20),
+        );
+        assert_eq!(
+            observer_text,
+            "Still waiting for the registry 1.dkr.ecr.us-east-1.amazonaws.com (Fn: uploading blob sha256:1f9180f7a995) after 20 s"
+        );
+        assert!(waiting_text("x", Duration::from_millis(2500)).ends_with("after 2.5 s"));
+    }
 
     #[test]
     fn human_sizes() {

@@ -1,10 +1,13 @@
-//! A Docker-compatible engine (dockerd, podman's `system service`) read over its HTTP API at
-//! `DOCKER_HOST`, without the docker CLI: the image id from `GET /images/{name}/json` and the
+//! A Docker-compatible engine (dockerd, podman's `system service`, Docker Desktop, Colima,
+//! OrbStack, Finch) read over its HTTP API where [`super::discovery`] finds it, without the
+//! docker CLI, over a unix socket, TCP, or TCP with TLS client certificates
+//! (`DOCKER_TLS_VERIFY`): the image id from `GET /images/{name}/json` and the
 //! image itself as the docker archive `GET /images/{name}/get` streams, spooled to disk so
 //! memory does not grow with the image. Paths carry no API version: every engine then answers
 //! with its own newest one (dockerd 20.10 rejects versions above 1.41).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use bytes::Bytes;
@@ -15,44 +18,77 @@ use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+use super::discovery::{discover, Endpoint, EngineEnv, TlsFiles};
 
 /// Where the engine listens.
-#[derive(Debug, PartialEq, Eq)]
 enum Socket {
     Unix(PathBuf),
     Tcp(String),
+    /// TCP with TLS: the server's name and the client's TLS setup.
+    Tls {
+        address: String,
+        server: rustls::pki_types::ServerName<'static>,
+        config: Arc<rustls::ClientConfig>,
+    },
 }
 
-/// A connection recipe for the engine at `DOCKER_HOST`.
-#[derive(Debug)]
+/// A connection recipe for the engine.
 pub struct Engine {
     socket: Socket,
+    /// The engine's address and how it was found, for messages.
     docker_host: String,
 }
 
 impl Engine {
-    /// The engine `DOCKER_HOST` names (default `unix:///var/run/docker.sock`).
+    /// The engine the environment, the docker context or a known socket names.
     pub fn from_env() -> anyhow::Result<Self> {
-        let docker_host = std::env::var("DOCKER_HOST").unwrap_or_default();
-        Self::parse(if docker_host.is_empty() {
-            DEFAULT_HOST
-        } else {
-            &docker_host
-        })
+        let env = EngineEnv::from_process();
+        let found = discover(&env, &|path| std::fs::read_to_string(path).ok(), &|path| {
+            path.exists()
+        })?;
+        Self::connect_to(&found)
     }
 
-    fn parse(docker_host: &str) -> anyhow::Result<Self> {
-        let socket = if let Some(path) = docker_host.strip_prefix("unix://") {
-            Socket::Unix(PathBuf::from(path))
-        } else if let Some(address) = docker_host.strip_prefix("tcp://") {
-            Socket::Tcp(address.trim_end_matches('/').to_string())
+    fn connect_to(found: &Endpoint) -> anyhow::Result<Self> {
+        let docker_host = if found.origin == "DOCKER_HOST" {
+            format!("DOCKER_HOST={}", found.host)
         } else {
-            bail!("DOCKER_HOST={docker_host} is not supported; use unix:///path/to.sock or tcp://host:port");
+            format!("{} (from {})", found.host, found.origin)
+        };
+        let socket = if let Some(path) = found.host.strip_prefix("unix://") {
+            Socket::Unix(PathBuf::from(path))
+        } else {
+            let address = found
+                .host
+                .strip_prefix("tcp://")
+                .unwrap_or(&found.host)
+                .trim_end_matches('/')
+                .to_string();
+            match &found.tls {
+                None => Socket::Tcp(address),
+                Some(files) => {
+                    let host = address
+                        .rsplit_once(':')
+                        .map_or(address.as_str(), |(h, _)| h);
+                    let server = rustls::pki_types::ServerName::try_from(host.to_string())
+                        .with_context(|| {
+                            format!("{docker_host}: {host} is not a TLS server name")
+                        })?;
+                    let config = Arc::new(
+                        client_tls(files)
+                            .with_context(|| format!("TLS for the engine at {docker_host}"))?,
+                    );
+                    Socket::Tls {
+                        address,
+                        server,
+                        config,
+                    }
+                }
+            }
         };
         Ok(Self {
             socket,
-            docker_host: docker_host.to_string(),
+            docker_host,
         })
     }
 
@@ -123,15 +159,13 @@ impl Engine {
     async fn get(&self, path: &str) -> anyhow::Result<Response<Incoming>> {
         let unreachable = || {
             format!(
-                "cannot reach a container engine at {}; start Docker or podman (`podman system service`) or set DOCKER_HOST",
+                "cannot reach the container engine at {}; start it, or set DOCKER_HOST",
                 self.docker_host
             )
         };
         match &self.socket {
             Socket::Unix(socket) => {
-                let stream = tokio::net::UnixStream::connect(socket)
-                    .await
-                    .with_context(unreachable)?;
+                let stream = connect_unix(socket).await.with_context(unreachable)?;
                 send(stream, path).await
             }
             Socket::Tcp(address) => {
@@ -140,8 +174,60 @@ impl Engine {
                     .with_context(unreachable)?;
                 send(stream, path).await
             }
+            Socket::Tls {
+                address,
+                server,
+                config,
+            } => {
+                let stream = tokio::net::TcpStream::connect(address)
+                    .await
+                    .with_context(unreachable)?;
+                let stream = tokio_rustls::TlsConnector::from(Arc::clone(config))
+                    .connect(server.clone(), stream)
+                    .await
+                    .with_context(|| {
+                        format!("TLS with the container engine at {}", self.docker_host)
+                    })?;
+                send(stream, path).await
+            }
         }
     }
+}
+
+/// TLS trusting only the engine's CA and showing the client certificate, as the docker CLI
+/// does with `DOCKER_TLS_VERIFY`.
+fn client_tls(files: &TlsFiles) -> anyhow::Result<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let read =
+        |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_slice_iter(&read(&files.ca)?) {
+        roots.add(ca.with_context(|| format!("{} is not PEM", files.ca.display()))?)?;
+    }
+    let chain = CertificateDer::pem_slice_iter(&read(&files.cert)?)
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("{} is not PEM", files.cert.display()))?;
+    let key = PrivateKeyDer::from_pem_slice(&read(&files.key)?)
+        .with_context(|| format!("{} holds no PEM private key", files.key.display()))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)?)
+}
+
+#[cfg(unix)]
+async fn connect_unix(socket: &Path) -> std::io::Result<tokio::net::UnixStream> {
+    tokio::net::UnixStream::connect(socket).await
+}
+
+#[cfg(not(unix))]
+async fn connect_unix(_socket: &Path) -> std::io::Result<tokio::net::TcpStream> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "this system has no Unix sockets: set DOCKER_HOST=tcp://host:port",
+    ))
 }
 
 async fn send<S>(stream: S, path: &str) -> anyhow::Result<Response<Incoming>>
@@ -183,19 +269,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_docker_host() {
-        assert_eq!(
-            Engine::parse("unix:///tmp/engine/podman.sock")
-                .unwrap()
-                .socket,
-            Socket::Unix("/tmp/engine/podman.sock".into())
+    fn sockets_follow_the_endpoint() {
+        let found = |host: &str| Endpoint {
+            host: host.into(),
+            tls: None,
+            origin: "DOCKER_HOST".into(),
+        };
+        let unix = Engine::connect_to(&found("unix:///tmp/engine/podman.sock")).unwrap();
+        assert!(
+            matches!(unix.socket, Socket::Unix(p) if p == Path::new("/tmp/engine/podman.sock"))
         );
-        assert_eq!(
-            Engine::parse("tcp://127.0.0.1:2375").unwrap().socket,
-            Socket::Tcp("127.0.0.1:2375".into())
-        );
-        let err = Engine::parse("npipe:////./pipe/docker_engine").unwrap_err();
-        assert!(err.to_string().contains("is not supported"));
+        let tcp = Engine::connect_to(&found("tcp://127.0.0.1:2375/")).unwrap();
+        assert!(matches!(tcp.socket, Socket::Tcp(a) if a == "127.0.0.1:2375"));
+        assert_eq!(tcp.docker_host, "DOCKER_HOST=tcp://127.0.0.1:2375/");
     }
 
     #[test]

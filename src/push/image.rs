@@ -95,23 +95,22 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Opens a new scratch file only its owner can read (image layers may hold secrets), whatever
-/// the umask; its directory is private too.
+/// the umask; its directory is private too. (On Windows the user's temp directory already is.)
 pub fn create_private(path: &Path) -> io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 fn scratch_dir() -> anyhow::Result<TempDir> {
-    use std::os::unix::fs::PermissionsExt;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("samrs-push-");
     // tempfile leaves the mode to the umask (often 0755): other users could read the layers.
-    tempfile::Builder::new()
-        .prefix("samrs-push-")
-        .permissions(std::fs::Permissions::from_mode(0o700))
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    builder
         .tempdir()
         .context("creating a scratch directory for the image push")
 }
@@ -188,6 +187,7 @@ pub fn memory_blob(media_type: &str, bytes: Vec<u8>) -> Blob {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
     fn scratch_files_and_dirs_are_private() {
         use std::os::unix::fs::PermissionsExt;

@@ -52,8 +52,51 @@ fn is_loopback(host: &str) -> bool {
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The credentials of one registry for a run: fetched once, fetched again when the registry
+/// refuses them (an ECR token expires after 12 hours, and a push can outlast one).
+#[derive(Debug)]
+pub struct Login {
+    ecr: aws_sdk_ecr::Client,
+    current: tokio::sync::Mutex<Credentials>,
+}
+
+/// An `Authorization` header and which fetch of the run it came from.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub generation: u64,
+    pub header: String,
+}
+
+impl Login {
+    /// Logs in with a first `GetAuthorizationToken`.
+    pub async fn new(ecr: &aws_sdk_ecr::Client) -> anyhow::Result<Login> {
+        let header = ecr_authorization(ecr).await?;
+        Ok(Login {
+            ecr: ecr.clone(),
+            current: tokio::sync::Mutex::new(Credentials {
+                generation: 0,
+                header,
+            }),
+        })
+    }
+
+    pub async fn credentials(&self) -> Credentials {
+        self.current.lock().await.clone()
+    }
+
+    /// Fetches a fresh token unless another call already replaced `refused` meanwhile.
+    pub async fn refresh(&self, refused: &Credentials) -> anyhow::Result<Credentials> {
+        let mut current = self.current.lock().await;
+        if current.generation == refused.generation {
+            current.header = ecr_authorization(&self.ecr).await?;
+            current.generation += 1;
+        }
+        Ok(current.clone())
+    }
+}
+
 /// The `Authorization` header value for the caller's ECR registry.
-pub async fn ecr_authorization(ecr: &aws_sdk_ecr::Client) -> anyhow::Result<String> {
+async fn ecr_authorization(ecr: &aws_sdk_ecr::Client) -> anyhow::Result<String> {
     let output = ecr
         .get_authorization_token()
         .send()

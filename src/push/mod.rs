@@ -3,9 +3,12 @@
 //! are read and checked for the function's platform before the first upload. Then each image
 //! goes to its repository over the registry v2 API under sam's tag, skipping what the registry
 //! has, mounting layers pushed to a sibling repository earlier in the run, and uploading the
-//! rest in bounded chunks, several images and layers at a time.
+//! rest ([`upload`]: one streamed request per blob, restarted on failure), several images and
+//! layers at a time ([`streams`] sizes that to the link). The first image that fails stops the
+//! others.
 
 mod archive;
+mod discovery;
 mod engine;
 mod image;
 mod login;
@@ -14,18 +17,21 @@ mod oci;
 mod registry;
 mod report;
 mod source;
+mod streams;
 #[cfg(test)]
 mod testimage;
 #[cfg(test)]
 mod tests_registry;
 #[cfg(test)]
 mod testserver;
+mod transport;
+mod upload;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 pub use login::ENDPOINT_VARIABLE;
@@ -34,8 +40,10 @@ pub use report::{BlobOutcome, Reporter};
 pub use source::{image_source, sam_tag, ImageSource};
 
 use image::{Blob, PreparedImage};
-use registry::{HttpClient, Mount, Registry};
-use report::Event;
+use registry::{Mount, Registry, Retry};
+use report::{Event, Events, Observer};
+use streams::Streams;
+use transport::{Patience, Transport};
 
 /// One function's image to push.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,12 +70,14 @@ pub struct PushedImage {
     pub uri_with_digest: String,
 }
 
-/// Knobs with defaults for deploys; tests shrink chunks and point at a local registry.
+/// Knobs with defaults for deploys; tests point at a local registry and shorten the waits.
 #[derive(Debug, Clone)]
 struct Options {
     endpoint: Option<String>,
-    chunk_size: usize,
-    parallel_uploads: usize,
+    retry: Retry,
+    patience: Patience,
+    /// Layer streams at first and at most (see [`streams`]).
+    streams: (usize, usize),
     parallel_reads: usize,
 }
 
@@ -75,31 +85,46 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             endpoint: None,
-            // ECR takes chunks of at least 5 MiB (all but the last); memory is bounded by
-            // chunk_size × parallel_uploads whatever the layer sizes.
-            chunk_size: 8 << 20,
-            parallel_uploads: 4,
+            retry: Retry::from_config(&crate::aws::retry_config(None, None)),
+            patience: Patience::default(),
+            streams: (streams::INITIAL, streams::MAX),
             parallel_reads: 2,
         }
     }
 }
 
 /// Pushes every job's image and returns them in job order. Pushes go to each repository's
-/// registry, or to `SAMRS_REGISTRY_ENDPOINT` when it is set.
+/// registry, or to `SAMRS_REGISTRY_ENDPOINT` when it is set; `network` says whom to trust.
 pub async fn push_all(
     ecr: &aws_sdk_ecr::Client,
+    network: &crate::network::Network,
     jobs: Vec<PushJob>,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Vec<PushedImage>> {
     let options = Options {
         endpoint: std::env::var(ENDPOINT_VARIABLE).ok(),
+        retry: Retry::from_config(&crate::aws::retry_config(
+            variable(crate::aws::MAX_ATTEMPTS_VARIABLE).as_deref(),
+            variable(crate::aws::BACKOFF_VARIABLE).as_deref(),
+        )),
+        patience: Patience::from_settings(
+            variable(crate::waiting::THRESHOLD_VARIABLE).as_deref(),
+            variable(crate::aws::CONNECT_TIMEOUT_VARIABLE).as_deref(),
+            variable(crate::aws::READ_TIMEOUT_VARIABLE).as_deref(),
+        ),
         ..Options::default()
     };
-    push_with(ecr, jobs, reporter, options).await
+    let transport = transport::from_network(network, options.patience.connect)?;
+    push_with(ecr, &transport, jobs, reporter, options).await
+}
+
+fn variable(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 async fn push_with(
     ecr: &aws_sdk_ecr::Client,
+    transport: &Transport,
     jobs: Vec<PushJob>,
     reporter: &dyn Reporter,
     options: Options,
@@ -112,11 +137,11 @@ async fn push_with(
         login::registry_base(&host, options.endpoint.as_deref())?;
     }
     let images = prepare_all(&jobs, options.parallel_reads).await?;
-    let (events, mut received) = mpsc::unbounded_channel();
+    let (events, mut received) = Events::channel();
     let shared = Arc::new(Shared {
         ecr: ecr.clone(),
-        client: registry::http_client()?,
-        uploads: Semaphore::new(options.parallel_uploads),
+        transport: transport.clone(),
+        streams: Arc::new(Streams::new(options.streams.0, options.streams.1)),
         options,
         registries: tokio::sync::Mutex::new(HashMap::new()),
         blobs: Mutex::new(HashMap::new()),
@@ -135,13 +160,24 @@ async fn push_with(
     }
     // The channel closes when the last worker drops its handle.
     drop(shared);
+    let mut pushed = Vec::new();
+    let mut listening = true;
+    loop {
+        tokio::select! {
+            event = received.recv(), if listening => match event {
+                Some(event) => event.deliver(reporter),
+                None => listening = false,
+            },
+            joined = tasks.join_next() => {
+                let Some(joined) = joined else { break };
+                let (index, result) = joined.context("an image push task stopped")?;
+                // Returning drops the other tasks: their uploads stop.
+                pushed.push((index, result?));
+            }
+        }
+    }
     while let Some(event) = received.recv().await {
         event.deliver(reporter);
-    }
-    let mut pushed = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        let (index, result) = joined.context("an image push task stopped")?;
-        pushed.push((index, result?));
     }
     pushed.sort_by_key(|(index, _)| *index);
     Ok(pushed.into_iter().map(|(_, image)| image).collect())
@@ -177,31 +213,33 @@ async fn prepare_all(jobs: &[PushJob], parallel: usize) -> anyhow::Result<Vec<Pr
 /// What all pushes of a run share.
 struct Shared {
     ecr: aws_sdk_ecr::Client,
-    client: HttpClient,
+    transport: Transport,
     options: Options,
-    uploads: Semaphore,
-    /// Logged-in registries by host: one GetAuthorizationToken per registry per run.
+    streams: Arc<Streams>,
+    /// Logged-in registries by host: one GetAuthorizationToken per registry per run (and one
+    /// more whenever the registry refuses the token).
     registries: tokio::sync::Mutex<HashMap<String, Registry>>,
     /// Per `host digest`, the repository that has the blob; its lock makes concurrent pushes
     /// of one layer to sibling repositories wait and mount instead of uploading twice.
     blobs: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<String>>>>>,
-    events: mpsc::UnboundedSender<Event>,
+    events: Events,
 }
 
 impl Shared {
-    fn emit(&self, event: Event) {
-        // The receiver lives until every worker is done.
-        let _ = self.events.send(event);
-    }
-
     async fn registry(&self, host: &str) -> anyhow::Result<Registry> {
         let mut registries = self.registries.lock().await;
         if let Some(registry) = registries.get(host) {
             return Ok(registry.clone());
         }
         let base = login::registry_base(host, self.options.endpoint.as_deref())?;
-        let authorization = login::ecr_authorization(&self.ecr).await?;
-        let registry = Registry::new(self.client.clone(), base, authorization);
+        let login = Arc::new(login::Login::new(&self.ecr).await?);
+        let registry = Registry::new(
+            self.transport.clone(),
+            base,
+            login,
+            self.options.retry,
+            self.options.patience,
+        );
         registries.insert(host.to_string(), registry.clone());
         Ok(registry)
     }
@@ -226,21 +264,25 @@ async fn push_image(
         .source
         .tag_parts(&job.function, &image.image_id, &job.tag);
     let tag = sam_tag(&name, &image.image_id, Some(&suffix));
-    let function = job.function;
+    let observer = Observer {
+        image: job.function,
+        events: shared.events.clone(),
+    };
     let total = image.total_bytes();
-    shared.emit(Event::Start {
-        name: function.clone(),
+    shared.events.emit(Event::Start {
+        name: observer.image.clone(),
         total,
     });
-    let existing = registry.manifest_digest(&repo, &tag).await?;
+    let existing = registry.manifest_digest(&repo, &tag, &observer).await?;
     if existing.as_deref() != Some(image.manifest_digest.as_str()) {
-        push_blobs(shared, &registry, &host, &repo, &function, &image.blobs).await?;
+        push_blobs(shared, &registry, &host, &repo, &observer, &image.blobs).await?;
         let reported = registry
             .put_manifest(
                 &repo,
                 &tag,
                 &image.manifest_media_type,
                 image.manifest.clone(),
+                &observer,
             )
             .await?;
         if let Some(reported) = reported.filter(|d| *d != image.manifest_digest) {
@@ -250,18 +292,15 @@ async fn push_image(
             );
         }
     } else {
-        shared.emit(Event::Progress {
-            name: function.clone(),
-            bytes: total,
-        });
+        observer.progress(total);
     }
     let digest = image.manifest_digest;
-    shared.emit(Event::Done {
-        name: function.clone(),
+    shared.events.emit(Event::Done {
+        name: observer.image.clone(),
         digest: digest.clone(),
     });
     Ok(PushedImage {
-        function,
+        function: observer.image,
         uri_with_digest: format!("{host}/{repo}@{digest}"),
         digest,
     })
@@ -272,16 +311,16 @@ async fn push_blobs(
     registry: &Registry,
     host: &str,
     repo: &str,
-    function: &str,
+    observer: &Observer,
     blobs: &[Blob],
 ) -> anyhow::Result<()> {
     let mut tasks = JoinSet::new();
     for blob in blobs {
         let shared = Arc::clone(shared);
-        let (registry, blob) = (registry.clone(), blob.clone());
-        let (host, repo, function) = (host.to_string(), repo.to_string(), function.to_string());
+        let (registry, blob, observer) = (registry.clone(), blob.clone(), observer.clone());
+        let (host, repo) = (host.to_string(), repo.to_string());
         tasks.spawn(
-            async move { push_blob(&shared, &registry, &host, &repo, &function, &blob).await },
+            async move { push_blob(&shared, &registry, &host, &repo, &observer, &blob).await },
         );
     }
     while let Some(joined) = tasks.join_next().await {
@@ -290,49 +329,48 @@ async fn push_blobs(
     Ok(())
 }
 
+/// Settles one blob in `repo`: found there, mounted from the sibling repository that got it
+/// earlier in the run (no existence check needed: a mount of a blob the repository has succeeds
+/// too), or uploaded.
 async fn push_blob(
     shared: &Shared,
     registry: &Registry,
     host: &str,
     repo: &str,
-    function: &str,
+    observer: &Observer,
     blob: &Blob,
 ) -> anyhow::Result<()> {
     let digest = &blob.descriptor.digest;
     let holder = shared.blob_holder(host, digest);
     let mut held_in = holder.lock().await;
-    let _permit = shared.uploads.acquire().await?;
-    let outcome = if registry.blob_exists(repo, digest).await? {
-        BlobOutcome::Exists
-    } else {
-        let mount = match held_in.as_deref() {
-            Some(from) if from != repo => registry.mount(repo, digest, from).await?,
-            _ => Mount::Upload(registry.start_upload(repo).await?),
-        };
-        match mount {
+    let outcome = match held_in.as_deref() {
+        Some(from) if from == repo => BlobOutcome::Exists,
+        Some(from) => match registry.mount(repo, digest, from, observer).await? {
             Mount::Mounted => BlobOutcome::Mounted,
-            Mount::Upload(location) => {
-                let progress = |bytes| {
-                    shared.emit(Event::Progress {
-                        name: function.to_string(),
-                        bytes,
-                    });
-                };
-                registry
-                    .upload(location, blob, shared.options.chunk_size, &progress)
-                    .await?;
+            Mount::Upload(session) => {
+                upload::upload(
+                    registry,
+                    repo,
+                    blob,
+                    Some(session),
+                    observer,
+                    &shared.streams,
+                )
+                .await?;
                 BlobOutcome::Uploaded
             }
+        },
+        None if registry.blob_exists(repo, digest, observer).await? => BlobOutcome::Exists,
+        None => {
+            upload::upload(registry, repo, blob, None, observer, &shared.streams).await?;
+            BlobOutcome::Uploaded
         }
     };
     if outcome != BlobOutcome::Uploaded {
-        shared.emit(Event::Progress {
-            name: function.to_string(),
-            bytes: blob.descriptor.size,
-        });
+        observer.progress(blob.descriptor.size);
     }
-    shared.emit(Event::Blob {
-        name: function.to_string(),
+    shared.events.emit(Event::Blob {
+        name: observer.image.clone(),
         digest: digest.clone(),
         outcome,
     });

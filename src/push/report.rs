@@ -3,6 +3,10 @@
 //! and the caller's task hands them to the reporter, so a reporter needs to be neither `Send` nor
 //! `Sync`.
 
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
 pub use crate::events::BlobOutcome;
 
 /// Hears the progress of a push, image by image (`name` is the function's name).
@@ -15,6 +19,9 @@ pub trait Reporter {
     fn on_blob(&self, _name: &str, _digest: &str, _outcome: BlobOutcome) {}
     /// The image is in the registry as `digest`.
     fn on_image_done(&self, name: &str, digest: &str);
+    /// A registry call for the image has moved no byte for `quiet` (reported again after each
+    /// further such period): `what` says which call and where.
+    fn on_waiting(&self, _name: &str, _what: &str, _quiet: Duration) {}
 }
 
 /// A progress event from a push worker.
@@ -37,6 +44,11 @@ pub enum Event {
         name: String,
         digest: String,
     },
+    Waiting {
+        name: String,
+        what: String,
+        quiet: Duration,
+    },
 }
 
 impl Event {
@@ -51,6 +63,51 @@ impl Event {
                 outcome,
             } => reporter.on_blob(name, digest, *outcome),
             Event::Done { name, digest } => reporter.on_image_done(name, digest),
+            Event::Waiting { name, what, quiet } => reporter.on_waiting(name, what, *quiet),
         }
+    }
+}
+
+/// Where push workers send their events; the caller's task hands them to the [`Reporter`].
+#[derive(Debug, Clone)]
+pub struct Events(mpsc::UnboundedSender<Event>);
+
+impl Events {
+    pub fn channel() -> (Events, mpsc::UnboundedReceiver<Event>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (Events(sender), receiver)
+    }
+
+    pub fn emit(&self, event: Event) {
+        // The receiver lives until every worker is done.
+        let _ = self.0.send(event);
+    }
+}
+
+/// What one image's registry calls report to: the image's name and the run's events.
+#[derive(Debug, Clone)]
+pub struct Observer {
+    pub image: String,
+    pub events: Events,
+}
+
+impl Observer {
+    /// `bytes` more of the image are in the registry.
+    pub fn progress(&self, bytes: u64) {
+        if bytes > 0 {
+            self.events.emit(Event::Progress {
+                name: self.image.clone(),
+                bytes,
+            });
+        }
+    }
+
+    /// A call to the registry at `host`, doing `what`, has been quiet for `quiet`.
+    pub fn waiting(&self, host: &str, what: &str, quiet: Duration) {
+        self.events.emit(Event::Waiting {
+            name: self.image.clone(),
+            what: format!("the registry {host} ({}: {what})", self.image),
+            quiet,
+        });
     }
 }

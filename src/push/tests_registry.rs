@@ -7,8 +7,9 @@ use super::report::Event;
 use super::testimage::{
     docker_archive, layer_tar, oci_layout, tagged_docker_archive, ArchiveLayout,
 };
-use super::testserver::{engine_curl, start, unique, Recorder, ACCOUNT_HOST};
+use super::testserver::{direct_transport, engine_curl, start, unique, Recorder, ACCOUNT_HOST};
 use super::*;
+use std::time::Duration;
 
 fn job(function: &str, source: ImageSource, repo: &str) -> PushJob {
     PushJob {
@@ -70,9 +71,7 @@ async fn pushes_images_sharing_a_base_layer_once_and_repushes_nothing() {
         ),
     ];
     let recorder = Recorder::default();
-    let pushed = push_with(&emulators.ecr, jobs.clone(), &recorder, emulators.options())
-        .await
-        .unwrap();
+    let pushed = emulators.push(jobs.clone(), &recorder, None).await.unwrap();
 
     assert_eq!(pushed.len(), 3);
     assert_eq!(
@@ -123,9 +122,9 @@ async fn pushes_images_sharing_a_base_layer_once_and_repushes_nothing() {
         .collect();
     assert_eq!(mounts.len(), 2, "{mounts:?}");
     assert!(mounts.iter().all(|l| l.contains("\" 201 ")), "{mounts:?}");
-    // Uploaded: the base layer once (300 KiB of random data gzips to just over 300 KiB: five
-    // 64 KiB chunks), three configs and three own layers (one chunk each).
-    assert_eq!(emulators.requests("PATCH ").len(), 5 + 3 + 3);
+    // Uploaded, each blob in one streamed PATCH: the base layer once, three configs and three
+    // own layers.
+    assert_eq!(emulators.requests("PATCH ").len(), 1 + 3 + 3);
 
     // Progress adds up to each image's total.
     for function in ["FunctionA", "FunctionB", "FunctionC"] {
@@ -147,9 +146,7 @@ async fn pushes_images_sharing_a_base_layer_once_and_repushes_nothing() {
     // A second run finds every manifest in place and uploads nothing.
     let writes_before = emulators.requests("PATCH ").len() + emulators.requests("POST ").len();
     let again = Recorder::default();
-    let repushed = push_with(&emulators.ecr, jobs, &again, emulators.options())
-        .await
-        .unwrap();
+    let repushed = emulators.push(jobs, &again, None).await.unwrap();
     assert_eq!(repushed, pushed);
     assert_eq!(
         emulators.requests("PATCH ").len() + emulators.requests("POST ").len(),
@@ -193,14 +190,10 @@ async fn a_missing_platform_fails_before_any_upload() {
             "stack/armonly",
         ),
     ];
-    let err = push_with(
-        &emulators.ecr,
-        jobs,
-        &Recorder::default(),
-        emulators.options(),
-    )
-    .await
-    .unwrap_err();
+    let err = emulators
+        .push(jobs, &Recorder::default(), None)
+        .await
+        .unwrap_err();
     assert!(
         format!("{err:#}").contains("has no linux/amd64 manifest (it has: linux/arm64)"),
         "{err:#}"
@@ -228,9 +221,15 @@ async fn plain_http_to_a_remote_endpoint_is_refused() {
         ImageSource::DockerArchive("missing.tar".into()),
         "r",
     )];
-    let err = push_with(&ecr, jobs, &Recorder::default(), options)
-        .await
-        .unwrap_err();
+    let err = push_with(
+        &ecr,
+        &direct_transport(),
+        jobs,
+        &Recorder::default(),
+        options,
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.to_string()
             .contains("plain HTTP to a non-loopback host"),
@@ -282,13 +281,7 @@ async fn pushes_an_image_from_the_container_engine() {
         image_source(&reference).unwrap(),
         "stack/engine",
     )];
-    let pushed = push_with(
-        &emulators.ecr,
-        jobs,
-        &Recorder::default(),
-        emulators.options(),
-    )
-    .await;
+    let pushed = emulators.push(jobs, &Recorder::default(), None).await;
     engine_curl(
         &docker_host,
         &["-X", "DELETE"],
@@ -301,5 +294,123 @@ async fn pushes_an_image_from_the_container_engine() {
     assert_eq!(
         emulators.manifest_digest("stack/engine", &tag),
         pushed[0].digest
+    );
+}
+
+/// A registry that goes quiet is reported through the reporter, with what samrs waits for; one
+/// that stays quiet past the patience is abandoned and the call retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_registry_is_reported_and_a_silent_one_retried() {
+    let Some(emulators) = start() else { return };
+    let seed = unique();
+    let archive = emulators.dir.path().join("quiet.tar");
+    docker_archive(
+        &archive,
+        &[layer_tar(&format!("quiet-{seed}"), 1000)],
+        "amd64",
+        ArchiveLayout::Dockerd,
+    );
+    let proxy = emulators.fault_proxy(serde_json::json!([
+        // Held long enough to be reported, answered in time.
+        {"match": "^registry:PUT /v2/.*/manifests/", "fault": "delay", "seconds": 0.8, "times": 1},
+        // Held past the patience: abandoned, then retried.
+        {"match": "^registry:HEAD /v2/.*/manifests/", "fault": "delay", "seconds": 3, "times": 1},
+    ]));
+    let options = Options {
+        endpoint: Some(proxy.endpoint()),
+        patience: Patience {
+            report_after: Duration::from_millis(300),
+            give_up_after: Duration::from_millis(1500),
+            connect: Duration::from_secs(5),
+        },
+        ..emulators.options()
+    };
+    let recorder = Recorder::default();
+    let jobs = vec![job(
+        "Quiet",
+        ImageSource::DockerArchive(archive),
+        "stack/quiet",
+    )];
+    let pushed = emulators
+        .push(jobs, &recorder, Some(options))
+        .await
+        .unwrap();
+    assert_eq!(
+        emulators.manifest_digest(
+            "stack/quiet",
+            emulators.tags("stack/quiet")[0].as_str().unwrap()
+        ),
+        pushed[0].digest
+    );
+    let waits: Vec<(String, Duration)> = recorder
+        .0
+        .borrow()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Waiting { what, quiet, .. } => Some((what.clone(), *quiet)),
+            _ => None,
+        })
+        .collect();
+    let about = |needle: &str| {
+        waits
+            .iter()
+            .filter(|(what, _)| what.contains(needle))
+            .count()
+    };
+    assert!(
+        about("putting the manifest of stack/quiet:") >= 1,
+        "{waits:?}"
+    );
+    assert!(
+        about("looking up stack/quiet:") >= 2,
+        "reported at 0.3 s and 0.6 s: {waits:?}"
+    );
+    let registry = format!(
+        "the registry {} (Quiet: ",
+        &proxy.endpoint()["http://".len()..]
+    );
+    assert!(
+        waits.iter().all(
+            |(what, quiet)| what.starts_with(&registry) && *quiet >= Duration::from_millis(300)
+        ),
+        "{waits:?}"
+    );
+}
+
+/// The first image that fails ends the push at once; the others do not run on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_failing_image_stops_the_others() {
+    let Some(emulators) = start() else { return };
+    let seed = unique();
+    let dir = emulators.dir.path();
+    let mut jobs = Vec::new();
+    for name in ["fail", "slow"] {
+        let archive = dir.join(format!("{name}.tar"));
+        let layer = layer_tar(&format!("{name}-{seed}"), 1000);
+        docker_archive(&archive, &[layer], "amd64", ArchiveLayout::Dockerd);
+        let repo = format!("stack/{name}");
+        jobs.push(job(name, ImageSource::DockerArchive(archive), &repo));
+    }
+    let proxy = emulators.fault_proxy(serde_json::json!([
+        {"match": "^registry:PUT /v2/stack/fail/manifests/", "fault": "401", "times": null},
+        {"match": "^registry:HEAD /v2/stack/slow/manifests/", "fault": "delay", "seconds": 20, "times": 1},
+    ]));
+    let options = Options {
+        endpoint: Some(proxy.endpoint()),
+        ..emulators.options()
+    };
+    let started = std::time::Instant::now();
+    let err = emulators
+        .push(jobs, &Recorder::default(), Some(options))
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("putting the manifest of stack/fail:"),
+        "{err:#}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
     );
 }

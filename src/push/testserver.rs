@@ -10,8 +10,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::registry::Retry;
 use super::report::{BlobOutcome, Event, Reporter};
-use super::Options;
+use super::transport::Transport;
+use super::{push_with, Options, PushJob, PushedImage};
+
+/// A registry client that trusts the system's CAs and uses no proxy.
+pub fn direct_transport() -> Transport {
+    let tls = crate::network::Network::default().rustls_config().unwrap();
+    Transport::new(
+        tls,
+        hyper_util::client::proxy::matcher::Matcher::builder().build(),
+        Duration::from_secs(5),
+    )
+}
 
 pub const PASSWORD: &str = "123456789012-auth-token";
 pub const ACCOUNT_HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
@@ -23,6 +35,18 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// A fault proxy in front of the test registry, killed on drop.
+pub struct FaultProxy {
+    port: u16,
+    _server: Server,
+}
+
+impl FaultProxy {
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 }
 
@@ -142,10 +166,54 @@ impl Emulators {
     pub fn options(&self) -> Options {
         Options {
             endpoint: Some(format!("http://127.0.0.1:{}", self.registry_port)),
-            // Small chunks, so layers go up in several PATCH requests.
-            chunk_size: 64 * 1024,
+            retry: Retry {
+                attempts: 5,
+                first_backoff: Duration::from_millis(10),
+            },
             ..Options::default()
         }
+    }
+
+    /// tests/emulator/fault_proxy.py in front of the registry with `rules` (its JSON rule list);
+    /// pushes go through it when `options` get [`FaultProxy::endpoint`].
+    pub fn fault_proxy(&self, rules: serde_json::Value) -> FaultProxy {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/fault_proxy.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(format!("http://127.0.0.1:{}", self.registry_port))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut first,
+        )
+        .unwrap();
+        let port: u16 = first.trim().parse().unwrap();
+        let set = Command::new("curl")
+            .args(["-sS", "-X", "PUT", "--data-binary", &rules.to_string()])
+            .arg(format!("http://127.0.0.1:{port}/__faults/rules"))
+            .output()
+            .unwrap();
+        assert!(set.status.success());
+        FaultProxy {
+            port,
+            _server: Server(child),
+        }
+    }
+
+    /// Pushes `jobs` with [`Emulators::options`] (or `options`) and no proxy.
+    pub async fn push(
+        &self,
+        jobs: Vec<PushJob>,
+        reporter: &dyn Reporter,
+        options: Option<Options>,
+    ) -> anyhow::Result<Vec<PushedImage>> {
+        let options = options.unwrap_or_else(|| self.options());
+        push_with(&self.ecr, &direct_transport(), jobs, reporter, options).await
     }
 
     pub fn curl(&self, args: &[&str]) -> String {
@@ -225,6 +293,13 @@ impl Reporter for Recorder {
         self.0.borrow_mut().push(Event::Done {
             name: name.into(),
             digest: digest.into(),
+        });
+    }
+    fn on_waiting(&self, name: &str, what: &str, quiet: Duration) {
+        self.0.borrow_mut().push(Event::Waiting {
+            name: name.into(),
+            what: what.into(),
+            quiet,
         });
     }
 }

@@ -3,12 +3,14 @@
 #   emulators.sh install                              # once per machine (idempotent, fast when all is present)
 #   emulators.sh start [STATE [MOTO_PORT [REGISTRY_PORT]]]
 #   emulators.sh stop  [STATE]                        # kills exactly the PIDs that `start` recorded in STATE
+#   emulators.sh python                               # prints the python that runs moto (it has boto3)
 # Ports also come from env MOTO_PORT (default 5101) and REGISTRY_PORT (5102); STATE defaults to
 # /tmp/aws-emulators. MOTO_PY names a python that imports moto, flask and samtranslator; otherwise the
 # global python3 is used when it can, else the venv that `install` made ($MOTO_VENV, default
 # ~/.cache/samrs/motovenv).
 # The registry takes basic auth user AWS / password 123456789012-auth-token: what moto's
-# ecr:GetAuthorizationToken decodes to, so a client doing the real ECR login flow gets in.
+# ecr:GetAuthorizationToken decodes to, so a client doing the real ECR login flow gets in. Its
+# upload Locations are relative, so they stay right behind a TLS endpoint or a proxy in front of it.
 # With EMULATORS_OWNER_PID set, `start` stops what it started and fails if that process dies
 # meanwhile: whoever was to stop the servers later is gone.
 # `start` writes STATE/env (MOTO_URL, REGISTRY_URL, ...) for shells that want to reuse the servers.
@@ -34,7 +36,8 @@ pick_python() {
 # Debian packages for every command the servers and tests call; prints the missing ones.
 missing_packages() {
   local -A pkg_of=([docker-registry]=docker-registry [skopeo]=skopeo [htpasswd]=apache2-utils
-                   [tmux]=tmux [curl]=curl [python3]=python3 [flock]=util-linux [podman]=podman)
+                   [tmux]=tmux [groff]=groff-base [curl]=curl [python3]=python3 [flock]=util-linux [podman]=podman
+                   [openssl]=openssl)
   local cmd
   for cmd in "${!pkg_of[@]}"; do
     command -v "$cmd" >/dev/null || echo "${pkg_of[$cmd]}"
@@ -125,7 +128,7 @@ start() {
 version: 0.1
 log: {level: warn}
 storage: {filesystem: {rootdirectory: $STATE/registry}, delete: {enabled: true}}
-http: {addr: 127.0.0.1:$REGISTRY_PORT, secret: offline-tests}
+http: {addr: 127.0.0.1:$REGISTRY_PORT, secret: offline-tests, relativeurls: true}
 auth: {htpasswd: {realm: basic-realm, path: $STATE/htpasswd}}
 CFG
   # stdin from /dev/null and output to logs: the servers must hold no pipe of whoever started them,
@@ -158,5 +161,6 @@ case "$CMD" in
 install) install ;;
 start) mkdir -p "$STATE" && lock_state && start ;;
 stop) if [ -d "$STATE" ]; then lock_state && stop; fi ;;
-*) echo "usage: $0 install | start [STATE [MOTO_PORT [REGISTRY_PORT]]] | stop [STATE]" >&2; exit 2 ;;
+python) pick_python ;;
+*) echo "usage: $0 install | start [STATE [MOTO_PORT [REGISTRY_PORT]]] | stop [STATE] | python" >&2; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A fault-injecting HTTP proxy between samrs and the patched moto (stdlib only).
+"""A fault-injecting HTTP proxy between samrs and the patched moto or the registry (stdlib only).
 
 Usage: fault_proxy.py UPSTREAM_URL
 Listens on a free 127.0.0.1 port, prints that port on the first line of stdout, and exits when its
@@ -9,15 +9,20 @@ Every request is named by the AWS call it makes:
   <service>:<Action>       query services (CloudFormation, STS): the `Action=` form field
   ecr:<Operation>          JSON services: the `X-Amz-Target` header
   s3:<METHOD> <path>       everything else: method and path with query (`?x-id=PutObject` etc.)
+  registry:<METHOD> <path> registry v2 API calls (paths under /v2/), without the query
 and forwarded, unless a rule matches the name (Python `re.search`) and still has uses left:
   throttle  HTTP 400 with the service's throttling error (`Throttling` XML for query services,
-            `ThrottlingException` JSON for ECR, `SlowDown` 503 for S3)
+            `ThrottlingException` JSON for ECR, `SlowDown` 503 for S3, 429 `TOOMANYREQUESTS`
+            for the registry)
   500, 503  the service's internal-failure / unavailable error
+  401       the registry's refusal of an expired ECR token (`DENIED`)
   reset     the connection is reset (TCP RST) after the request was read; nothing is forwarded
+  cut       the request line, headers and the first `bytes` bytes of the body are forwarded, then
+            both connections are cut (the upstream sees a client that went away mid-request)
   delay     the request is held `seconds`, then forwarded
 
 Control API on the same port (bucket names cannot start with `_`, so no S3 path collides):
-  PUT /__faults/rules   body: JSON list of {"match": REGEX, "fault": NAME, "seconds": F, "times": N|null,
+  PUT /__faults/rules   body: JSON list of {"match": REGEX, "fault": NAME, "seconds": F, "bytes": N, "times": N|null,
                         "first_attempts": BOOL, "skip": N, "body": REGEX} (times null: always;
                         first_attempts: only a call's first attempt, by the SDK's `amz-sdk-request:
                         attempt=N` header, so every call fails once and its retry goes through; skip: the
@@ -48,6 +53,8 @@ log = []  # dicts: call, fault, status
 
 
 def call_name(method, path, headers, body):
+    if path.startswith("/v2/"):
+        return f"registry:{method} {path.split('?', 1)[0]}"
     auth = headers.get("Authorization", "")
     scope = re.search(r"Credential=[^/]*/[^/]*/[^/]*/([^/]*)/", auth)
     service = scope.group(1) if scope else "unknown"
@@ -87,6 +94,14 @@ def take_fault(name, attempt_no, body):
 def error_answer(name, fault):
     """(status, content type, body) of the service's own error for `fault`."""
     service = name.split(":", 1)[0]
+    if service == "registry":
+        status, code, message = {
+            "throttle": (429, "TOOMANYREQUESTS", "injected throttle fault"),
+            "500": (500, "UNKNOWN", "injected 500 fault"),
+            "503": (503, "UNAVAILABLE", "injected 503 fault"),
+            "401": (401, "DENIED", "Your authorization token has expired. Reauthenticate and try again."),
+        }[fault]
+        return status, "application/json", json.dumps({"errors": [{"code": code, "message": message}]}).encode()
     status = {"throttle": 400, "500": 500, "503": 503}[fault]
     if service == "ecr":
         kind = {"throttle": "ThrottlingException", "500": "ServerException", "503": "ServiceUnavailableException"}[fault]
@@ -139,6 +154,7 @@ class Handler(BaseHTTPRequestHandler):
         global rules
         if self.command == "PUT" and self.path == CONTROL + "rules":
             new = [{"match": re.compile(r["match"]), "fault": r["fault"], "seconds": r.get("seconds", 0),
+                    "bytes": r.get("bytes", 0),
                     "left": r.get("times"), "first_attempts": r.get("first_attempts", False),
                     "skip": r.get("skip", 0), "body": re.compile(r.get("body", ""))}
                    for r in json.loads(body or b"[]")]
@@ -163,6 +179,19 @@ class Handler(BaseHTTPRequestHandler):
             out = [(k, v) for k, v in out if k.lower() != "content-length"] + [("Content-Length", str(len(data)))]
         return resp.status, out, data
 
+    def cut(self, body, sent):
+        """Sends the upstream the request with only `sent` bytes of its body, then cuts both ends."""
+        upstream = socket.create_connection(self.upstream, timeout=30)
+        head = [f"{self.command} {self.path} HTTP/1.1"]
+        head += [f"{k}: {v}" for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"]
+        head.append(f"Content-Length: {len(body)}")
+        upstream.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body[:sent])
+        time.sleep(0.2)  # the upstream takes in what it got before it sees the end
+        upstream.close()
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+
     def handle_any(self):
         body = self.read_body()
         if self.path.startswith(CONTROL):
@@ -178,9 +207,14 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             return
-        if fault in ("throttle", "500", "503"):
+        if fault == "cut":
+            return self.cut(body, int(rule["bytes"]))
+        if fault in ("throttle", "500", "503", "401"):
             status, ctype, out = error_answer(name, fault)
-            return self.answer(status, [("Content-Type", ctype), ("Content-Length", str(len(out)))], out, entry)
+            headers = [("Content-Type", ctype), ("Content-Length", str(len(out)))]
+            if fault == "401":
+                headers.append(("WWW-Authenticate", 'Basic realm="ecr"'))
+            return self.answer(status, headers, out, entry)
         if fault == "delay":
             time.sleep(float(rule["seconds"]))
         status, headers, data = self.forward(body)

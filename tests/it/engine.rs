@@ -3,7 +3,7 @@
 //! pushed and deployed. The test runs its own podman API service (Debian's `podman`, installed by
 //! `tests/emulator/emulators.sh install`), stopped by PID when the test ends.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -75,27 +75,12 @@ impl Drop for Podman {
     }
 }
 
-#[test]
-fn an_image_in_a_container_engine_is_pushed_and_deployed() {
-    let Some(podman) = Podman::start() else {
-        eprintln!("skipped: podman is not installed (bash tests/emulator/emulators.sh install)");
-        return;
-    };
-    let mut env = TestEnv::new("engine");
-    env.set_env("DOCKER_HOST", &podman.host());
+/// Loads a one-layer image into `podman` as `<prefix>-fn:python3.12-v1`, writes a template
+/// whose function names it, deploys it with `env` as it is, and checks the function runs it.
+fn deploy_an_engine_image(podman: &Podman, env: &TestEnv) {
     let stack = env.name("app");
     let reference = format!("{}-fn:python3.12-v1", env.prefix);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/tiny_image.py");
-    let archive = env.work_dir().join("image.tar");
-    env.run(
-        "python3",
-        &[
-            &script.to_string_lossy(),
-            &archive.to_string_lossy(),
-            &reference,
-        ],
-    )
-    .assert_success();
+    let archive = env.write_tiny_image("image.tar", &reference, &reference, 0);
     let loaded = podman.api(
         &[
             "-X",
@@ -143,4 +128,46 @@ fn an_image_in_a_container_engine_is_pushed_and_deployed() {
         image_uri.contains(&format!("/{repo}@sha256:")),
         "{image_uri}"
     );
+}
+
+#[test]
+fn an_image_in_a_container_engine_is_pushed_and_deployed() {
+    let Some(podman) = Podman::start() else {
+        eprintln!("skipped: podman is not installed (bash tests/emulator/emulators.sh install)");
+        return;
+    };
+    let mut env = TestEnv::new("engine");
+    env.set_env("DOCKER_HOST", &podman.host());
+    deploy_an_engine_image(&podman, &env);
+}
+
+/// No DOCKER_HOST: the engine is the endpoint of the docker CLI's current context, as
+/// `docker context use` leaves it in ~/.docker.
+#[test]
+fn the_engine_of_the_current_docker_context_is_used() {
+    use sha2::Digest;
+    let Some(podman) = Podman::start() else {
+        eprintln!("skipped: podman is not installed (bash tests/emulator/emulators.sh install)");
+        return;
+    };
+    let env = TestEnv::new("engine-context");
+    let docker = env.home().join(".docker");
+    let id: String = sha2::Sha256::digest(b"samrs-podman")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let meta = docker.join("contexts/meta").join(id);
+    std::fs::create_dir_all(&meta).expect("create the context's meta dir");
+    std::fs::write(
+        docker.join("config.json"),
+        r#"{"auths": {}, "currentContext": "samrs-podman"}"#,
+    )
+    .expect("write ~/.docker/config.json");
+    let endpoint = serde_json::json!({
+        "Name": "samrs-podman",
+        "Metadata": {"Description": "podman in a test"},
+        "Endpoints": {"docker": {"Host": podman.host(), "SkipTLSVerify": false}},
+    });
+    std::fs::write(meta.join("meta.json"), endpoint.to_string()).expect("write meta.json");
+    deploy_an_engine_image(&podman, &env);
 }

@@ -195,6 +195,8 @@ fn fault_slug(fault: Fault) -> &'static str {
         Fault::Internal => "500",
         Fault::Unavailable => "503",
         Fault::Reset => "reset",
+        Fault::Unauthorized => "401",
+        Fault::Cut(_) => "cut",
         Fault::Delay(_) => "delay",
     }
 }

@@ -10,11 +10,13 @@ mod emulator;
 mod faults;
 mod http;
 mod testenv;
+mod tls;
 mod tty;
 
 pub use aws::block_on;
 pub use emulator::Emulator;
 pub use faults::{Call, Fault, FaultProxy, Rule};
 pub use http::{basic_auth, request};
-pub use testenv::{RunOutput, TestEnv, SIGINT, SIGKILL, SIGTERM};
+pub use testenv::{samrs_bin, RunOutput, TestEnv, SIGINT, SIGKILL, SIGTERM};
+pub use tls::{Ca, TlsProxy};
 pub use tty::Tty;

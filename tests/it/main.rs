@@ -4,8 +4,10 @@
 
 mod architecture;
 mod bad_input;
+mod cli_docs;
 mod companion;
 mod delete;
+mod demo;
 mod deploy;
 mod dry_run;
 mod engine;
@@ -18,6 +20,7 @@ mod interrupts;
 mod json_output;
 mod language_extensions;
 mod max_wait;
+mod network;
 mod on_failure;
 mod parser_properties;
 mod push;

@@ -349,4 +349,40 @@ impl Emulator {
             ),
         }
     }
+
+    /// The manifest `repo:reference` in the registry: its digest (sha256 of the bytes served)
+    /// and its JSON.
+    pub fn registry_manifest(&self, repo: &str, reference: &str) -> (String, serde_json::Value) {
+        use sha2::Digest;
+        let accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json";
+        let response = self.registry_get(&format!("/v2/{repo}/manifests/{reference}"), accept);
+        let hex: String = sha2::Sha256::digest(&response.bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        (format!("sha256:{hex}"), response.json())
+    }
+
+    /// The bytes of blob `digest` of `repo` in the registry.
+    pub fn registry_blob(&self, repo: &str, digest: &str) -> Vec<u8> {
+        self.registry_get(&format!("/v2/{repo}/blobs/{digest}"), "*/*")
+            .bytes
+    }
+
+    fn registry_get(&self, path: &str, accept: &str) -> super::http::Response {
+        let auth = basic_auth(REGISTRY_USER, REGISTRY_PASSWORD);
+        let response = request(
+            self.registry_port,
+            "GET",
+            path,
+            &[("Authorization", &auth), ("Accept", accept)],
+            b"",
+        );
+        assert_eq!(
+            response.status, 200,
+            "registry GET {path}: {}",
+            response.body
+        );
+        response
+    }
 }

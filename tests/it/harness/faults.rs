@@ -1,6 +1,7 @@
-//! A fault-injecting proxy between samrs and moto for one test (tests/emulator/fault_proxy.py):
-//! rules make chosen AWS calls throttle, fail with 500/503, reset the connection or hang for a
-//! while, and the proxy's log says which calls samrs made and which got a fault. The proxy dies
+//! A fault-injecting proxy between samrs and moto, or samrs and the registry, for one test
+//! (tests/emulator/fault_proxy.py): rules make chosen calls throttle, fail with 500/503 (401 for
+//! the registry), reset or cut the connection or hang for a while, and the proxy's log says which
+//! calls samrs made and which got a fault. The proxy dies
 //! with its [`FaultProxy`] (killed by PID) or, at the latest, with the test process (it exits when
 //! its stdin closes).
 
@@ -24,6 +25,11 @@ pub enum Fault {
     Unavailable,
     /// The connection is reset once the request was read.
     Reset,
+    /// The registry's refusal of an expired token (HTTP 401 `DENIED`).
+    Unauthorized,
+    /// The upstream gets the request with only this many bytes of its body, then both
+    /// connections are cut.
+    Cut(u64),
     /// The call is held this many seconds, then forwarded.
     Delay(f64),
 }
@@ -35,14 +41,16 @@ impl Fault {
             Fault::Internal => "500",
             Fault::Unavailable => "503",
             Fault::Reset => "reset",
+            Fault::Unauthorized => "401",
+            Fault::Cut(_) => "cut",
             Fault::Delay(_) => "delay",
         }
     }
 }
 
 /// One rule: calls whose name (`cloudformation:CreateChangeSet`, `ecr:GetAuthorizationToken`,
-/// `s3:PUT /bucket/key?x-id=PutObject`) matches the regex `pattern` get `fault`, `times` times
-/// (None: always).
+/// `s3:PUT /bucket/key?x-id=PutObject`, `registry:PATCH /v2/repo/blobs/uploads/<id>`) matches
+/// the regex `pattern` get `fault`, `times` times (None: always).
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub pattern: String,
@@ -127,27 +135,24 @@ impl FaultProxy {
     /// Starts a proxy to the run's moto and points `env`'s samrs at it (AWS_ENDPOINT_URL), with
     /// retries that back off 10 ms instead of 1 s.
     pub fn start(env: &mut TestEnv) -> FaultProxy {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/fault_proxy.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(env.emu.moto_url())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tests/emulator/fault_proxy.py");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("stdout is piped"))
-            .read_line(&mut first)
-            .expect("read the proxy's port");
-        let port = first
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("the proxy printed {first:?} instead of its port"));
-        let proxy = FaultProxy { port, child };
+        let proxy = FaultProxy::to(&env.emu.moto_url());
         env.set_env("AWS_ENDPOINT_URL", &proxy.url());
         env.set_env("SAMRS_RETRY_BACKOFF", "0.01");
         proxy
+    }
+
+    /// Starts a proxy to the run's registry and points `env`'s pushes at it
+    /// (SAMRS_REGISTRY_ENDPOINT), with retries that back off 10 ms.
+    pub fn start_registry(env: &mut TestEnv) -> FaultProxy {
+        let proxy = FaultProxy::to(&env.emu.registry_url());
+        env.set_env("SAMRS_REGISTRY_ENDPOINT", &proxy.url());
+        env.set_env("SAMRS_RETRY_BACKOFF", "0.01");
+        proxy
+    }
+
+    fn to(upstream: &str) -> FaultProxy {
+        let (child, port) = spawn_listening("fault_proxy.py", &[upstream]);
+        FaultProxy { port, child }
     }
 
     pub fn url(&self) -> String {
@@ -164,6 +169,7 @@ impl FaultProxy {
                         "match": r.pattern,
                         "fault": r.fault.name(),
                         "seconds": match r.fault { Fault::Delay(s) => s, _ => 0.0 },
+                        "bytes": match r.fault { Fault::Cut(n) => n, _ => 0 },
                         "times": r.times,
                         "first_attempts": r.first_attempts,
                         "skip": r.skip,
@@ -228,6 +234,31 @@ impl FaultProxy {
         }
         panic!("calls still held: {:?}", self.log());
     }
+}
+
+/// Starts tests/emulator/`script` with `args`, its stdin a pipe it exits at the end of, and
+/// reads the port it prints on its first line.
+pub(super) fn spawn_listening(script: &str, args: &[&str]) -> (Child, u16) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/emulator")
+        .join(script);
+    let mut child = Command::new("python3")
+        .arg(path)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start tests/emulator/{script}: {e}"));
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut first)
+        .unwrap_or_else(|e| panic!("read the port {script} listens on: {e}"));
+    let port = first
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{script} printed {first:?} instead of its port"));
+    (child, port)
 }
 
 impl Drop for FaultProxy {

@@ -6,11 +6,13 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-/// A response: status code and body (lossily decoded; both APIs answer JSON).
+/// A response: status code and body (lossily decoded; both APIs answer JSON), and the body's
+/// bytes (registry blobs are binary).
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -69,8 +71,13 @@ fn parse(raw: &[u8]) -> Option<Response> {
         .nth(1)?
         .parse()
         .ok()?;
-    let body = String::from_utf8_lossy(&raw[split + 4..]).into_owned();
-    Some(Response { status, body })
+    let bytes = raw[split + 4..].to_vec();
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    Some(Response {
+        status,
+        body,
+        bytes,
+    })
 }
 
 /// `user:password` as an HTTP Basic `Authorization` value.

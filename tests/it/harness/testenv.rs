@@ -151,18 +151,11 @@ impl TestEnv {
     /// v2push.py: the protocol samrs speaks) and returns the docker-archive it pushed.
     pub fn push_tiny_image(&self, repo: &str, tag: &str) -> PathBuf {
         let emulator_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator");
-        let archive = self
-            .work_dir()
-            .join(format!("{}-{tag}.tar", repo.replace('/', "_")));
-        let archive_arg = archive.to_string_lossy().into_owned();
-        let tiny_image = emulator_dir.join("tiny_image.py");
-        let v2push = emulator_dir.join("v2push.py");
+        let file = format!("{}-{tag}.tar", repo.replace('/', "_"));
         let reference = format!("{repo}:{tag}");
-        self.run(
-            "python3",
-            &[&tiny_image.to_string_lossy(), &archive_arg, &reference],
-        )
-        .assert_success();
+        let archive = self.write_tiny_image(&file, &reference, &reference, 0);
+        let archive_arg = archive.to_string_lossy().into_owned();
+        let v2push = emulator_dir.join("v2push.py");
         let registry = self.emu.registry_url();
         let push_args = [
             &v2push.to_string_lossy() as &str,
@@ -174,6 +167,32 @@ impl TestEnv {
             REGISTRY_PASSWORD,
         ];
         self.run("python3", &push_args).assert_success();
+        archive
+    }
+
+    /// Writes a one-layer docker archive of the image `reference` to `file` under the work dir
+    /// (tests/emulator/tiny_image.py): `marker` in its layer (different markers, different
+    /// digests) and `pad` random bytes more. Returns its path.
+    pub fn write_tiny_image(
+        &self,
+        file: &str,
+        reference: &str,
+        marker: &str,
+        pad: usize,
+    ) -> PathBuf {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/tiny_image.py");
+        let archive = self.work_dir().join(file);
+        self.run(
+            "python3",
+            &[
+                &script.to_string_lossy(),
+                &archive.to_string_lossy(),
+                reference,
+                marker,
+                &pad.to_string(),
+            ],
+        )
+        .assert_success();
         archive
     }
 

@@ -21,6 +21,11 @@ pub struct Tty {
 impl Tty {
     /// Starts `samrs ARGS` in a 200x50 terminal in the test's work dir, with the test's environment.
     pub fn start(env: &TestEnv, args: &[&str]) -> Tty {
+        Tty::start_program(env, &super::testenv::samrs_bin(), args)
+    }
+
+    /// Starts `PROGRAM ARGS` like [`Tty::start`] does samrs.
+    pub fn start_program(env: &TestEnv, program: &str, args: &[&str]) -> Tty {
         static STARTED: AtomicUsize = AtomicUsize::new(0);
         // A socket per terminal: a killed tmux server may still be shutting down on its socket.
         let socket = format!(
@@ -48,7 +53,7 @@ impl Tty {
         let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
         text.push_str(&format!(
             "'{}' {}\necho $? > '{}'\nsleep 3600\n",
-            super::testenv::samrs_bin(),
+            program,
             quoted.join(" "),
             exit_file.display()
         ));
@@ -109,7 +114,7 @@ impl Tty {
         self.tmux(&["send-keys", "C-c"]);
     }
 
-    /// Waits for samrs to end and gives its exit status.
+    /// Waits for the program to end and gives its exit status.
     pub fn exit_code(&self) -> i32 {
         let start = Instant::now();
         while start.elapsed() < WAIT * 2 {

@@ -1,0 +1,2 @@
+def handler(event, context):
+    return {"message": "hello from a zip function deployed by samrs"}
