@@ -28,13 +28,11 @@ pub mod config;
 pub mod debug;
 pub mod delete;
 pub mod deploy;
-pub mod docs;
 pub mod ecr;
 pub mod events;
 pub mod guided;
 pub mod help;
 pub mod interrupt;
-pub mod journal;
 pub mod managed_bucket;
 pub mod network;
 pub mod output;
@@ -48,31 +46,31 @@ pub mod signing;
 pub mod stack_state;
 pub mod stackops;
 pub mod template;
-pub mod waiting;
 
 use std::process::ExitCode;
 
-use cli::{Cli, Command, OutputFormat};
+use cli::{Cli, Command};
 use deploy::Finish;
-use journal::Ending;
+use output::journal::{self, Ending};
+use settings::OutputFormat;
 
 /// Runs a parsed command line and maps the result to sam's exit statuses: 0 done, 1 failed,
 /// 2 a usage mistake, 130 interrupted. With `--output json`, the run's document ends stdout
 /// whatever the ending.
 pub fn run(cli: Cli) -> ExitCode {
     let (command, format) = match &cli.command {
-        Command::Deploy(args) => (
-            journal::Command::Deploy,
-            args.output.unwrap_or(OutputFormat::Text),
-        ),
-        Command::Delete(args) => (journal::Command::Delete, args.output),
+        Command::Deploy(args) => (journal::Command::Deploy, OutputFormat::of_flag(args.output)),
+        Command::Delete(args) => (journal::Command::Delete, args.output.into()),
         Command::Completions { shell } => {
-            return docs_exit(docs::print(&docs::completions(*shell)))
+            return docs_exit(cli::docs::print(&cli::docs::completions(*shell)))
         }
-        Command::Man => return docs_exit(docs::man_page().and_then(|page| docs::print(&page))),
+        Command::Man => {
+            return docs_exit(cli::docs::man_page().and_then(|page| cli::docs::print(&page)))
+        }
     };
     // The flag's format until the settings are resolved (samconfig may choose another).
-    let mut ui = output::Ui::new(format);
+    let environment = settings::Environment::from_process();
+    let mut ui = output::Ui::new(format, &environment);
     let result = match &cli.command {
         Command::Deploy(args) => run_deploy(args, &mut ui).map(Some),
         Command::Delete(args) => run_delete(args, &ui).map(|()| None),
@@ -134,7 +132,8 @@ pub fn usage_failure(line: &str, args: &[String]) -> ExitCode {
             resources: None,
             exit_code: 2,
         };
-        output::Ui::new(OutputFormat::Json).print_document(command, &Ending::Failed(report));
+        output::Ui::new(OutputFormat::Json, &settings::Environment::from_process())
+            .print_document(command, &Ending::Failed(report));
     }
     ExitCode::from(2)
 }
@@ -181,9 +180,8 @@ fn install_interrupt(
 }
 
 /// The UI's "still waiting for ..." lines while a command runs.
-fn watch_calls(ui: &output::Ui) -> waiting::Watch {
-    let threshold = std::env::var(waiting::THRESHOLD_VARIABLE).ok();
-    waiting::watch(ui, waiting::threshold(threshold.as_deref()))
+fn watch_calls(ui: &output::Ui) -> output::waiting::Watch {
+    output::waiting::watch(ui)
 }
 
 fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Finish> {
@@ -221,7 +219,14 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
                 settings
             }
             // Guided announces its settings before its questions.
-            None => events::phase(ui, events::Phase::Settings, guided::run(args, &cwd, ui)).await?,
+            None => {
+                events::phase(
+                    ui,
+                    events::Phase::Settings,
+                    guided::run(settings::GuidedStart::new(args, &cwd), ui),
+                )
+                .await?
+            }
         };
         if settings.save_params {
             let target = settings::save::target_file(
@@ -237,7 +242,10 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
                 args.config.config_env.as_deref(),
                 "deploy",
                 &entries,
-                settings.region.as_deref(),
+                settings
+                    .region
+                    .as_deref()
+                    .or(settings.environment.region.as_deref()),
             )?;
         }
         deploy::run(&settings, ui).await
@@ -269,7 +277,10 @@ fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
             args.config.config_env.as_deref(),
             "delete",
             &entries,
-            settings.region.as_deref(),
+            settings
+                .region
+                .as_deref()
+                .or(settings.environment.region.as_deref()),
         )?;
     }
     if settings.stack_name.is_none() && !settings.orphans && !settings.no_prompts && ui.can_prompt()
@@ -312,8 +323,8 @@ pub(crate) fn announce(ui: &output::Ui, debug: bool, warnings: &[String], debug_
     }
 }
 
-/// `--save-params`, before anything is deployed or deleted (as sam saves them): the region is
-/// the one given, else the environment's.
+/// `--save-params`, before anything is deployed or deleted (as sam saves them), with the region
+/// in force (the one given, else the environment's).
 fn save_params(
     ui: &output::Ui,
     target: &std::path::Path,
@@ -322,18 +333,15 @@ fn save_params(
     entries: &[(&'static str, config::ConfigValue)],
     region: Option<&str>,
 ) -> anyhow::Result<()> {
-    let region = region
-        .map(str::to_string)
-        .or_else(|| settings::Environment::from_process().region);
     let env = env.unwrap_or("default");
-    config::save_command_parameters(target, env, command, entries, region.as_deref())?;
+    config::save_command_parameters(target, env, command, entries, region)?;
     ui.line(&format!(
         "Saved parameters to config file '{}' under environment '{env}': {}",
         target.file_name().map_or_else(
             || target.display().to_string(),
             |n| n.to_string_lossy().into_owned()
         ),
-        settings::save::summary(entries, region.as_deref())
+        settings::save::summary(entries, region)
     ));
     Ok(())
 }

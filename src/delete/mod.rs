@@ -18,7 +18,7 @@ use crate::aws::{self, Aws, AwsResultExt};
 use crate::cloudformation::{self as cfn, poll::Poller};
 use crate::companion::{md5_hex, CompanionStack};
 use crate::events::{self, Action, Event, Fact, Phase, Question, Reporter, StackRole};
-use crate::settings::DeleteSettings;
+use crate::settings::{DeleteSettings, POLL_DELAY_VARIABLE};
 use crate::stack_state::{failure_summary, EventRow};
 use crate::stackops::StackOps;
 use found::{
@@ -85,13 +85,19 @@ pub async fn run(settings: &DeleteSettings, report: &dyn Reporter) -> anyhow::Re
         express: settings.express,
         on_failure: None,
     });
-    let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
+    let aws = aws::connect(
+        settings.region.as_deref(),
+        settings.profile.as_deref(),
+        &settings.environment,
+    )
+    .await?;
     report.record(Fact::Target {
         stack_name: None,
         region: Some(aws.region.clone()),
         dry_run: false,
     });
-    let poller = Poller::from_env().with_max_wait(settings.max_wait);
+    let poller =
+        Poller::new(settings.environment.var(POLL_DELAY_VARIABLE)).with_max_wait(settings.max_wait);
     let ops = StackOps {
         aws: &aws,
         poller: &poller,

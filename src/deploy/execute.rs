@@ -126,8 +126,9 @@ impl<'a> Executor<'a> {
         let pushes = self.plan.images.clone();
         let preview = self.plan.preview;
         let (aws, functions) = (self.ops.aws, &self.prepared.functions);
+        let env = &self.settings.environment;
         self.pushed = events::phase(report, Phase::Images, async {
-            images::push(aws, functions, &pushes, preview, report).await
+            images::push(aws, functions, &pushes, preview, env, report).await
         })
         .await?;
         Ok(())

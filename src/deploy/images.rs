@@ -8,6 +8,7 @@ use crate::aws::Aws;
 use crate::events::{Event, Fact, PushProgress, Reporter};
 use crate::plan::images::ImagePush;
 use crate::push::{self, PushJob};
+use crate::settings::Environment;
 use crate::template::{ImageFunction, ImageLocation};
 
 /// Pushes the images (a preview only lists them) and returns each function's new `ImageUri`.
@@ -16,6 +17,7 @@ pub(super) async fn push(
     functions: &[ImageFunction],
     pushes: &[ImagePush],
     preview: bool,
+    env: &Environment,
     report: &dyn Reporter,
 ) -> anyhow::Result<HashMap<ImageLocation, String>> {
     if pushes.is_empty() {
@@ -31,7 +33,7 @@ pub(super) async fn push(
         return Ok(HashMap::new());
     }
     let jobs = pushes.iter().filter_map(job).collect();
-    let pushed = push::push_all(&aws.ecr, &aws.network, jobs, &PushEvents(report)).await?;
+    let pushed = push::push_all(&aws.ecr, &aws.network, env, jobs, &PushEvents(report)).await?;
     let mut locations = HashMap::new();
     for image in pushed {
         if let Some(function) = functions.iter().find(|f| f.full_path == image.function) {

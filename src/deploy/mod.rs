@@ -14,7 +14,7 @@ use crate::cloudformation::poll::Poller;
 use crate::companion::CompanionStack;
 use crate::events::{self, Event, Fact, Phase, Reporter};
 use crate::plan::{self, checks, Observed};
-use crate::settings::{DeploySettings, Refused};
+use crate::settings::{DeploySettings, Refused, POLL_DELAY_VARIABLE};
 use crate::stackops::StackOps;
 use crate::template::{self, language_extensions, ImageFunction, Template};
 use execute::Executor;
@@ -56,7 +56,8 @@ pub async fn run(settings: &DeploySettings, report: &dyn Reporter) -> anyhow::Re
         region: Some(aws.region.clone()),
         dry_run: settings.dry_run,
     });
-    let poller = Poller::from_env().with_max_wait(settings.max_wait);
+    let poller =
+        Poller::new(settings.environment.var(POLL_DELAY_VARIABLE)).with_max_wait(settings.max_wait);
     let ops = StackOps {
         aws: &aws,
         poller: &poller,
@@ -101,7 +102,12 @@ async fn prepare(
     for name in checks::unknown_overrides(&original, settings) {
         report.event(Event::UnknownOverride(name.to_string()));
     }
-    let aws = aws::connect(settings.region.as_deref(), settings.profile.as_deref()).await?;
+    let aws = aws::connect(
+        settings.region.as_deref(),
+        settings.profile.as_deref(),
+        &settings.environment,
+    )
+    .await?;
     // With --language-extensions, functions and artifacts are found and packaged in the
     // expanded template; CloudFormation gets the original back with their locations.
     let extensions = original.expand_language_extensions(

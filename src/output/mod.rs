@@ -9,20 +9,22 @@
 //! and draws them ([`render`]), keeps the facts and phases in the [`Journal`] that is the
 //! `--output json` document, and asks their questions at the terminal.
 
+pub mod journal;
 mod push;
 mod render;
 mod table;
+pub mod waiting;
 
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use console::Style;
 
-use crate::cli::OutputFormat;
 use crate::events::{Event, Question, Reporter};
-use crate::journal::{Command, Ending, Journal};
 use crate::prompt::Prompter;
+use crate::settings::{Environment, OutputFormat};
+use journal::{Command, Ending, Journal};
 pub use table::Table;
 
 /// Colours used for table rows and messages.
@@ -48,6 +50,19 @@ pub struct Ui {
     bars: bool,
     /// `--no-prompts`: every question is answered yes.
     assume_yes: bool,
+    /// `NO_COLOR` and `CI`, as set when the run started.
+    terminal: Terminal,
+}
+
+/// What the environment says about drawing.
+#[derive(Debug, Clone, Copy)]
+struct Terminal {
+    /// `NO_COLOR`: no colours, even on a terminal.
+    no_colour: bool,
+    /// `CI`: plain lines for logs, no progress bars.
+    ci: bool,
+    /// How long an AWS call goes unanswered before the UI says what samrs waits for.
+    slow_call: Duration,
 }
 
 /// What is drawn over several events.
@@ -59,12 +74,22 @@ struct Drawing {
 }
 
 impl Ui {
-    pub fn new(format: OutputFormat) -> Self {
+    pub fn new(format: OutputFormat, env: &Environment) -> Self {
+        Ui::drawing_for(
+            format,
+            Terminal {
+                no_colour: env.var("NO_COLOR").is_some(),
+                ci: env.var("CI").is_some(),
+                slow_call: env.slow_call_threshold(),
+            },
+        )
+    }
+
+    fn drawing_for(format: OutputFormat, terminal: Terminal) -> Self {
         let human_is_tty = match format {
             OutputFormat::Text => std::io::stdout().is_terminal(),
             OutputFormat::Json => std::io::stderr().is_terminal(),
         };
-        let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let width = if human_is_tty {
             console::Term::stdout()
                 .size_checked()
@@ -74,12 +99,13 @@ impl Ui {
         };
         Ui {
             format,
-            colour: human_is_tty && !no_colour,
+            colour: human_is_tty && !terminal.no_colour,
             width,
             journal: Arc::default(),
             drawing: Arc::default(),
             bars: true,
             assume_yes: false,
+            terminal,
         }
     }
 
@@ -108,26 +134,13 @@ impl Ui {
             assume_yes: self.assume_yes,
             journal: Arc::clone(&self.journal),
             drawing: Arc::clone(&self.drawing),
-            ..Ui::new(format)
-        }
-    }
-
-    /// A plain-text Ui of a fixed width, for tests and pipes.
-    pub fn plain(width: usize) -> Self {
-        Ui {
-            format: OutputFormat::Text,
-            colour: false,
-            width,
-            journal: Arc::default(),
-            drawing: Arc::default(),
-            bars: false,
-            assume_yes: false,
+            ..Ui::drawing_for(format, self.terminal)
         }
     }
 
     /// Whether progress bars are drawn: stderr is a terminal (plain lines in CI and logs).
     pub fn progress_bars(&self) -> bool {
-        self.bars && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+        self.bars && std::io::stderr().is_terminal() && !self.terminal.ci
     }
 
     /// Whether colours and bold are drawn (a terminal without NO_COLOR).

@@ -20,6 +20,7 @@ const PLANNING: &[&str] = &[
     "companion",
     "plan",
     "events",
+    "stack_state",
 ];
 /// Modules that call AWS, or a registry, or walk the steps that do.
 const ACTING: &[&str] = &[
@@ -30,6 +31,7 @@ const ACTING: &[&str] = &[
     "push",
     "signing",
     "calls",
+    "network",
     "stackops",
     "managed_bucket",
     "package",

@@ -1,5 +1,5 @@
 //! What `samrs completions SHELL` and `samrs man` print, generated from the clap definitions in
-//! [`crate::cli`], so completions and the man page always list the flags samrs really takes.
+//! [`super`], so completions and the man page always list the flags samrs really takes.
 
 use std::io::{self, Write};
 
@@ -8,7 +8,7 @@ use clap_complete::Shell;
 use clap_mangen::roff::{bold, roman, Roff};
 use clap_mangen::Man;
 
-use crate::cli::Cli;
+use super::Cli;
 use crate::help::{self, Topic};
 
 /// The completion script for `shell`.
