@@ -62,10 +62,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Deploy(args) => (journal::Command::Deploy, OutputFormat::of_flag(args.output)),
         Command::Delete(args) => (journal::Command::Delete, args.output.into()),
         Command::Completions { shell } => {
-            return docs_exit(cli::docs::print(&cli::docs::completions(*shell)))
+            return docs_exit(output::print_bytes(&cli::docs::completions(*shell)))
         }
         Command::Man => {
-            return docs_exit(cli::docs::man_page().and_then(|page| cli::docs::print(&page)))
+            return docs_exit(cli::docs::man_page().and_then(|page| output::print_bytes(&page)))
         }
     };
     // The flag's format until the settings are resolved (samconfig may choose another).
@@ -82,12 +82,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(Some(Finish::Stopped)) => Ending::Stopped,
         Err(err) => match err.downcast_ref::<interrupt::Interrupted>() {
             Some(interrupted) => {
-                eprintln!("{interrupted}");
+                output::error(&interrupted.to_string());
                 Ending::Interrupted(interrupted.to_string())
             }
             None => {
                 let line = one_line(&err);
-                eprintln!("Error: {line}");
+                output::error(&format!("Error: {line}"));
                 let code = if err.downcast_ref::<settings::UsageError>().is_some() {
                     2
                 } else {
@@ -110,7 +110,7 @@ fn docs_exit(printed: std::io::Result<()>) -> ExitCode {
     match printed {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("Error: writing to stdout: {err}");
+            output::error(&format!("Error: writing to stdout: {err}"));
             ExitCode::FAILURE
         }
     }
@@ -119,7 +119,7 @@ fn docs_exit(printed: std::io::Result<()>) -> ExitCode {
 /// A command line clap could not parse: the one `Error:` line, and with `--output json` among
 /// the arguments the document too (status `failure`, error type `usage`); exit 2.
 pub fn usage_failure(line: &str, args: &[String]) -> ExitCode {
-    eprintln!("Error: {line}");
+    output::error(&format!("Error: {line}"));
     let command = match args.get(1).map(String::as_str) {
         Some("delete") => journal::Command::Delete,
         _ => journal::Command::Deploy,
@@ -172,7 +172,11 @@ fn install_interrupt(
     let ui = ui.clone();
     interrupt::install(
         rerun,
+        Box::new(|line| output::error(&format!("\n{line}"))),
         Box::new(move |line| {
+            if let Some(line) = line {
+                output::error(&format!("\n{line}"));
+            }
             let message = line.unwrap_or("Interrupted").to_string();
             ui.print_document(command, &Ending::Interrupted(message));
         }),
@@ -316,7 +320,7 @@ pub(crate) fn announce(ui: &output::Ui, debug: bool, warnings: &[String], debug_
         ui.warn(warning);
     }
     if debug {
-        debug::enable();
+        debug::enable(output::debug_sink());
         for line in debug_lines {
             debug::log(line);
         }

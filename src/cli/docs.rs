@@ -1,7 +1,7 @@
 //! What `samrs completions SHELL` and `samrs man` print, generated from the clap definitions in
 //! [`super`], so completions and the man page always list the flags samrs really takes.
 
-use std::io::{self, Write};
+use std::io;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
@@ -96,15 +96,6 @@ fn closing_sections() -> Roff {
         roff.text([roman(status.meaning_for(Topic::Deploy))]);
     }
     roff
-}
-
-/// Writes `bytes` to stdout. A reader that stopped early (`samrs man | head`) is no failure.
-pub fn print(bytes: &[u8]) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        result => result,
-    }
 }
 
 #[cfg(test)]

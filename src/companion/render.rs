@@ -285,6 +285,7 @@ mod tests {
     const ACCOUNT: &str = "123456789012";
 
     /// Compares with `tests/golden/companion/<name>`; `SAMRS_BLESS=1` rewrites the file instead.
+    #[allow(clippy::disallowed_methods)]
     fn assert_golden(name: &str, actual: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/companion");
         let path = dir.join(name);

@@ -9,6 +9,9 @@
 //! and draws them ([`render`]), keeps the facts and phases in the [`Journal`] that is the
 //! `--output json` document, and asks their questions at the terminal.
 
+// The UI: the one module that writes to the terminal and reads it.
+#![allow(clippy::disallowed_methods)]
+
 pub mod journal;
 mod push;
 mod render;
@@ -26,6 +29,30 @@ use crate::prompt::Prompter;
 use crate::settings::{Environment, OutputFormat};
 use journal::{Command, Ending, Journal};
 pub use table::Table;
+
+/// One plain line on stderr: an error, or what Ctrl-C says (also before any [`Ui`] exists).
+pub fn error(text: &str) {
+    // A closed stderr is no reason to fail differently.
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// Bytes to stdout as they are (completions, the man page). A reader that stopped early
+/// (`samrs man | head`) is no failure.
+pub fn print_bytes(bytes: &[u8]) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result,
+    }
+}
+
+/// Where `--debug`'s lines go: stderr, as `timestamp | message`.
+pub fn debug_sink() -> crate::debug::Sink {
+    Box::new(|message| {
+        let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S,%3f");
+        error(&format!("{now} | {message}"));
+    })
+}
 
 /// Colours used for table rows and messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -46,7 +46,6 @@ const CLI_USERS: &[&str] = &["main", "lib", "settings"];
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
 #[test]
-#[ignore = "the layering does not hold yet: issue 17 makes it hold step by step"]
 fn the_layering_holds() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let graph = module_graph(&src);
