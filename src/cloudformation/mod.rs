@@ -257,29 +257,30 @@ pub async fn wait_for_change_set(
                 format!("CloudFormation goes on creating it; follow it with `aws cloudformation describe-change-set --stack-name {stack_name} --change-set-name {change_set_id}`"),
             ));
         }
-        let first = cfn
+        // The first page says how far it got; a created change set's changes may take more.
+        let mut pages = cfn
             .describe_change_set()
             .change_set_name(change_set_id)
             .stack_name(stack_name)
-            .send()
+            .into_paginator()
+            .send();
+        let Some(first) = pages
+            .try_next()
             .await
-            .aws("CloudFormation DescribeChangeSet")?;
+            .aws("CloudFormation DescribeChangeSet")?
+        else {
+            continue;
+        };
         let status = first.status().map(|s| s.as_str()).unwrap_or_default();
         match status {
             "CREATE_COMPLETE" => {
                 let mut changes = change_rows(first.changes());
-                let mut token = first.next_token().map(str::to_string);
-                while let Some(next) = token {
-                    let page = cfn
-                        .describe_change_set()
-                        .change_set_name(change_set_id)
-                        .stack_name(stack_name)
-                        .next_token(next)
-                        .send()
-                        .await
-                        .aws("CloudFormation DescribeChangeSet")?;
+                while let Some(page) = pages
+                    .try_next()
+                    .await
+                    .aws("CloudFormation DescribeChangeSet")?
+                {
                     changes.extend(change_rows(page.changes()));
-                    token = page.next_token().map(str::to_string);
                 }
                 return Ok(ChangeSetOutcome::Ready(changes));
             }
@@ -395,17 +396,16 @@ impl EventCursor {
     /// The events that appeared since the last poll, oldest first.
     pub async fn poll(&mut self, cfn: &Client) -> Result<Vec<EventRow>, AwsError> {
         let mut fresh = Vec::new();
-        let mut token: Option<String> = None;
+        // Newest first: the pages are read until one reaches an event seen before.
+        let mut pages = cfn
+            .describe_stack_events()
+            .stack_name(&self.stack_name)
+            .into_paginator()
+            .send();
         for _ in 0..MAX_EVENT_PAGES {
-            let result = cfn
-                .describe_stack_events()
-                .stack_name(&self.stack_name)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .aws("CloudFormation DescribeStackEvents");
-            let page = match result {
-                Ok(page) => page,
+            let page = match pages.try_next().await.aws("CloudFormation DescribeStackEvents") {
+                Ok(Some(page)) => page,
+                Ok(None) => break,
                 Err(e) if e.is_stack_missing() => {
                     self.gone = true;
                     break;
@@ -421,8 +421,7 @@ impl EventCursor {
                 }
                 fresh.push(row);
             }
-            token = page.next_token().map(str::to_string);
-            if reached_seen || token.is_none() {
+            if reached_seen {
                 break;
             }
         }
@@ -522,59 +521,47 @@ pub async fn list_stack_resources(
     cfn: &Client,
     name: &str,
 ) -> Result<Vec<StackResource>, AwsError> {
-    let mut resources = Vec::new();
-    let mut token = None;
-    loop {
-        let page = cfn
-            .list_stack_resources()
-            .stack_name(name)
-            .set_next_token(token)
-            .send()
-            .await
-            .aws("CloudFormation ListStackResources")?;
-        resources.extend(page.stack_resource_summaries().iter().map(|r| {
-            StackResource {
-                logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
-                physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
-                resource_type: r.resource_type().unwrap_or_default().to_string(),
-                status: r
-                    .resource_status()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-            }
-        }));
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(resources);
-        }
-    }
+    let summaries = cfn
+        .list_stack_resources()
+        .stack_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("CloudFormation ListStackResources")?;
+    Ok(summaries
+        .iter()
+        .map(|r| StackResource {
+            logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+            physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
+            resource_type: r.resource_type().unwrap_or_default().to_string(),
+            status: r
+                .resource_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// The names of all stacks in the region that are not deleted.
 pub async fn list_stack_names(cfn: &Client) -> Result<Vec<String>, AwsError> {
-    let mut names = Vec::new();
-    let mut token = None;
-    loop {
-        let page = cfn
-            .list_stacks()
-            .set_next_token(token)
-            .send()
-            .await
-            .aws("CloudFormation ListStacks")?;
-        names.extend(
-            page.stack_summaries()
-                .iter()
-                .filter(|s| {
-                    s.stack_status()
-                        .is_none_or(|st| st.as_str() != "DELETE_COMPLETE")
-                })
-                .filter_map(|s| s.stack_name().map(str::to_string)),
-        );
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(names);
-        }
-    }
+    let summaries = cfn
+        .list_stacks()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("CloudFormation ListStacks")?;
+    Ok(summaries
+        .iter()
+        .filter(|s| {
+            s.stack_status()
+                .is_none_or(|st| st.as_str() != "DELETE_COMPLETE")
+        })
+        .filter_map(|s| s.stack_name().map(str::to_string))
+        .collect())
 }
 
 /// The template a stack was deployed with, as submitted.

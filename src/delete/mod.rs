@@ -347,27 +347,21 @@ async fn delete_s3(aws: &Aws, cleanup: &S3Cleanup, report: &dyn Reporter) -> any
         }
         S3Cleanup::Folder { bucket, prefix } => (bucket, prefix),
     };
-    let mut token = None;
-    loop {
-        let page = aws
-            .s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(format!("{prefix}/"))
-            .set_continuation_token(token)
-            .send()
-            .await
-            .aws("S3 ListObjectsV2")?;
+    let mut pages = aws
+        .s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(format!("{prefix}/"))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.try_next().await.aws("S3 ListObjectsV2")? {
         for object in page.contents() {
             if let Some(key) = object.key() {
                 delete_object(aws, bucket, key, report).await?;
             }
         }
-        token = page.next_continuation_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(());
-        }
     }
+    Ok(())
 }
 
 async fn delete_object(
