@@ -1,22 +1,19 @@
 //! samrs: a fast, drop-in `sam deploy` with managed ECR companion stacks.
 //!
-//! The module map, from the outside in:
-//! - [`cli`]: clap types (flags only); [`settings`]: flags + samconfig → resolved settings.
-//! - [`config`]: samconfig.toml/.yaml read and edit models.
-//! - [`template`]: SAM/CloudFormation templates (short tags, JSON), image-function discovery.
-//! - [`artifacts`] (pure) and [`package`] (uploads): `sam package` for local code.
-//! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
-//! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell;
-//!   [`network`]: the CA bundle and proxies every connection uses.
-//! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
-//! - [`signing`]: AWS Signer code signing of zip artifacts (`--signing-profiles`).
-//! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
-//!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
-//! - [`journal`]: what a run did, as the `--output json` document; [`calls`] (the AWS calls in
-//!   flight) and [`waiting`] (the UI's "still waiting for ..." lines).
-//! - [`help`]: what `--help` and the man page teach beyond the flags (option groups, examples,
-//!   environment variables, exit statuses); [`docs`]: shell completions and the man page,
-//!   generated from the clap definitions.
+//! The module map, from the outside in (ARCHITECTURE.md has the arrows allowed, checked by
+//! tests/it/architecture.rs):
+//! - [`cli`]: clap types (flags only) and [`help`]; [`settings`]: flags + samconfig +
+//!   environment → resolved settings (the only reader of all three).
+//! - Planning, pure: [`config`] (samconfig read and edit models), [`template`] (SAM templates,
+//!   image-function discovery), [`artifacts`] (what `sam package` uploads), [`companion`] (the ECR
+//!   companion stack's names, template and plan), [`stack_state`] (stacks as data), [`plan`] (the
+//!   whole deploy as a [`plan::DeployPlan`]), [`events`] (what acting code reports).
+//! - Acting: [`aws`], [`network`], [`calls`], [`cloudformation`], [`s3`], [`ecr`] (thin calls);
+//!   [`stackops`] (stack operations every command shares), [`managed_bucket`], [`package`],
+//!   [`signing`], [`push`] (registry v2 pushes without a Docker daemon).
+//! - Commands: [`deploy`] (observe, plan, execute), [`delete`]; [`guided`] asks sam's questions.
+//! - UI: [`output`] (text, tables, the JSON document, "still waiting" lines) and [`prompt`];
+//!   [`debug`] (the `--debug` log) and [`interrupt`] (Ctrl-C) write through sinks the UI installs.
 
 pub mod artifacts;
 pub mod aws;
