@@ -403,7 +403,11 @@ impl EventCursor {
             .into_paginator()
             .send();
         for _ in 0..MAX_EVENT_PAGES {
-            let page = match pages.try_next().await.aws("CloudFormation DescribeStackEvents") {
+            let page = match pages
+                .try_next()
+                .await
+                .aws("CloudFormation DescribeStackEvents")
+            {
                 Ok(Some(page)) => page,
                 Ok(None) => break,
                 Err(e) if e.is_stack_missing() => {

@@ -1,5 +1,5 @@
 //! What a run did, for `--output json`: the deploy and delete steps report facts through
-//! [`crate::output::Ui::record`] (stacks created, repositories, images pushed, uploads, the change
+//! `events::Fact`s (see [`crate::events::Fact`]) (stacks created, repositories, images pushed, uploads, the change
 //! set) and time their phases; the run's end, whatever it is (done, failed, interrupted), turns
 //! them into one JSON document, version [`SCHEMA`], described in docs/json-output.md.
 //!
