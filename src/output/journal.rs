@@ -1,5 +1,5 @@
-//! What a run did, for `--output json`: the deploy and delete steps report facts through
-//! `events::Fact`s (see [`crate::events::Fact`]) (stacks created, repositories, images pushed, uploads, the change
+//! What a run did, for `--output json`: the deploy and delete steps report facts
+//! ([`crate::events::Fact`]: stacks created, repositories, images pushed, uploads, the change
 //! set) and time their phases; the run's end, whatever it is (done, failed, interrupted), turns
 //! them into one JSON document, version [`SCHEMA`], described in docs/json-output.md.
 //!
