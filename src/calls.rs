@@ -1,7 +1,7 @@
 //! AWS calls in flight, for the UI to say what samrs waits for: an SDK interceptor on every
 //! client ([`CallRecorder`]) records when each call starts, each retry of it, and its end, with
 //! what it is about (the stack, repository or object the request names). Nothing here prints:
-//! [`crate::waiting`] reads [`in_flight`] and draws.
+//! [`crate::output::waiting`] reads [`in_flight`] and draws.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;

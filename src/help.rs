@@ -1,7 +1,7 @@
 //! What `samrs deploy --help`, `samrs delete --help` and the man page teach beyond each flag's
 //! own line: the option groups of sam's help (and samrs's own), examples, the environment
 //! variables samrs reads and its exit statuses. Plain data and plain text, one source for the
-//! clap help ([`crate::cli`]) and the man page ([`crate::docs`]), so the two cannot drift.
+//! clap help ([`crate::cli`]) and the man page ([`crate::cli::docs`]), so the two cannot drift.
 
 /// A command whose help this module writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

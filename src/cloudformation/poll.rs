@@ -21,11 +21,7 @@ pub struct Poller {
 }
 
 impl Poller {
-    /// The schedule in force: `SAM_CLI_POLL_DELAY` when set to a positive number, else adaptive.
-    pub fn from_env() -> Self {
-        Self::new(std::env::var("SAM_CLI_POLL_DELAY").ok().as_deref())
-    }
-
+    /// The schedule in force: `SAM_CLI_POLL_DELAY`'s value when a positive number, else adaptive.
     pub fn new(poll_delay: Option<&str>) -> Self {
         let fixed = poll_delay
             .and_then(|v| v.trim().parse::<f64>().ok())

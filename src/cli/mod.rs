@@ -3,6 +3,8 @@
 //! Nothing here decides anything: `settings` turns these raw flags plus `samconfig.toml` into the
 //! resolved settings the rest of samrs uses, so precedence lives in one place.
 
+pub mod docs;
+
 use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -576,8 +578,8 @@ pub(crate) mod tests {
             .collect()
     }
 
-    const SAM_DEPLOY_HELP: &str = include_str!("../tests/data/sam-1.170/deploy-help.txt");
-    const SAM_DELETE_HELP: &str = include_str!("../tests/data/sam-1.170/delete-help.txt");
+    const SAM_DEPLOY_HELP: &str = include_str!("../../tests/data/sam-1.170/deploy-help.txt");
+    const SAM_DELETE_HELP: &str = include_str!("../../tests/data/sam-1.170/delete-help.txt");
     const SAM_HELP: [(Topic, &str); 2] = [
         (Topic::Deploy, SAM_DEPLOY_HELP),
         (Topic::Delete, SAM_DELETE_HELP),

@@ -1,14 +1,14 @@
 //! What `samrs completions SHELL` and `samrs man` print, generated from the clap definitions in
-//! [`crate::cli`], so completions and the man page always list the flags samrs really takes.
+//! [`super`], so completions and the man page always list the flags samrs really takes.
 
-use std::io::{self, Write};
+use std::io;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_mangen::roff::{bold, roman, Roff};
 use clap_mangen::Man;
 
-use crate::cli::Cli;
+use super::Cli;
 use crate::help::{self, Topic};
 
 /// The completion script for `shell`.
@@ -96,15 +96,6 @@ fn closing_sections() -> Roff {
         roff.text([roman(status.meaning_for(Topic::Deploy))]);
     }
     roff
-}
-
-/// Writes `bytes` to stdout. A reader that stopped early (`samrs man | head`) is no failure.
-pub fn print(bytes: &[u8]) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        result => result,
-    }
 }
 
 #[cfg(test)]
