@@ -13,6 +13,10 @@ use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use std::time::Duration;
 
 use crate::calls::CallRecorder;
+use crate::settings::{
+    Environment, BACKOFF_VARIABLE, CONNECT_TIMEOUT_VARIABLE, MAX_ATTEMPTS_VARIABLE,
+    READ_TIMEOUT_VARIABLE,
+};
 
 /// The clients of one run, sharing one configuration (credentials are resolved once).
 #[derive(Clone, Debug)]
@@ -33,15 +37,19 @@ pub struct Aws {
 /// credentials are used even when `AWS_ACCESS_KEY_ID` is set (the AWS CLI's and sam's order:
 /// an explicit profile wins over the environment). Credentials are resolved once here, so a
 /// missing or broken source is reported before anything is done, with its real cause.
-pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Result<Aws> {
+pub async fn connect(
+    region: Option<&str>,
+    profile: Option<&str>,
+    env: &Environment,
+) -> anyhow::Result<Aws> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config(
-            std::env::var(MAX_ATTEMPTS_VARIABLE).ok().as_deref(),
-            std::env::var(BACKOFF_VARIABLE).ok().as_deref(),
+            env.var(MAX_ATTEMPTS_VARIABLE),
+            env.var(BACKOFF_VARIABLE),
         ))
         .timeout_config(timeout_config(
-            std::env::var(CONNECT_TIMEOUT_VARIABLE).ok().as_deref(),
-            std::env::var(READ_TIMEOUT_VARIABLE).ok().as_deref(),
+            env.var(CONNECT_TIMEOUT_VARIABLE),
+            env.var(READ_TIMEOUT_VARIABLE),
         ));
     if let Some(profile) = profile {
         loader = loader.profile_name(profile).credentials_provider(
@@ -50,7 +58,7 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
                 .build(),
         );
     }
-    let network = crate::network::Network::load(profile).await?;
+    let network = crate::network::Network::load(profile, env).await?;
     loader = network.configure_sdk(loader)?;
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
@@ -61,8 +69,8 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
             "Unable to resolve a region: pass --region, set region in samconfig.toml, or set AWS_REGION"
         )
     })?;
-    check_credentials(&sdk, profile).await?;
-    let s3_override = s3_endpoint_override(&sdk);
+    check_credentials(&sdk, profile, env).await?;
+    let s3_override = s3_endpoint_override(&sdk, env);
     let s3_conf = with_debug_log(aws_sdk_s3::config::Builder::from(&sdk))
         // Hostname endpoints (localhost, proxies) only work with path-style addressing.
         .force_path_style(s3_override.is_some())
@@ -98,10 +106,6 @@ pub async fn connect(region: Option<&str>, profile: Option<&str>) -> anyhow::Res
     })
 }
 
-/// samrs's variables for the seconds a connection may take to open, and a request to be
-/// answered once sent (each try; the SDK retries a try that timed out).
-pub const CONNECT_TIMEOUT_VARIABLE: &str = "SAMRS_CONNECT_TIMEOUT";
-pub const READ_TIMEOUT_VARIABLE: &str = "SAMRS_READ_TIMEOUT";
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -136,15 +140,18 @@ pub fn seconds(value: Option<&str>) -> Option<Duration> {
 }
 
 /// Resolves the credentials once; a failure becomes one line naming its cause.
-async fn check_credentials(sdk: &SdkConfig, profile: Option<&str>) -> anyhow::Result<()> {
+async fn check_credentials(
+    sdk: &SdkConfig,
+    profile: Option<&str>,
+    env: &Environment,
+) -> anyhow::Result<()> {
     use aws_sdk_sts::config::ProvideCredentials;
     let source = || {
         let name = profile
-            .map(str::to_string)
-            .or_else(|| std::env::var("AWS_PROFILE").ok())
-            .unwrap_or_else(|| "default".to_string());
-        let has_env = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-        CredentialSource::configured(&profile_keys(&name), &has_env)
+            .or_else(|| env.var("AWS_PROFILE"))
+            .unwrap_or("default");
+        let has_env = |name: &str| env.var(name).is_some();
+        CredentialSource::configured(&profile_keys(name, env), &has_env)
     };
     let Some(provider) = sdk.credentials_provider() else {
         return Err(CredentialsProblem::NotFound.into());
@@ -260,10 +267,14 @@ impl CredentialsProblem {
 
 /// The keys of `profile`'s section in the AWS config file (`AWS_CONFIG_FILE`, else
 /// `~/.aws/config`), to tell which source a failing profile uses.
-fn profile_keys(profile: &str) -> Vec<String> {
-    let path = std::env::var_os("AWS_CONFIG_FILE")
+fn profile_keys(profile: &str, env: &Environment) -> Vec<String> {
+    let path = env
+        .var("AWS_CONFIG_FILE")
         .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".aws/config")));
+        .or_else(|| {
+            env.var("HOME")
+                .map(|h| std::path::Path::new(h).join(".aws/config"))
+        });
     let text = path
         .and_then(|p| std::fs::read_to_string(p).ok())
         .unwrap_or_default();
@@ -374,10 +385,6 @@ impl aws_sdk_sts::config::Intercept for CallLog {
     }
 }
 
-/// The AWS SDKs' variable for the number of attempts per call (first try included).
-pub const MAX_ATTEMPTS_VARIABLE: &str = "AWS_MAX_ATTEMPTS";
-/// samrs's variable for the first retry's backoff in seconds (it doubles per retry, with jitter).
-pub const BACKOFF_VARIABLE: &str = "SAMRS_RETRY_BACKOFF";
 const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
 /// The SDK's standard retry (throttling, 5xx, timeouts and broken connections are retried) with
@@ -397,10 +404,9 @@ pub fn retry_config(max_attempts: Option<&str>, backoff: Option<&str>) -> RetryC
 
 /// The S3 endpoint in force when one is overridden. `SdkConfig::endpoint_url` does not show the
 /// service-specific variable, so it is read here too.
-fn s3_endpoint_override(sdk: &SdkConfig) -> Option<String> {
-    std::env::var("AWS_ENDPOINT_URL_S3")
-        .ok()
-        .filter(|v| !v.is_empty())
+fn s3_endpoint_override(sdk: &SdkConfig, env: &Environment) -> Option<String> {
+    env.var("AWS_ENDPOINT_URL_S3")
+        .map(str::to_string)
         .or_else(|| sdk.endpoint_url().map(str::to_string))
         .map(|url| url.trim_end_matches('/').to_string())
 }

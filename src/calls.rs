@@ -1,8 +1,8 @@
 //! AWS calls in flight, for the UI to say what samrs waits for: an SDK interceptor on every
 //! client ([`CallRecorder`]) records when each call starts, each retry of it, and its end, with
 //! what it is about (the stack, repository or object the request names), and counts the
-//! CloudFormation attempts that were throttled. Nothing here prints: [`crate::waiting`] reads
-//! [`in_flight`] and draws; the poll schedule reads [`throttled_attempts`] and slows down.
+//! CloudFormation attempts that were throttled. Nothing here prints: [`crate::output::waiting`]
+//! reads [`in_flight`] and draws; the poll schedule reads [`throttled_attempts`] and slows down.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;

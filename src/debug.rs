@@ -1,27 +1,29 @@
-//! `--debug` (or `SAM_DEBUG`): sam's debug log on stderr, one `timestamp | message` line each:
-//! how the settings were resolved, and every AWS call made (from an SDK interceptor in
-//! [`crate::aws`]). Secrets are never logged: no headers, no bodies, no secret keys, and only the
-//! last four characters of an access key id.
+//! `--debug` (or `SAM_DEBUG`): sam's debug log, one line per message: how the settings were
+//! resolved, and every AWS call made (from an SDK interceptor in [`crate::aws`]). The code
+//! anywhere logs here; the UI, which turns the log on, writes the lines. Secrets are never
+//! logged: no headers, no bodies, no secret keys, and only the last four characters of an
+//! access key id.
 
-use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
-static ENABLED: AtomicBool = AtomicBool::new(false);
+/// Where the lines go once the log is on.
+pub type Sink = Box<dyn Fn(&str) + Send + Sync>;
 
-/// Turns the log on for the rest of the run.
-pub fn enable() {
-    ENABLED.store(true, Ordering::Relaxed);
+static SINK: OnceLock<Sink> = OnceLock::new();
+
+/// Turns the log on for the rest of the run, its lines going to `sink`.
+pub fn enable(sink: Sink) {
+    let _ = SINK.set(sink);
 }
 
 pub fn enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
+    SINK.get().is_some()
 }
 
 /// One line of the log, when it is on.
 pub fn log(message: &str) {
-    if enabled() {
-        let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S,%3f");
-        let _ = writeln!(std::io::stderr().lock(), "{now} | {message}");
+    if let Some(sink) = SINK.get() {
+        sink(message);
     }
 }
 

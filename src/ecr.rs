@@ -94,44 +94,40 @@ pub struct ManagedRepository {
 pub async fn managed_repositories(
     ecr: &aws_sdk_ecr::Client,
 ) -> Result<Vec<ManagedRepository>, AwsError> {
+    let repositories = ecr
+        .describe_repositories()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("ECR DescribeRepositories")?;
     let mut found = Vec::new();
-    let mut token = None;
-    loop {
-        let page = ecr
-            .describe_repositories()
-            .set_next_token(token)
+    for repo in &repositories {
+        let (Some(name), Some(arn)) = (repo.repository_name(), repo.repository_arn()) else {
+            continue;
+        };
+        let tags = ecr
+            .list_tags_for_resource()
+            .resource_arn(arn)
             .send()
             .await
-            .aws("ECR DescribeRepositories")?;
-        for repo in page.repositories() {
-            let (Some(name), Some(arn)) = (repo.repository_name(), repo.repository_arn()) else {
-                continue;
-            };
-            let tags = ecr
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .aws("ECR ListTagsForResource")?;
-            let tag = |key: &str| {
-                tags.tags()
-                    .iter()
-                    .find(|t| t.key() == key)
-                    .map(|t| t.value().to_string())
-            };
-            if tag("ManagedStackSource").as_deref() != Some("AwsSamCli") {
-                continue;
-            }
-            if let Some(companion_stack) = tag("AwsSamCliCompanionStack") {
-                found.push(ManagedRepository {
-                    name: name.to_string(),
-                    companion_stack,
-                });
-            }
+            .aws("ECR ListTagsForResource")?;
+        let tag = |key: &str| {
+            tags.tags()
+                .iter()
+                .find(|t| t.key() == key)
+                .map(|t| t.value().to_string())
+        };
+        if tag("ManagedStackSource").as_deref() != Some("AwsSamCli") {
+            continue;
         }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(found);
+        if let Some(companion_stack) = tag("AwsSamCliCompanionStack") {
+            found.push(ManagedRepository {
+                name: name.to_string(),
+                companion_stack,
+            });
         }
     }
+    Ok(found)
 }

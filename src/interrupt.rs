@@ -44,13 +44,20 @@ static DEFERRED: Mutex<Option<(String, String)>> = Mutex::new(None);
 static STOP_ASKED: AtomicBool = AtomicBool::new(false);
 static STOP: Notify = Notify::const_new();
 
-/// What the run does last when Ctrl-C ends it: given the line that was printed, if any (the
-/// `--output json` document is printed here).
+/// What the run says while a Ctrl-C is deferred (the line).
+pub type OnNotice = Box<dyn Fn(&str) + Send>;
+
+/// What the run does last when Ctrl-C ends it: given its line, if there is one (the UI says it,
+/// and prints the `--output json` document).
 pub type OnExit = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// Starts watching for Ctrl-C. `rerun` is the command that picks an interrupted operation up
 /// again (`samrs deploy` waits for a running stack operation before it deploys), if there is one.
-pub fn install(rerun: Option<&'static str>, on_exit: OnExit) -> std::io::Result<()> {
+pub fn install(
+    rerun: Option<&'static str>,
+    on_notice: OnNotice,
+    on_exit: OnExit,
+) -> std::io::Result<()> {
     if let Some(command) = rerun {
         let _ = RERUN.set(command);
     }
@@ -78,9 +85,9 @@ pub fn install(rerun: Option<&'static str>, on_exit: OnExit) -> std::io::Result<
                 let deferred = DEFERRED.lock().ok().and_then(|d| d.clone());
                 match deferred {
                     Some((finishing, _)) if !STOP_ASKED.swap(true, Ordering::SeqCst) => {
-                        eprintln!(
-                            "\nInterrupted: {finishing} before stopping (press Ctrl-C again to stop at once)"
-                        );
+                        on_notice(&format!(
+                            "Interrupted: {finishing} before stopping (press Ctrl-C again to stop at once)"
+                        ));
                         STOP.notify_waiters();
                     }
                     Some((_, abandoned)) => break Some(format!("Interrupted: {abandoned}")),
@@ -93,9 +100,6 @@ pub fn install(rerun: Option<&'static str>, on_exit: OnExit) -> std::io::Result<
                     }
                 }
             };
-            if let Some(line) = &line {
-                eprintln!("\n{line}");
-            }
             on_exit(line.as_deref());
             std::process::exit(i32::from(exit_status()));
         })?;

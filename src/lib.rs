@@ -1,20 +1,19 @@
 //! samrs: a fast, drop-in `sam deploy` with managed ECR companion stacks.
 //!
-//! The module map, from the outside in:
-//! - [`cli`]: clap types (flags only); [`settings`]: flags + samconfig → resolved settings.
-//! - [`config`]: samconfig.toml/.yaml read and edit models.
-//! - [`template`]: SAM/CloudFormation templates (short tags, JSON), image-function discovery.
-//! - [`artifacts`] (pure) and [`package`] (uploads): `sam package` for local code.
-//! - [`companion`]: pure naming, rendering and planning of the ECR companion stack.
-//! - [`aws`], [`cloudformation`], [`s3`], [`ecr`], [`managed_bucket`]: the thin AWS shell;
-//!   [`network`]: the CA bundle and proxies every connection uses.
-//! - [`push`]: image pushes to ECR over the registry v2 API, without a Docker daemon.
-//! - [`signing`]: AWS Signer code signing of zip artifacts (`--signing-profiles`).
-//! - [`deploy`] and [`delete`]: walk the steps of each command; [`output`]: everything printed;
-//!   [`interrupt`]: what Ctrl-C says while CloudFormation works on.
-//! - [`journal`]: what a run did, as the `--output json` document; [`calls`] (the AWS calls in
-//!   flight) and [`waiting`] (the UI's "still waiting for ..." lines).
-//! - [`docs`]: shell completions and the man page, generated from the clap definitions.
+//! The module map, from the outside in (ARCHITECTURE.md has the arrows allowed, checked by
+//! tests/it/architecture.rs):
+//! - [`cli`]: clap types (flags only) and [`help`]; [`settings`]: flags + samconfig +
+//!   environment → resolved settings (the only reader of all three).
+//! - Planning, pure: [`config`] (samconfig read and edit models), [`template`] (SAM templates,
+//!   image-function discovery), [`artifacts`] (what `sam package` uploads), [`companion`] (the ECR
+//!   companion stack's names, template and plan), [`stack_state`] (stacks as data), [`plan`] (the
+//!   whole deploy as a [`plan::DeployPlan`]), [`events`] (what acting code reports).
+//! - Acting: [`aws`], [`network`], [`calls`], [`cloudformation`], [`s3`], [`ecr`] (thin calls);
+//!   [`stackops`] (stack operations every command shares), [`managed_bucket`], [`package`],
+//!   [`signing`], [`push`] (registry v2 pushes without a Docker daemon).
+//! - Commands: [`deploy`] (observe, plan, execute), [`delete`]; [`guided`] asks sam's questions.
+//! - UI: [`output`] (text, tables, the JSON document, "still waiting" lines) and [`prompt`];
+//!   [`debug`] (the `--debug` log) and [`interrupt`] (Ctrl-C) write through sinks the UI installs.
 
 pub mod artifacts;
 pub mod aws;
@@ -26,46 +25,49 @@ pub mod config;
 pub mod debug;
 pub mod delete;
 pub mod deploy;
-pub mod docs;
 pub mod ecr;
+pub mod events;
 pub mod guided;
+pub mod help;
 pub mod interrupt;
-pub mod journal;
 pub mod managed_bucket;
 pub mod network;
 pub mod output;
 pub mod package;
+pub mod plan;
 pub mod prompt;
 pub mod push;
 pub mod s3;
 pub mod settings;
 pub mod signing;
+pub mod stack_state;
+pub mod stackops;
 pub mod template;
-pub mod waiting;
 
 use std::process::ExitCode;
 
-use cli::{Cli, Command, OutputFormat};
+use cli::{Cli, Command};
 use deploy::Finish;
-use journal::Ending;
+use output::journal::{self, Ending};
+use settings::OutputFormat;
 
 /// Runs a parsed command line and maps the result to sam's exit statuses: 0 done, 1 failed,
 /// 2 a usage mistake, 130 interrupted. With `--output json`, the run's document ends stdout
 /// whatever the ending.
 pub fn run(cli: Cli) -> ExitCode {
     let (command, format) = match &cli.command {
-        Command::Deploy(args) => (
-            journal::Command::Deploy,
-            args.output.unwrap_or(OutputFormat::Text),
-        ),
-        Command::Delete(args) => (journal::Command::Delete, args.output),
+        Command::Deploy(args) => (journal::Command::Deploy, OutputFormat::of_flag(args.output)),
+        Command::Delete(args) => (journal::Command::Delete, args.output.into()),
         Command::Completions { shell } => {
-            return docs_exit(docs::print(&docs::completions(*shell)))
+            return docs_exit(output::print_bytes(&cli::docs::completions(*shell)))
         }
-        Command::Man => return docs_exit(docs::man_page().and_then(|page| docs::print(&page))),
+        Command::Man => {
+            return docs_exit(cli::docs::man_page().and_then(|page| output::print_bytes(&page)))
+        }
     };
     // The flag's format until the settings are resolved (samconfig may choose another).
-    let mut ui = output::Ui::new(format);
+    let environment = settings::Environment::from_process();
+    let mut ui = output::Ui::new(format, &environment);
     let result = match &cli.command {
         Command::Deploy(args) => run_deploy(args, &mut ui).map(Some),
         Command::Delete(args) => run_delete(args, &ui).map(|()| None),
@@ -77,12 +79,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(Some(Finish::Stopped)) => Ending::Stopped,
         Err(err) => match err.downcast_ref::<interrupt::Interrupted>() {
             Some(interrupted) => {
-                eprintln!("{interrupted}");
+                output::error(&interrupted.to_string());
                 Ending::Interrupted(interrupted.to_string())
             }
             None => {
                 let line = one_line(&err);
-                eprintln!("Error: {line}");
+                output::error(&format!("Error: {line}"));
                 let code = if err.downcast_ref::<settings::UsageError>().is_some() {
                     2
                 } else {
@@ -105,7 +107,7 @@ fn docs_exit(printed: std::io::Result<()>) -> ExitCode {
     match printed {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("Error: writing to stdout: {err}");
+            output::error(&format!("Error: writing to stdout: {err}"));
             ExitCode::FAILURE
         }
     }
@@ -114,7 +116,7 @@ fn docs_exit(printed: std::io::Result<()>) -> ExitCode {
 /// A command line clap could not parse: the one `Error:` line, and with `--output json` among
 /// the arguments the document too (status `failure`, error type `usage`); exit 2.
 pub fn usage_failure(line: &str, args: &[String]) -> ExitCode {
-    eprintln!("Error: {line}");
+    output::error(&format!("Error: {line}"));
     let command = match args.get(1).map(String::as_str) {
         Some("delete") => journal::Command::Delete,
         _ => journal::Command::Deploy,
@@ -127,7 +129,8 @@ pub fn usage_failure(line: &str, args: &[String]) -> ExitCode {
             resources: None,
             exit_code: 2,
         };
-        output::Ui::new(OutputFormat::Json).print_document(command, &Ending::Failed(report));
+        output::Ui::new(OutputFormat::Json, &settings::Environment::from_process())
+            .print_document(command, &Ending::Failed(report));
     }
     ExitCode::from(2)
 }
@@ -166,7 +169,11 @@ fn install_interrupt(
     let ui = ui.clone();
     interrupt::install(
         rerun,
+        Box::new(|line| output::error(&format!("\n{line}"))),
         Box::new(move |line| {
+            if let Some(line) = line {
+                output::error(&format!("\n{line}"));
+            }
             let message = line.unwrap_or("Interrupted").to_string();
             ui.print_document(command, &Ending::Interrupted(message));
         }),
@@ -174,9 +181,8 @@ fn install_interrupt(
 }
 
 /// The UI's "still waiting for ..." lines while a command runs.
-fn watch_calls(ui: &output::Ui) -> waiting::Watch {
-    let threshold = std::env::var(waiting::THRESHOLD_VARIABLE).ok();
-    waiting::watch(ui, waiting::threshold(threshold.as_deref()))
+fn watch_calls(ui: &output::Ui) -> output::waiting::Watch {
+    output::waiting::watch(ui)
 }
 
 fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Finish> {
@@ -189,9 +195,11 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
     let resolved = if args.guided {
         None
     } else {
-        Some(runtime.block_on(ui.phase(journal::Phase::Settings, async {
-            settings::resolve(args, &cwd)
-        }))?)
+        Some(
+            runtime.block_on(events::phase(ui, events::Phase::Settings, async {
+                settings::resolve(args, &cwd)
+            }))?,
+        )
     };
     *ui = ui.with_format(resolved.as_ref().map_or(OutputFormat::Text, |s| s.output));
     if resolved.as_ref().is_some_and(|s| s.no_progressbar) {
@@ -213,8 +221,12 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
             }
             // Guided announces its settings before its questions.
             None => {
-                ui.phase(journal::Phase::Settings, guided::run(args, &cwd, ui))
-                    .await?
+                events::phase(
+                    ui,
+                    events::Phase::Settings,
+                    guided::run(settings::GuidedStart::new(args, &cwd), ui),
+                )
+                .await?
             }
         };
         if settings.save_params {
@@ -231,7 +243,10 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
                 args.config.config_env.as_deref(),
                 "deploy",
                 &entries,
-                settings.region.as_deref(),
+                settings
+                    .region
+                    .as_deref()
+                    .or(settings.environment.region.as_deref()),
             )?;
         }
         deploy::run(&settings, ui).await
@@ -240,7 +255,7 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
 
 fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
     let cwd = std::env::current_dir()?;
-    let settings = settings::resolve_delete(args, &cwd)?;
+    let mut settings = settings::resolve_delete(args, &cwd)?;
     install_interrupt(None, ui, journal::Command::Delete)?;
     let _watch = watch_calls(ui);
     announce(
@@ -263,13 +278,36 @@ fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {
             args.config.config_env.as_deref(),
             "delete",
             &entries,
-            settings.region.as_deref(),
+            settings
+                .region
+                .as_deref()
+                .or(settings.environment.region.as_deref()),
         )?;
     }
+    if settings.stack_name.is_none() && !settings.orphans && !settings.no_prompts && ui.can_prompt()
+    {
+        settings.stack_name = Some(ask_stack_to_delete(ui)?);
+    }
+    let ui = if settings.no_prompts {
+        ui.clone().answering_yes()
+    } else {
+        ui.clone()
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(delete::run(&settings, ui))
+    runtime.block_on(delete::run(&settings, &ui))
+}
+
+/// sam's question when `samrs delete` has no stack name and a person can answer.
+fn ask_stack_to_delete(ui: &output::Ui) -> anyhow::Result<String> {
+    let prompt = prompt::Prompter::new(ui.colour_enabled());
+    loop {
+        let answer = prompt.text("\tEnter stack name you want to delete", None)?;
+        if !answer.trim().is_empty() {
+            return Ok(answer.trim().to_string());
+        }
+    }
 }
 
 /// Before a command acts: the warnings about its settings, and (with `--debug`) how they were
@@ -279,15 +317,15 @@ pub(crate) fn announce(ui: &output::Ui, debug: bool, warnings: &[String], debug_
         ui.warn(warning);
     }
     if debug {
-        debug::enable();
+        debug::enable(output::debug_sink());
         for line in debug_lines {
             debug::log(line);
         }
     }
 }
 
-/// `--save-params`, before anything is deployed or deleted (as sam saves them): the region is
-/// the one given, else the environment's.
+/// `--save-params`, before anything is deployed or deleted (as sam saves them), with the region
+/// in force (the one given, else the environment's).
 fn save_params(
     ui: &output::Ui,
     target: &std::path::Path,
@@ -296,18 +334,15 @@ fn save_params(
     entries: &[(&'static str, config::ConfigValue)],
     region: Option<&str>,
 ) -> anyhow::Result<()> {
-    let region = region
-        .map(str::to_string)
-        .or_else(|| settings::Environment::from_process().region);
     let env = env.unwrap_or("default");
-    config::save_command_parameters(target, env, command, entries, region.as_deref())?;
+    config::save_command_parameters(target, env, command, entries, region)?;
     ui.line(&format!(
         "Saved parameters to config file '{}' under environment '{env}': {}",
         target.file_name().map_or_else(
             || target.display().to_string(),
             |n| n.to_string_lossy().into_owned()
         ),
-        settings::save::summary(entries, region.as_deref())
+        settings::save::summary(entries, region)
     ));
     Ok(())
 }

@@ -1,101 +1,81 @@
-//! The managed artifacts bucket of `--resolve-s3`: the SAM CLI's own stack
-//! `aws-sam-cli-managed-default`, so a bucket made by sam is reused by samrs and the other way round.
-//!
-//! Like sam, the stack is created when missing and never updated; a stack of that name that sam
-//! did not make is refused with sam's messages.
+//! The SAM CLI's managed bucket stack `aws-sam-cli-managed-default` (`--resolve-s3`), carried
+//! out as [`crate::plan::bucket`] decides: its bucket used, waited for, or created, so a bucket
+//! made by sam is reused by samrs and the other way round.
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
-use crate::aws::Aws;
-use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetOutcome, ChangeSetRequest, Want};
-use crate::journal::{Action, Fact, StackRole};
-use crate::output::Ui;
+use crate::cloudformation as cfn;
+use crate::events::{Action, Event, Fact, StackRole};
+use crate::plan::bucket::{self, BucketAction, NOT_YET_CREATED, SOURCE_TAG, STACK_NAME};
+use crate::stack_state::{failure_summary, ChangeSetOutcome, ChangeSetRequest, StackInfo};
+use crate::stackops::{Events, StackOps};
 
-pub const STACK_NAME: &str = "aws-sam-cli-managed-default";
-const SOURCE_TAG: (&str, &str) = ("ManagedStackSource", "AwsSamCli");
-
-/// Stands for the bucket a dry run would create: nothing is created or uploaded then.
-pub const NOT_YET_CREATED: &str = "aws-sam-cli-managed-default-samclisourcebucket-(to be created)";
-
-/// The bucket of the managed stack, creating the stack when it does not exist (a dry run only
-/// says so).
-pub async fn ensure(aws: &Aws, poller: &Poller, ui: &Ui, dry_run: bool) -> anyhow::Result<String> {
-    let mut existing = cfn::describe_stack(&aws.cfn, STACK_NAME).await?;
-    if let Some(stack) = existing
-        .as_ref()
-        .filter(|s| !cfn::state::is_terminal(&s.status))
-    {
-        // Another run (an interrupted one, say) is creating it: its outputs come at the end.
-        ui.line(&format!(
-            "\tStack {STACK_NAME} is in {}: waiting for that operation to finish",
-            stack.status
-        ));
-        let mut cursor = cfn::EventCursor::after_current(&aws.cfn, STACK_NAME).await?;
-        existing = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Stack, |_| {})
-            .await?
-            .stack;
-    }
-    let in_review = match &existing {
-        Some(stack) if stack.status != "REVIEW_IN_PROGRESS" => return bucket_of(stack),
-        Some(_) => true,
-        None => false,
-    };
-    if dry_run {
-        ui.line(&format!(
-            "\tDry run: the managed stack {STACK_NAME} would be created"
-        ));
-        return Ok(NOT_YET_CREATED.to_string());
-    }
-    ui.line("\tCreating the required resources...");
-    let stack = create(aws, poller, in_review).await.map_err(|e| {
-        // A wait that ran out is not a failure: CloudFormation goes on, and the message says so.
-        if matches!(
-            e.downcast_ref::<cfn::WaitError>(),
-            Some(cfn::WaitError::TimedOut { .. })
-        ) {
-            e
-        } else {
-            e.context("Failed to create managed resources")
-        }
-    })?;
-    ui.line("\tSuccessfully created!");
-    ui.record(Fact::Stack {
-        name: STACK_NAME.to_string(),
-        role: StackRole::ManagedBucket,
-        action: Action::Created,
-        status: Some(stack.status.clone()),
-    });
-    bucket_of(&stack)
+/// The managed stack as it is now (None: there is none).
+pub async fn observe(ops: &StackOps<'_>) -> anyhow::Result<Option<StackInfo>> {
+    Ok(cfn::describe_stack(&ops.aws.cfn, STACK_NAME).await?)
 }
 
-/// sam's sanity checks on an existing managed stack, then its `SourceBucket` output.
-fn bucket_of(stack: &cfn::StackInfo) -> anyhow::Result<String> {
-    if stack.tags.is_empty() || stack.outputs.is_empty() {
-        bail!(
-            "Stack {STACK_NAME} is missing Tags and/or Outputs information and therefore not in a healthy state (Current state:{}). Failing as the stack was likely not created by the AWS SAM CLI",
-            stack.status
-        );
+/// The bucket of the managed stack, found or made (a preview only says it would be created).
+pub async fn ensure(ops: &StackOps<'_>, preview: bool) -> anyhow::Result<String> {
+    let stack = observe(ops).await?;
+    carry_out(ops, bucket::action(stack.as_ref())?, preview).await
+}
+
+/// Carries out what was decided for the managed stack, and gives its bucket.
+pub async fn carry_out(
+    ops: &StackOps<'_>,
+    mut action: BucketAction,
+    preview: bool,
+) -> anyhow::Result<String> {
+    loop {
+        action = match action {
+            BucketAction::Use(bucket) => return Ok(bucket),
+            BucketAction::Wait { status } => {
+                let outcome = ops
+                    .settle(
+                        STACK_NAME,
+                        &status,
+                        StackRole::ManagedBucket,
+                        cfn::Want::Stack,
+                    )
+                    .await?;
+                bucket::action(outcome.stack.as_ref())?
+            }
+            BucketAction::Create { .. } if preview => {
+                ops.report.event(Event::ManagedStackPlanned);
+                return Ok(NOT_YET_CREATED.to_string());
+            }
+            BucketAction::Create { in_review } => {
+                ops.report.event(Event::ManagedStackCreating);
+                let stack = create(ops, in_review).await.map_err(|e| {
+                    // A wait that ran out is not a failure: CloudFormation goes on, and the
+                    // message says so.
+                    if matches!(
+                        e.downcast_ref::<cfn::WaitError>(),
+                        Some(cfn::WaitError::TimedOut { .. })
+                    ) {
+                        e
+                    } else {
+                        e.context("Failed to create managed resources")
+                    }
+                })?;
+                ops.report.event(Event::ManagedStackCreated);
+                ops.report.record(Fact::Stack {
+                    name: STACK_NAME.to_string(),
+                    role: StackRole::ManagedBucket,
+                    action: Action::Created,
+                    status: Some(stack.status.clone()),
+                });
+                BucketAction::Use(bucket::bucket_of(&stack)?)
+            }
+        }
     }
-    let tagged = stack
-        .tags
-        .iter()
-        .any(|(k, v)| k == SOURCE_TAG.0 && v == SOURCE_TAG.1);
-    if !tagged {
-        bail!("Stack {STACK_NAME} ManagedStackSource tag shows {:?} which does not match the AWS SAM CLI generated tag AwsSamCli. Failing as the stack was likely not created by the AWS SAM CLI.",
-            stack.tags.iter().find(|(k, _)| k == SOURCE_TAG.0).map(|(_, v)| v.as_str()));
-    }
-    stack
-        .outputs
-        .iter()
-        .find(|o| o.key == "SourceBucket")
-        .map(|o| o.value.clone())
-        .with_context(|| format!("Stack {STACK_NAME} exists, but is missing the managed source bucket key. Failing as this stack was likely not created by the AWS SAM CLI."))
 }
 
 /// Creates the stack and returns it. `in_review`: an earlier run made the stack and its
 /// `InitialCreation` change set but never executed it; CloudFormation refuses a second change
 /// set of that name.
-async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<cfn::StackInfo> {
+async fn create(ops: &StackOps<'_>, in_review: bool) -> anyhow::Result<StackInfo> {
     let change_set_name = if in_review {
         format!("InitialCreation{}", chrono::Utc::now().timestamp_millis())
     } else {
@@ -105,7 +85,7 @@ async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<c
         stack_name: STACK_NAME.into(),
         change_set_name,
         create: true,
-        template: cfn::TemplateSource::Body(template()),
+        template: crate::stack_state::TemplateSource::Body(template()),
         parameters: Vec::new(),
         capabilities: vec!["CAPABILITY_IAM".into()],
         tags: vec![(SOURCE_TAG.0.into(), SOURCE_TAG.1.into())],
@@ -114,21 +94,29 @@ async fn create(aws: &Aws, poller: &Poller, in_review: bool) -> anyhow::Result<c
         description: "Managed Stack for AWS SAM CLI".into(),
         express: None,
     };
-    let id = cfn::create_change_set(&aws.cfn, &request).await?;
-    match cfn::wait_for_change_set(&aws.cfn, STACK_NAME, &id, poller).await? {
+    let cfn = &ops.aws.cfn;
+    let id = cfn::create_change_set(cfn, &request).await?;
+    match cfn::wait_for_change_set(cfn, STACK_NAME, &id, ops.poller).await? {
         ChangeSetOutcome::Ready(_) => {}
         ChangeSetOutcome::Empty => bail!("the change set for {STACK_NAME} was empty"),
         ChangeSetOutcome::Failed(reason) => bail!("{reason}"),
     }
-    let mut cursor = cfn::EventCursor::for_new_stack(STACK_NAME);
-    cfn::execute_change_set(&aws.cfn, STACK_NAME, &id, Some(false)).await?;
-    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Stack, |_| {}).await?;
+    let outcome = ops
+        .execute(
+            STACK_NAME,
+            &id,
+            Some(false),
+            true,
+            Events::Quiet,
+            cfn::Want::Stack,
+        )
+        .await?;
     match outcome.stack {
         Some(stack) if stack.status == "CREATE_COMPLETE" => Ok(stack),
         other => bail!(
             "stack {STACK_NAME} ended in {}{}",
             other.map_or("DELETE_COMPLETE".to_string(), |s| s.status),
-            crate::deploy::failure_summary(&outcome.failures)
+            failure_summary(&outcome.failures)
         ),
     }
 }
@@ -191,72 +179,4 @@ Outputs:
 "#,
         version = env!("CARGO_PKG_VERSION")
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cloudformation::{StackInfo, StackOutput};
-
-    fn stack(tags: &[(&str, &str)], outputs: &[(&str, &str)]) -> StackInfo {
-        StackInfo {
-            status: "CREATE_COMPLETE".into(),
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            outputs: outputs
-                .iter()
-                .map(|(k, v)| StackOutput {
-                    key: k.to_string(),
-                    value: v.to_string(),
-                    description: None,
-                })
-                .collect(),
-            ..StackInfo::default()
-        }
-    }
-
-    #[test]
-    fn a_stack_made_by_sam_gives_its_bucket() {
-        let s = stack(
-            &[SOURCE_TAG],
-            &[(
-                "SourceBucket",
-                "aws-sam-cli-managed-default-samclisourcebucket-abc",
-            )],
-        );
-        assert_eq!(
-            bucket_of(&s).unwrap(),
-            "aws-sam-cli-managed-default-samclisourcebucket-abc"
-        );
-    }
-
-    #[test]
-    fn stacks_not_made_by_sam_are_refused_with_sams_messages() {
-        let no_tags = bucket_of(&stack(&[], &[("SourceBucket", "b")]))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            no_tags.contains("is missing Tags and/or Outputs information"),
-            "{no_tags}"
-        );
-        let wrong = bucket_of(&stack(
-            &[("ManagedStackSource", "Other")],
-            &[("SourceBucket", "b")],
-        ))
-        .unwrap_err()
-        .to_string();
-        assert!(
-            wrong.contains("does not match the AWS SAM CLI generated tag"),
-            "{wrong}"
-        );
-        let no_output = bucket_of(&stack(&[SOURCE_TAG], &[("Other", "b")]))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            no_output.contains("missing the managed source bucket key"),
-            "{no_output}"
-        );
-    }
 }

@@ -12,9 +12,9 @@ use anyhow::{bail, Context};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
-/// The AWS CLI's and SDKs' variable for an extra CA bundle.
-pub const CA_BUNDLE_VARIABLE: &str = "AWS_CA_BUNDLE";
-/// The profile key of `~/.aws/config` for the same.
+use crate::settings::{Environment, CA_BUNDLE_VARIABLE};
+
+/// The profile key of `~/.aws/config` for an extra CA bundle (as `AWS_CA_BUNDLE`).
 pub const CA_BUNDLE_KEY: &str = "ca_bundle";
 
 /// Where the extra CA certificates are read from, and how to name that place in messages.
@@ -94,16 +94,16 @@ pub struct Network {
 impl Network {
     /// Reads the CA bundle that the environment or the profile (`profile`, else `AWS_PROFILE`,
     /// else `default`) names.
-    pub async fn load(profile: Option<&str>) -> anyhow::Result<Network> {
-        let variable = std::env::var(CA_BUNDLE_VARIABLE).ok();
-        let profile_value = if variable.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+    pub async fn load(profile: Option<&str>, env: &Environment) -> anyhow::Result<Network> {
+        let variable = env.var(CA_BUNDLE_VARIABLE);
+        let profile_value = if variable.is_some_and(|v| !v.trim().is_empty()) {
             None
         } else {
             profile_ca_bundle(profile).await
         };
-        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let home = env.var("HOME").map(PathBuf::from);
         let source = ca_bundle_source(
-            variable.as_deref(),
+            variable,
             profile_value
                 .as_ref()
                 .map(|(n, v)| (n.as_str(), v.as_str())),

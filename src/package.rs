@@ -15,13 +15,12 @@ use serde_json::Value;
 use crate::artifacts::{self, Artifact, ArtifactKind, Uploaded};
 use crate::aws::Aws;
 use crate::cloudformation::poll::Poller;
-use crate::deploy::images::{image_location, ImageLocation};
-use crate::deploy::shortcut::NestedTemplate;
-use crate::journal::Fact;
-use crate::output::Ui;
+use crate::events::{Event, Fact, Reporter};
+use crate::plan::shortcut::NestedTemplate;
 use crate::s3::{self, Destination, Upload};
-use crate::signing::{self, SigningProfiles, SigningRequest};
-use crate::template::{self, Template};
+use crate::settings::{SigningProfile, SigningProfiles};
+use crate::signing::{self, SigningRequest};
+use crate::template::{self, image_location, ImageLocation, Template};
 
 /// What signs the zips of the functions and layers named in `profiles`.
 pub struct Signing<'a> {
@@ -53,12 +52,12 @@ pub async fn package_template(
     images: &HashMap<ImageLocation, String>,
     signing: &Signing<'_>,
     language_extensions: bool,
-    ui: &Ui,
+    report: &dyn Reporter,
 ) -> anyhow::Result<Packaged> {
     let mut packager = Packager {
         aws,
         dest,
-        ui,
+        report,
         images,
         signing,
         language_extensions,
@@ -75,7 +74,7 @@ pub async fn package_template(
 struct Packager<'a> {
     aws: &'a Aws,
     dest: Option<&'a Destination>,
-    ui: &'a Ui,
+    report: &'a dyn Reporter,
     images: &'a HashMap<ImageLocation, String>,
     signing: &'a Signing<'a>,
     language_extensions: bool,
@@ -181,10 +180,8 @@ impl Packager<'_> {
                 if self.language_extensions
                     && template::language_extensions::uses_language_extensions(&child.value)
                 {
-                    self.ui.warn(&format!(
-                        "Warning: {}: samrs expands AWS::LanguageExtensions in the main template only; local artifacts inside this nested template's Fn::ForEach loops are not packaged (CloudFormation expands its loops)",
-                        child.path.display()
-                    ));
+                    self.report
+                        .event(Event::NestedLanguageExtensions(child.path.clone()));
                 }
                 let packaged = self.package(&child.value, &child.path, depth + 1).await?;
                 (template::to_yaml(&packaged).into_bytes(), Some(packaged))
@@ -209,20 +206,15 @@ impl Packager<'_> {
         }
         let size = body.len();
         match s3::upload_with_dedup(&self.aws.s3, dest, &key, body).await? {
-            Upload::Sent => {
-                self.ui.record(Fact::Upload {
-                    key: key.clone(),
-                    bytes: size,
-                });
-                self.ui
-                    .line(&format!("\tUploading to {key}  {size} / {size}  (100.00%)"));
-            }
-            Upload::AlreadyPresent => self.ui.line(&format!(
-                "\tFile with same data already exists at {key}, skipping upload"
-            )),
-            Upload::NotSent => self
-                .ui
-                .line(&format!("\tDry run: would upload {key} ({size} bytes)")),
+            Upload::Sent => self.report.record(Fact::Upload {
+                key: key.clone(),
+                bytes: size,
+            }),
+            Upload::AlreadyPresent => self.report.event(Event::UploadSkipped { key: key.clone() }),
+            Upload::NotSent => self.report.event(Event::UploadPlanned {
+                key: key.clone(),
+                bytes: size,
+            }),
         }
         let key = match profile {
             Some(profile) => self.sign(resource, profile, dest, key).await?,
@@ -236,15 +228,15 @@ impl Packager<'_> {
     async fn sign(
         &self,
         resource: &str,
-        profile: &signing::SigningProfile,
+        profile: &SigningProfile,
         dest: &Destination,
         key: String,
     ) -> anyhow::Result<String> {
         if dest.dry_run {
-            self.ui.line(&format!(
-                "\tDry run: would sign {key} with signing profile {}",
-                profile.profile_name
-            ));
+            self.report.event(Event::SigningPlanned {
+                key: key.clone(),
+                profile: profile.profile_name.clone(),
+            });
             return Ok(key);
         }
         let version = s3::object_version(&self.aws.s3, &dest.bucket, &key)
@@ -258,17 +250,15 @@ impl Packager<'_> {
             version: &version,
         };
         let signed = signing::sign(&self.aws.signer, request, self.signing.poller).await?;
-        self.ui.record(Fact::Signed {
+        self.report.record(Fact::Signed {
             resource: resource.to_string(),
             job_id: signed.job_id.clone(),
             key: signed.key.clone(),
         });
-        self.ui
-            .line(&format!("Initiated code signing job {}", signed.job_id));
-        self.ui.line(&format!(
-            "Package has successfully signed into the location {}/{}",
-            dest.bucket, signed.key
-        ));
+        self.report.event(Event::SignedInto {
+            job_id: signed.job_id.clone(),
+            location: format!("{}/{}", dest.bucket, signed.key),
+        });
         Ok(signed.key)
     }
 }

@@ -2,92 +2,13 @@
 //! (samcli/lib/package/code_signer.py): a function or layer named in `--signing-profiles` has its
 //! uploaded zip signed by a signing job whose source is that object (bucket, key, version) and
 //! whose destination is `<the key's folder>/signed_`; the template then points at the signed
-//! object Signer wrote.
-//!
-//! The option's format is sam's: `Fn=ProfileName:ProfileOwner Layer=ProfileName`, values
-//! optionally quoted.
-
-use std::sync::OnceLock;
+//! object Signer wrote. (The profiles are a setting, [`crate::settings::SigningProfiles`].)
 
 use aws_sdk_signer::types::{Destination, S3Destination, S3Source, Source};
-use indexmap::IndexMap;
-use regex::Regex;
-use serde::Serialize;
-use serde_json::Value;
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::cloudformation::poll::{self, Poller};
-
-/// The signing profile of one function or layer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SigningProfile {
-    pub profile_name: String,
-    /// The account owning the profile; empty for the caller's own (sam's `profile_owner`).
-    pub profile_owner: String,
-}
-
-/// Signing profiles by function or layer logical id, in the order given.
-pub type SigningProfiles = IndexMap<String, SigningProfile>;
-
-/// sam's `SigningProfilesOptionType` pattern: ` Name=value` pairs, the value quoted or not.
-fn pattern() -> &'static Regex {
-    static PATTERN: OnceLock<Regex> = OnceLock::new();
-    PATTERN.get_or_init(|| {
-        Regex::new(r#"(?: )([A-Za-z0-9"]+)=("(?:\\.|[^"\\]+)*"|(?:\\.|[^ "\\]+)+)"#)
-            .expect("the signing profiles pattern is valid")
-    })
-}
-
-/// Parses `--signing-profiles` / `signing_profiles` items with sam's rules and messages (the
-/// text after click's "Invalid value for '--signing-profiles': ").
-pub fn parse_signing_profiles(items: &[String]) -> Result<SigningProfiles, String> {
-    let mut profiles = SigningProfiles::new();
-    for item in items.iter().filter(|i| !i.trim().is_empty()) {
-        let text = format!(" {}", item.trim());
-        let mut found = false;
-        for captures in pattern().captures_iter(&text) {
-            found = true;
-            let value = crate::settings::values::unquote(&captures[2]);
-            let (name, owner) = match value.split(':').collect::<Vec<_>>()[..] {
-                [name] => (name.to_string(), String::new()),
-                [name, owner] => (name.to_string(), owner.to_string()),
-                _ => (String::new(), String::new()),
-            };
-            if name.is_empty() {
-                return Err("Signer profile option has invalid format, it should look like this MyFunction=MySigningProfile or MyFunction=MySigningProfile:MySigningProfileOwner".into());
-            }
-            profiles.insert(
-                crate::settings::values::unquote(&captures[1]),
-                SigningProfile {
-                    profile_name: name,
-                    profile_owner: owner,
-                },
-            );
-        }
-        if !found {
-            return Err(format!(
-                "('{item}',) is not a valid code sign config, it should look like this 'MyFunction=SigningProfile'"
-            ));
-        }
-    }
-    Ok(profiles)
-}
-
-/// The samconfig value sam's guided deploy saves: `Fn="name:owner" Layer="name"`.
-pub fn format_signing_profiles(profiles: &SigningProfiles) -> String {
-    profiles
-        .iter()
-        .map(|(resource, profile)| {
-            let value = if profile.profile_owner.is_empty() {
-                profile.profile_name.clone()
-            } else {
-                format!("{}:{}", profile.profile_name, profile.profile_owner)
-            };
-            format!("{resource}=\"{}\"", value.replace('"', "\\\""))
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+use crate::settings::SigningProfile;
 
 /// Where Signer writes the signed copy of `key`: `signed_` beside it. (sam takes everything up
 /// to the last `/`, so a key without a folder would get `<key>/signed_`; samrs puts it beside
@@ -97,68 +18,6 @@ pub fn signed_prefix(key: &str) -> String {
         Some((folder, _)) => format!("{folder}/signed_"),
         None => "signed_".to_string(),
     }
-}
-
-/// The functions with a `CodeSigningConfigArn` (their own or from `Globals.Function`) and the
-/// template's layers they use, each with the functions using it: what guided asks profiles for
-/// (sam's `signer_config_per_function`).
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct CodeSigned {
-    pub functions: Vec<String>,
-    pub layers: IndexMap<String, Vec<String>>,
-}
-
-pub fn code_signed_resources(template: &Value) -> CodeSigned {
-    let globals = template.pointer("/Globals/Function");
-    let global = |key: &str| globals.and_then(|g| g.get(key));
-    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
-        return CodeSigned::default();
-    };
-    let is_layer = |id: &str| {
-        resources
-            .get(id)
-            .and_then(|r| r.get("Type"))
-            .and_then(Value::as_str)
-            .is_some_and(|t| {
-                t == "AWS::Serverless::LayerVersion" || t == "AWS::Lambda::LayerVersion"
-            })
-    };
-    let mut found = CodeSigned::default();
-    for (id, resource) in resources {
-        let serverless = match resource.get("Type").and_then(Value::as_str) {
-            Some("AWS::Serverless::Function") => true,
-            Some("AWS::Lambda::Function") => false,
-            _ => continue,
-        };
-        let own = |key: &str| resource.pointer(&format!("/Properties/{key}"));
-        let inherited = |key: &str| if serverless { global(key) } else { None };
-        if own("CodeSigningConfigArn")
-            .or(inherited("CodeSigningConfigArn"))
-            .is_none()
-        {
-            continue;
-        }
-        found.functions.push(id.clone());
-        let layers = inherited("Layers")
-            .into_iter()
-            .chain(own("Layers"))
-            .filter_map(Value::as_array)
-            .flatten();
-        for layer in layers {
-            let Some(layer) = layer
-                .get("Ref")
-                .and_then(Value::as_str)
-                .filter(|l| is_layer(l))
-            else {
-                continue;
-            };
-            let users = found.layers.entry(layer.to_string()).or_default();
-            if !users.contains(id) {
-                users.push(id.clone());
-            }
-        }
-    }
-    found
 }
 
 /// Why an artifact could not be signed.
@@ -289,87 +148,6 @@ pub async fn sign(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| s.to_string()).collect()
-    }
-
-    fn profile(name: &str, owner: &str) -> SigningProfile {
-        SigningProfile {
-            profile_name: name.into(),
-            profile_owner: owner.into(),
-        }
-    }
-
-    #[test]
-    fn sams_forms_parse() {
-        let got = parse_signing_profiles(&strings(&[
-            r#"HelloFunction="MyProfile:123456789012" MyLayer=LayerProfile"#,
-            "Other=Plain",
-        ]))
-        .unwrap();
-        assert_eq!(got["HelloFunction"], profile("MyProfile", "123456789012"));
-        assert_eq!(got["MyLayer"], profile("LayerProfile", ""));
-        assert_eq!(got["Other"], profile("Plain", ""));
-        assert_eq!(
-            got.keys().collect::<Vec<_>>(),
-            ["HelloFunction", "MyLayer", "Other"]
-        );
-        assert!(parse_signing_profiles(&strings(&[""])).unwrap().is_empty());
-    }
-
-    #[test]
-    fn malformed_profiles_get_sams_messages() {
-        assert_eq!(
-            parse_signing_profiles(&strings(&["nothing"])).unwrap_err(),
-            "('nothing',) is not a valid code sign config, it should look like this 'MyFunction=SigningProfile'"
-        );
-        assert!(parse_signing_profiles(&strings(&["Fn=a:b:c"]))
-            .unwrap_err()
-            .starts_with("Signer profile option has invalid format"));
-        assert!(parse_signing_profiles(&strings(&["Fn=:owner"]))
-            .unwrap_err()
-            .starts_with("Signer profile option has invalid format"));
-    }
-
-    #[test]
-    fn saved_form_reads_back() {
-        let mut profiles = SigningProfiles::new();
-        profiles.insert("Fn".into(), profile("P", "123456789012"));
-        profiles.insert("Layer".into(), profile("L", ""));
-        let text = format_signing_profiles(&profiles);
-        assert_eq!(text, r#"Fn="P:123456789012" Layer="L""#);
-        assert_eq!(parse_signing_profiles(&[text]).unwrap(), profiles);
-    }
-
-    #[test]
-    fn functions_with_a_signing_config_and_their_template_layers() {
-        let template = serde_json::json!({
-            "Globals": {"Function": {"Layers": [{"Ref": "Shared"}]}},
-            "Resources": {
-                "Signed": {"Type": "AWS::Serverless::Function", "Properties": {
-                    "CodeSigningConfigArn": "arn:csc", "Layers": [{"Ref": "Own"}, "arn:aws:lambda:us-east-1:1:layer:x:1"]}},
-                "Unsigned": {"Type": "AWS::Serverless::Function", "Properties": {"Layers": [{"Ref": "Own"}]}},
-                "Plain": {"Type": "AWS::Lambda::Function", "Properties": {"CodeSigningConfigArn": {"Ref": "Csc"}}},
-                "Shared": {"Type": "AWS::Serverless::LayerVersion"},
-                "Own": {"Type": "AWS::Lambda::LayerVersion"}
-            }
-        });
-        let found = code_signed_resources(&template);
-        assert_eq!(found.functions, ["Signed", "Plain"]);
-        assert_eq!(
-            found.layers.into_iter().collect::<Vec<_>>(),
-            [
-                ("Shared".to_string(), vec!["Signed".to_string()]),
-                ("Own".to_string(), vec!["Signed".to_string()])
-            ]
-        );
-        let global = serde_json::json!({
-            "Globals": {"Function": {"CodeSigningConfigArn": "arn:csc"}},
-            "Resources": {"A": {"Type": "AWS::Serverless::Function"}, "B": {"Type": "AWS::Lambda::Function"}}
-        });
-        assert_eq!(code_signed_resources(&global).functions, ["A"]);
-    }
 
     #[test]
     fn signed_copies_go_beside_the_key() {

@@ -10,6 +10,7 @@
 //! waits that run side by side share their stack's budget.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
@@ -49,8 +50,14 @@ impl Bucket {
 
 static BUCKETS: LazyLock<Mutex<HashMap<String, Bucket>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
-static PERIOD: LazyLock<Duration> =
-    LazyLock::new(|| poll::period(std::env::var(poll::POLL_DELAY_VARIABLE).ok().as_deref()));
+/// The run's poll period, in milliseconds (the schedule sets it when it is made).
+static PERIOD_MS: AtomicU64 = AtomicU64::new(poll::PERIOD.as_millis() as u64);
+
+/// Makes a stack gain a token per `period`: the run's poll period, so polls never wait for one.
+pub fn set_period(period: Duration) {
+    let ms = u64::try_from(period.as_millis()).unwrap_or(u64::MAX).max(1);
+    PERIOD_MS.store(ms, Ordering::Relaxed);
+}
 
 /// Waits until `stack` may get another describe call, and takes that token.
 pub async fn take(stack: &str) {
@@ -59,7 +66,10 @@ pub async fn take(stack: &str) {
         Ok(mut buckets) => buckets
             .entry(stack.to_string())
             .or_insert_with(|| Bucket::full(now))
-            .take(now, *PERIOD),
+            .take(
+                now,
+                Duration::from_millis(PERIOD_MS.load(Ordering::Relaxed)),
+            ),
         // A poisoned lock only means another thread panicked: that run is ending anyway.
         Err(_) => Duration::ZERO,
     };

@@ -1,13 +1,12 @@
 //! Thin CloudFormation calls: describe, change sets, execution with event streaming, deletion.
 //!
 //! No decisions are made here beyond "is it finished yet": what to do with a stack lives in
-//! [`state`], the poll schedule in [`poll`], the describe calls a stack may get in [`budget`]
-//! (every describe call here takes its token). Every wait polls with our own schedule instead of
-//! the SDK's waiters (30 s minimum between polls) and reports the events as they arrive.
+//! [`crate::stack_state`], the poll schedule in [`poll`], the describe calls a stack may get in
+//! [`budget`] (every describe call here takes its token). Every wait polls with our own schedule
+//! instead of the SDK's waiters (30 s minimum between polls) and reports the events as they arrive.
 
 pub mod budget;
 pub mod poll;
-pub mod state;
 
 use std::collections::HashSet;
 
@@ -16,9 +15,12 @@ use aws_sdk_cloudformation::types::{
     TemplateStage,
 };
 use aws_sdk_cloudformation::Client;
-use serde::Serialize;
 
 use crate::aws::{AwsError, AwsResultExt};
+use crate::stack_state::{
+    self as state, ChangeRow, ChangeSetOutcome, ChangeSetRequest, EventRow, Express,
+    ParameterValue, StackInfo, StackOutcome, StackOutput, StackResource, TemplateSource,
+};
 use poll::Poller;
 
 /// Why a wait for a stack operation or a change set ended without its outcome.
@@ -48,43 +50,29 @@ impl WaitError {
     }
 }
 
-/// CloudFormation's express deployment mode (`DeploymentConfig` `Mode: EXPRESS`): the operation
-/// completes once resource configuration is applied. In this mode the rollback choice travels in
-/// the `DeploymentConfig` too, not on ExecuteChangeSet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Express {
-    /// `DeploymentConfig.DisableRollback`, when the operation has one (deletions do not).
-    pub disable_rollback: Option<bool>,
+/// Express mode as CloudFormation's `DeploymentConfig`.
+fn deployment_config(express: Express) -> DeploymentConfig {
+    DeploymentConfig::builder()
+        .mode(DeploymentConfigMode::Express)
+        .set_disable_rollback(express.disable_rollback)
+        .build()
 }
 
-impl Express {
-    fn deployment_config(self) -> DeploymentConfig {
-        DeploymentConfig::builder()
-            .mode(DeploymentConfigMode::Express)
-            .set_disable_rollback(self.disable_rollback)
-            .build()
+fn event_row(e: &StackEvent) -> EventRow {
+    let status = e
+        .resource_status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    EventRow {
+        id: e.event_id().unwrap_or_default().to_string(),
+        status: match e.detailed_status() {
+            Some(detail) => format!("{status} - {}", detail.as_str()),
+            None => status,
+        },
+        resource_type: e.resource_type().unwrap_or_default().to_string(),
+        logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+        reason: e.resource_status_reason().map(str::to_string),
     }
-}
-
-/// What samrs needs to know of a deployed stack.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct StackInfo {
-    pub stack_id: String,
-    pub status: String,
-    pub outputs: Vec<StackOutput>,
-    pub tags: Vec<(String, String)>,
-    /// Parameter keys and values (NoEcho values come back as `****`).
-    pub parameters: Vec<(String, String)>,
-    pub role_arn: Option<String>,
-    pub notification_arns: Vec<String>,
-    pub termination_protection: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct StackOutput {
-    pub key: String,
-    pub value: String,
-    pub description: Option<String>,
 }
 
 /// The stack, or None when CloudFormation says it does not exist.
@@ -143,38 +131,6 @@ pub async fn describe_stack(cfn: &Client, name: &str) -> Result<Option<StackInfo
         notification_arns: stack.notification_arns().to_vec(),
         termination_protection: stack.enable_termination_protection().unwrap_or(false),
     }))
-}
-
-/// How the template reaches CloudFormation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TemplateSource {
-    Body(String),
-    Url(String),
-}
-
-/// A parameter of a change set: a value, or "keep what the stack has" on updates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum ParameterValue {
-    Value(String, String),
-    UsePrevious(String),
-}
-
-/// Everything a change set is created from.
-#[derive(Debug, Clone)]
-pub struct ChangeSetRequest {
-    pub stack_name: String,
-    pub change_set_name: String,
-    pub create: bool,
-    pub template: TemplateSource,
-    pub parameters: Vec<ParameterValue>,
-    pub capabilities: Vec<String>,
-    pub tags: Vec<(String, String)>,
-    pub role_arn: Option<String>,
-    pub notification_arns: Vec<String>,
-    pub description: String,
-    /// Express mode for the change set (CreateChangeSet only).
-    pub express: Option<Express>,
 }
 
 /// Sets a request's common fields on any of the three SDK builders that take them
@@ -243,7 +199,7 @@ pub async fn create_change_set(cfn: &Client, req: &ChangeSetRequest) -> Result<S
             ChangeSetType::Update
         })
         .description(&req.description)
-        .set_deployment_config(req.express.map(Express::deployment_config));
+        .set_deployment_config(req.express.map(deployment_config));
     let output = with_fields!(call, f, req)
         .send()
         .await
@@ -288,24 +244,6 @@ fn to_sdk_parameter(p: &ParameterValue) -> Parameter {
     }
 }
 
-/// One row of the change set table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ChangeRow {
-    pub action: String,
-    pub logical_id: String,
-    pub resource_type: String,
-    pub replacement: Option<String>,
-}
-
-/// How a change set ended up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChangeSetOutcome {
-    Ready(Vec<ChangeRow>),
-    /// CloudFormation found nothing to change.
-    Empty,
-    Failed(String),
-}
-
 /// Polls the change set until it is created (or failed) and reads all its changes.
 pub async fn wait_for_change_set(
     cfn: &Client,
@@ -322,31 +260,37 @@ pub async fn wait_for_change_set(
                 format!("CloudFormation goes on creating it; follow it with `aws cloudformation describe-change-set --stack-name {stack_name} --change-set-name {change_set_id}`"),
             ));
         }
+        // The first page says how far it got; a created change set's changes may take more.
         budget::take(stack_name).await;
-        let first = cfn
+        let mut pages = cfn
             .describe_change_set()
             .change_set_name(change_set_id)
             .stack_name(stack_name)
-            .send()
+            .into_paginator()
+            .send();
+        let Some(first) = pages
+            .try_next()
             .await
-            .aws("CloudFormation DescribeChangeSet")?;
+            .aws("CloudFormation DescribeChangeSet")?
+        else {
+            continue;
+        };
         let status = first.status().map(|s| s.as_str()).unwrap_or_default();
         match status {
             "CREATE_COMPLETE" => {
                 let mut changes = change_rows(first.changes());
-                let mut token = first.next_token().map(str::to_string);
-                while let Some(next) = token {
+                let mut more = first.next_token().is_some();
+                while more {
                     budget::take(stack_name).await;
-                    let page = cfn
-                        .describe_change_set()
-                        .change_set_name(change_set_id)
-                        .stack_name(stack_name)
-                        .next_token(next)
-                        .send()
+                    let Some(page) = pages
+                        .try_next()
                         .await
-                        .aws("CloudFormation DescribeChangeSet")?;
+                        .aws("CloudFormation DescribeChangeSet")?
+                    else {
+                        break;
+                    };
+                    more = page.next_token().is_some();
                     changes.extend(change_rows(page.changes()));
-                    token = page.next_token().map(str::to_string);
                 }
                 return Ok(ChangeSetOutcome::Ready(changes));
             }
@@ -416,39 +360,6 @@ pub async fn delete_change_set(
     Ok(())
 }
 
-/// One stack event, as the events table shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EventRow {
-    pub id: String,
-    pub status: String,
-    pub resource_type: String,
-    pub logical_id: String,
-    pub reason: Option<String>,
-}
-
-impl EventRow {
-    fn from_sdk(e: &StackEvent) -> Self {
-        let status = e
-            .resource_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
-        EventRow {
-            id: e.event_id().unwrap_or_default().to_string(),
-            status: match e.detailed_status() {
-                Some(detail) => format!("{status} - {}", detail.as_str()),
-                None => status,
-            },
-            resource_type: e.resource_type().unwrap_or_default().to_string(),
-            logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-            reason: e.resource_status_reason().map(str::to_string),
-        }
-    }
-
-    pub fn is_failure(&self) -> bool {
-        self.status.contains("FAILED")
-    }
-}
-
 /// Reads a stack's events newer than the one it last saw, oldest first.
 #[derive(Debug)]
 pub struct EventCursor {
@@ -495,18 +406,21 @@ impl EventCursor {
     /// The events that appeared since the last poll, oldest first.
     pub async fn poll(&mut self, cfn: &Client) -> Result<Vec<EventRow>, AwsError> {
         let mut fresh = Vec::new();
-        let mut token: Option<String> = None;
+        // Newest first: the pages are read until one reaches an event seen before.
+        let mut pages = cfn
+            .describe_stack_events()
+            .stack_name(&self.stack_name)
+            .into_paginator()
+            .send();
         for _ in 0..MAX_EVENT_PAGES {
             budget::take(&self.stack_name).await;
-            let result = cfn
-                .describe_stack_events()
-                .stack_name(&self.stack_name)
-                .set_next_token(token.take())
-                .send()
+            let page = match pages
+                .try_next()
                 .await
-                .aws("CloudFormation DescribeStackEvents");
-            let page = match result {
-                Ok(page) => page,
+                .aws("CloudFormation DescribeStackEvents")
+            {
+                Ok(Some(page)) => page,
+                Ok(None) => break,
                 Err(e) if e.is_stack_missing() => {
                     self.gone = true;
                     break;
@@ -515,15 +429,14 @@ impl EventCursor {
             };
             let mut reached_seen = false;
             for event in page.stack_events() {
-                let row = EventRow::from_sdk(event);
+                let row = event_row(event);
                 if self.seen.contains(&row.id) {
                     reached_seen = true;
                     break;
                 }
                 fresh.push(row);
             }
-            token = page.next_token().map(str::to_string);
-            if reached_seen || token.is_none() {
+            if reached_seen || page.next_token().is_none() {
                 break;
             }
         }
@@ -554,17 +467,6 @@ pub enum Want {
     Status,
     /// The stack as DescribeStacks gives it (outputs): read once the operation ended.
     Stack,
-}
-
-/// How a wait for a stack operation ended.
-#[derive(Debug, Clone)]
-pub struct StackOutcome {
-    /// The final status; None when the stack no longer exists (deleted).
-    pub status: Option<String>,
-    /// The stack afterwards, with [`Want::Stack`] (None when it no longer exists).
-    pub stack: Option<StackInfo>,
-    /// The failure events seen during the wait, with their reasons.
-    pub failures: Vec<EventRow>,
 }
 
 /// One poll in [`STACK_CHECK_EVERY`] reads the stack instead of its events, in case the stack's
@@ -663,79 +565,58 @@ pub async fn delete_stack(
     cfn.delete_stack()
         .stack_name(name)
         .set_retain_resources((!retain.is_empty()).then(|| retain.to_vec()))
-        .set_deployment_config(express.map(Express::deployment_config))
+        .set_deployment_config(express.map(deployment_config))
         .send()
         .await
         .aws("CloudFormation DeleteStack")?;
     Ok(())
 }
 
-/// A resource of a stack, as ListStackResources gives it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StackResource {
-    pub logical_id: String,
-    pub physical_id: String,
-    pub resource_type: String,
-    pub status: String,
-}
-
 pub async fn list_stack_resources(
     cfn: &Client,
     name: &str,
 ) -> Result<Vec<StackResource>, AwsError> {
-    let mut resources = Vec::new();
-    let mut token = None;
-    loop {
-        let page = cfn
-            .list_stack_resources()
-            .stack_name(name)
-            .set_next_token(token)
-            .send()
-            .await
-            .aws("CloudFormation ListStackResources")?;
-        resources.extend(page.stack_resource_summaries().iter().map(|r| {
-            StackResource {
-                logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
-                physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
-                resource_type: r.resource_type().unwrap_or_default().to_string(),
-                status: r
-                    .resource_status()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-            }
-        }));
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(resources);
-        }
-    }
+    let summaries = cfn
+        .list_stack_resources()
+        .stack_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("CloudFormation ListStackResources")?;
+    Ok(summaries
+        .iter()
+        .map(|r| StackResource {
+            logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+            physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
+            resource_type: r.resource_type().unwrap_or_default().to_string(),
+            status: r
+                .resource_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// The names of all stacks in the region that are not deleted.
 pub async fn list_stack_names(cfn: &Client) -> Result<Vec<String>, AwsError> {
-    let mut names = Vec::new();
-    let mut token = None;
-    loop {
-        let page = cfn
-            .list_stacks()
-            .set_next_token(token)
-            .send()
-            .await
-            .aws("CloudFormation ListStacks")?;
-        names.extend(
-            page.stack_summaries()
-                .iter()
-                .filter(|s| {
-                    s.stack_status()
-                        .is_none_or(|st| st.as_str() != "DELETE_COMPLETE")
-                })
-                .filter_map(|s| s.stack_name().map(str::to_string)),
-        );
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(names);
-        }
-    }
+    let summaries = cfn
+        .list_stacks()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("CloudFormation ListStacks")?;
+    Ok(summaries
+        .iter()
+        .filter(|s| {
+            s.stack_status()
+                .is_none_or(|st| st.as_str() != "DELETE_COMPLETE")
+        })
+        .filter_map(|s| s.stack_name().map(str::to_string))
+        .collect())
 }
 
 /// The template a stack was deployed with, as submitted.

@@ -22,9 +22,6 @@ const MAX_SLOWDOWN: f64 = 16.0;
 /// Each poll without a throttle shrinks the stretch by this factor.
 const RECOVERY: f64 = 0.8;
 
-/// The variable that fixes the period (the SAM CLI's name for it).
-pub const POLL_DELAY_VARIABLE: &str = "SAM_CLI_POLL_DELAY";
-
 /// The period in force: `SAM_CLI_POLL_DELAY` when it is a positive number of seconds, else [`PERIOD`].
 pub fn period(poll_delay: Option<&str>) -> Duration {
     poll_delay
@@ -49,14 +46,13 @@ pub struct Poller {
 }
 
 impl Poller {
-    /// The schedule in force: `SAM_CLI_POLL_DELAY` when set to a positive number, else a second.
-    pub fn from_env() -> Self {
-        Self::new(std::env::var(POLL_DELAY_VARIABLE).ok().as_deref())
-    }
-
+    /// The schedule in force: `SAM_CLI_POLL_DELAY`'s value when a positive number, else a second.
+    /// The stacks' describe budget ([`super::budget`]) follows the same period.
     pub fn new(poll_delay: Option<&str>) -> Self {
+        let period = period(poll_delay);
+        super::budget::set_period(period);
         Poller {
-            period: period(poll_delay),
+            period,
             slowdown: 1.0,
             last: None,
             throttles: 0,

@@ -6,6 +6,7 @@
 use indexmap::{IndexMap, IndexSet};
 
 use super::naming::{CompanionStack, EcrRepo};
+use crate::template::repository_entry;
 
 /// The outcome of [`assign`].
 #[derive(Debug)]
@@ -33,7 +34,7 @@ pub(super) fn assign(
     for function in functions {
         let repo = EcrRepo::for_function(companion, function);
         let managed_uri = repo.uri(account, region);
-        match explicit_uri(functions, explicit, function) {
+        match repository_entry(explicit, functions, function) {
             Some((key, uri)) => {
                 used_keys.insert(key);
                 if *uri == managed_uri {
@@ -54,24 +55,6 @@ pub(super) fn assign(
         }
     }
     Assignment { managed, mapping }
-}
-
-/// The user's entry for `function`: by full path, or for a nested function by its logical id
-/// when that id is not itself another function's full path.
-fn explicit_uri<'a>(
-    functions: &[String],
-    explicit: &'a IndexMap<String, String>,
-    function: &str,
-) -> Option<(&'a str, &'a String)> {
-    let by_key = |key: &str| explicit.get_key_value(key).map(|(k, v)| (k.as_str(), v));
-    by_key(function).or_else(|| {
-        let (_, logical_id) = function.rsplit_once('/')?;
-        if functions.iter().any(|f| f == logical_id) {
-            None
-        } else {
-            by_key(logical_id)
-        }
-    })
 }
 
 #[cfg(test)]

@@ -12,10 +12,7 @@ mod status;
 pub use naming::{md5_hex, repository_uri, CompanionStack, EcrRepo};
 pub use plan::{
     phase1_template, phase2_template, plan, Cleanup, CompanionError, CompanionPlan, DeployedRepo,
-    DeployedResource, PlanInput, PlannedRepo, RepoAction,
+    DeployedResource, Observed, PlanInput, PlannedRepo, RepoAction,
 };
-pub use render::{
-    render, render_sam_compatible, template_fits_body, RepoEntry, RepoSettings, RepoSettingsError,
-    TEMPLATE_BODY_LIMIT,
-};
+pub use render::{render, render_sam_compatible, RepoEntry, RepoSettings, RepoSettingsError};
 pub use status::{companion_action, BlockedStack, CompanionAction};

@@ -8,7 +8,7 @@
 //! where sam force-deletes unreferenced repositories before anything else.
 
 use indexmap::{IndexMap, IndexSet};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::mapping::{assign, Assignment};
 use super::naming::{CompanionStack, EcrRepo};
@@ -20,22 +20,29 @@ const STACK_RESOURCE_MAX: usize = 500;
 const ECR_REPOSITORY_TYPE: &str = "AWS::ECR::Repository";
 
 /// One resource of the deployed companion stack, as ListStackResources reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployedResource {
     pub logical_id: String,
     pub physical_id: String,
     pub resource_type: String,
 }
 
+/// The companion stack as it was found: its status (None: absent) and its resources.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    pub status: Option<String>,
+    pub resources: Vec<DeployedResource>,
+}
+
 /// A repository in the deployed companion stack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployedRepo {
     pub logical_id: String,
     pub repository_name: String,
 }
 
 /// Whether a function's repository is new or already in the stack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RepoAction {
     Create,
@@ -43,7 +50,7 @@ pub enum RepoAction {
 }
 
 /// The managed repository of one image function.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedRepo {
     pub function: String,
     pub logical_id: String,
@@ -55,7 +62,7 @@ pub struct PlannedRepo {
 }
 
 /// What phase 2 does once the main stack succeeded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cleanup {
     Nothing,
@@ -95,7 +102,7 @@ pub struct PlanInput<'a> {
 }
 
 /// What a deploy does to the companion stack.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompanionPlan {
     pub companion_stack_name: String,
     pub companion_status: Option<String>,
@@ -107,11 +114,13 @@ pub struct CompanionPlan {
     /// Function full path → image repository URI for the main deploy: explicit and managed.
     pub mapping: IndexMap<String, String>,
     pub settings: RepoSettings,
+    /// What the templates are rendered with; a plan read back from a file has none (its
+    /// templates travel with it).
     #[serde(skip)]
-    render_context: RenderContext,
+    render_context: Option<RenderContext>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct RenderContext {
     companion: CompanionStack,
     tags: Vec<(String, String)>,
@@ -161,13 +170,13 @@ pub fn plan(input: &PlanInput) -> Result<CompanionPlan, CompanionError> {
         retire,
         mapping,
         settings: input.settings.clone(),
-        render_context: RenderContext {
+        render_context: Some(RenderContext {
             companion,
             tags: input.tags.to_vec(),
             account: input.account.to_string(),
             region: input.region.to_string(),
             version: input.version.to_string(),
-        },
+        }),
     };
     let count = unique_repos(&plan).len() + plan.retire.len();
     if plan.phase1.is_some() && count > STACK_RESOURCE_MAX {
@@ -193,29 +202,31 @@ fn cleanup(action: Option<CompanionAction>, no_repos: bool, no_retired: bool) ->
 /// The template of phase 1: the wanted repositories plus the retired ones, kept under their
 /// deployed logical ids and names until the main stack no longer uses them. This update also
 /// gives repositories sam created `EmptyOnDelete`, so phase 2 can delete them with their
-/// images. None: no phase 1.
+/// images. None: no phase 1 (or a plan read back from a file).
 pub fn phase1_template(plan: &CompanionPlan) -> Option<String> {
-    plan.phase1.map(|_| {
-        let retired = plan.retire.iter().map(|repo| RepoEntry {
-            logical_id: &repo.logical_id,
-            repository_name: &repo.repository_name,
-        });
-        let mut entries = unique_repos(plan);
-        entries.extend(retired);
-        render_entries(plan, &entries)
-    })
+    plan.phase1?;
+    let retired = plan.retire.iter().map(|repo| RepoEntry {
+        logical_id: &repo.logical_id,
+        repository_name: &repo.repository_name,
+    });
+    let mut entries = unique_repos(plan);
+    entries.extend(retired);
+    render_entries(plan, &entries)
 }
 
 /// The template of phase 2: only the wanted repositories. None when no repository is left, so
-/// the companion stack is to be deleted.
+/// the companion stack is to be deleted (or a plan read back from a file).
 pub fn phase2_template(plan: &CompanionPlan) -> Option<String> {
     let entries = unique_repos(plan);
-    (!entries.is_empty()).then(|| render_entries(plan, &entries))
+    if entries.is_empty() {
+        return None;
+    }
+    render_entries(plan, &entries)
 }
 
-fn render_entries(plan: &CompanionPlan, entries: &[RepoEntry]) -> String {
-    let context = &plan.render_context;
-    render(
+fn render_entries(plan: &CompanionPlan, entries: &[RepoEntry]) -> Option<String> {
+    let context = plan.render_context.as_ref()?;
+    Some(render(
         &context.companion,
         entries,
         &plan.settings,
@@ -223,7 +234,7 @@ fn render_entries(plan: &CompanionPlan, entries: &[RepoEntry]) -> String {
         &context.account,
         &context.region,
         &context.version,
-    )
+    ))
 }
 
 /// The planned repositories once each: `Child/Fn` and `ChildFn` share one (as in sam).
@@ -570,7 +581,7 @@ mod tests {
                 "{count}: {} bytes, over the S3 template limit",
                 template.len()
             );
-            assert!(!crate::companion::template_fits_body(&template));
+            assert!(!crate::stack_state::fits_inline(&template));
         }
     }
 

@@ -6,13 +6,10 @@
 //! pull policy, `EmptyOnDelete` and optional repository settings. Both are deterministic, so a
 //! deploy can compare the text with the deployed template and skip no-op updates.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::naming::{CompanionStack, EcrRepo};
-
-/// CloudFormation's limit on a template sent inline (TemplateBody); larger ones go through S3.
-pub const TEMPLATE_BODY_LIMIT: usize = 51_200;
 
 const DESCRIPTION: &str = "AWS SAM CLI Managed ECR Repo Stack";
 const PULL_ACTIONS: [&str; 3] = [
@@ -33,7 +30,7 @@ pub struct RepoEntry<'a> {
 ///
 /// Changing `kms_key` on an existing repository makes CloudFormation replace it, which fails for
 /// a named repository: set it before the repositories are first created.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepoSettings {
     /// Expire all but the newest N images (keep enough for the versions you may roll back to).
     pub keep_last_images: Option<u32>,
@@ -149,11 +146,6 @@ pub fn render(
         "Resources": resources,
         "Description": DESCRIPTION,
     }))
-}
-
-/// Whether `rendered` can be sent inline (TemplateBody) rather than through S3.
-pub fn template_fits_body(rendered: &str) -> bool {
-    rendered.len() <= TEMPLATE_BODY_LIMIT
 }
 
 fn repository_resource(properties: Value) -> Value {
@@ -293,6 +285,7 @@ mod tests {
     const ACCOUNT: &str = "123456789012";
 
     /// Compares with `tests/golden/companion/<name>`; `SAMRS_BLESS=1` rewrites the file instead.
+    #[allow(clippy::disallowed_methods)]
     fn assert_golden(name: &str, actual: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/companion");
         let path = dir.join(name);
@@ -368,7 +361,7 @@ mod tests {
             rendered,
             render_hello_world(&RepoSettings::default(), &[], "us-west-2")
         );
-        assert!(template_fits_body(&rendered));
+        assert!(crate::stack_state::fits_inline(&rendered));
     }
 
     #[test]
@@ -455,11 +448,5 @@ mod tests {
             python_json(&value),
             "{\n  \"k\": \"\\u00e9\\ud83d\\ude00\\u007f\\n\",\n  \"empty\": []\n}"
         );
-    }
-
-    #[test]
-    fn body_limit_is_inclusive() {
-        assert!(template_fits_body(&"x".repeat(TEMPLATE_BODY_LIMIT)));
-        assert!(!template_fits_body(&"x".repeat(TEMPLATE_BODY_LIMIT + 1)));
     }
 }

@@ -1,14 +1,14 @@
 //! What the companion stack's current status allows a deploy to do: sam updates whatever it
 //! finds and fails with a raw error on a stack it cannot update; samrs recreates a stack that
 //! never got created, waits for a busy one, and names the command that repairs a failed one.
-//! The table itself is the main stack's ([`crate::cloudformation::state`]).
+//! The table itself is the main stack's ([`crate::stack_state`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::cloudformation::state::{stack_action, StackAction};
+use crate::stack_state::{stack_action, StackAction};
 
 /// What the companion stack's status allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CompanionAction {
     /// No stack (or a deleted one): create it.

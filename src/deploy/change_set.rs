@@ -9,47 +9,46 @@
 
 use anyhow::Context;
 
-use super::{delete_main_stack, DeployError, Run};
-use crate::aws::Aws;
-use crate::cloudformation::{
-    self as cfn, poll::Poller, ChangeRow, ChangeSetOutcome, ChangeSetRequest,
-};
+use super::main_stack::delete_main_stack;
+use crate::cloudformation as cfn;
+use crate::events::{Action, Event, Fact};
 use crate::interrupt::{Deferral, Interrupted};
-use crate::journal::{Action, Fact};
-use crate::output::Ui;
+use crate::stack_state::{ChangeRow, ChangeSetOutcome, ChangeSetRequest};
+use crate::stackops::{DeployError, StackOps};
 
 /// A change set that can be shown and executed, or none because nothing would change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Made {
-    Ready {
-        id: String,
-        changes: Vec<ChangeRow>,
-        /// A CREATE change set (the stack is new or was never created).
-        create: bool,
-    },
+    Ready(Ready),
     Empty,
 }
 
+/// A change set ready to be executed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ready {
+    pub id: String,
+    pub changes: Vec<ChangeRow>,
+    /// A CREATE change set (the stack is new or was never created).
+    pub create: bool,
+}
+
 /// Creates the change set of `request` and waits for it; `new_stack` says the stack did not exist
-/// before, so CloudFormation makes it (in `REVIEW_IN_PROGRESS`) for this change set alone.
+/// before, so CloudFormation makes it (in `REVIEW_IN_PROGRESS`) for this change set alone. A
+/// preview's change set is removed once read.
 pub async fn make(
-    run: &Run<'_>,
+    ops: &StackOps<'_>,
     request: &ChangeSetRequest,
     new_stack: bool,
+    preview: bool,
 ) -> anyhow::Result<Made> {
-    let Run {
-        aws,
-        settings,
-        poller,
-        ui,
-    } = *run;
+    let report = ops.report;
     let leftover = Leftover {
-        aws,
+        ops,
         stack: &request.stack_name,
         change_set: &request.change_set_name,
         new_stack,
     };
-    let deferral = settings.dry_run.then(|| {
+    let deferral = preview.then(|| {
         Deferral::new(
             "removing what the dry run created",
             &format!(
@@ -60,7 +59,7 @@ pub async fn make(
         )
     });
     let mut id = None;
-    let outcome = create_and_wait(aws, request, poller, ui, deferral.as_ref(), &mut id).await;
+    let outcome = create_and_wait(ops, request, deferral.as_ref(), &mut id).await;
     let reached = outcome
         .as_ref()
         .ok()
@@ -70,29 +69,29 @@ pub async fn make(
         reached,
         Some(ChangeSetOutcome::Ready(_) | ChangeSetOutcome::Empty)
     );
-    let removed = if !must_remove(settings.dry_run, reached) {
+    let removed = if !must_remove(preview, reached) {
         Ok(())
     } else {
-        let removed = leftover.remove(poller, ui).await;
+        let removed = leftover.remove().await;
         match &removed {
             Ok(true) => {
-                ui.record(Fact::ChangeSet {
+                report.record(Fact::ChangeSet {
                     id: id.unwrap_or_else(|| request.change_set_name.clone()),
                     stack: request.stack_name.clone(),
                     action: Action::Deleted,
                 });
                 if !usable {
-                    ui.line(&format!("\tRemoved {}", leftover.describe()));
+                    report.event(Event::LeftoverRemoved(leftover.describe()));
                 }
             }
             Ok(false) => {}
             Err(err) => {
-                ui.record(Fact::LeftBehind(leftover.describe()));
-                ui.warn(&format!(
-                    "Warning: could not remove {} ({err:#}); {}",
-                    leftover.describe(),
-                    leftover.fix()
-                ));
+                report.record(Fact::LeftBehind(leftover.describe()));
+                report.event(Event::LeftoverKept {
+                    what: leftover.describe(),
+                    error: format!("{err:#}"),
+                    fix: leftover.fix(),
+                });
             }
         }
         removed.map(|_| ())
@@ -118,11 +117,11 @@ pub async fn make(
                     leftover.fix()
                 )
             })?;
-            Ok(Made::Ready {
+            Ok(Made::Ready(Ready {
                 id,
                 changes,
                 create: request.create,
-            })
+            }))
         }
         ChangeSetOutcome::Empty => Ok(Made::Empty),
         ChangeSetOutcome::Failed(reason) => Err(DeployError::ChangeSetFailed {
@@ -148,10 +147,8 @@ fn must_remove(dry_run: bool, reached: Option<&ChangeSetOutcome>) -> bool {
 /// The change set's id and outcome; None when Ctrl-C stopped a dry run (after the create call
 /// returned, so what it made is known).
 async fn create_and_wait(
-    aws: &Aws,
+    ops: &StackOps<'_>,
     request: &ChangeSetRequest,
-    poller: &Poller,
-    ui: &Ui,
     deferral: Option<&Deferral>,
     made: &mut Option<String>,
 ) -> anyhow::Result<Option<(String, ChangeSetOutcome)>> {
@@ -159,9 +156,9 @@ async fn create_and_wait(
     if stopped() {
         return Ok(None);
     }
-    let id = cfn::create_change_set(&aws.cfn, request).await?;
+    let id = cfn::create_change_set(&ops.aws.cfn, request).await?;
     *made = Some(id.clone());
-    ui.record(Fact::ChangeSet {
+    ops.report.record(Fact::ChangeSet {
         id: id.clone(),
         stack: request.stack_name.clone(),
         action: Action::Created,
@@ -169,7 +166,7 @@ async fn create_and_wait(
     if stopped() {
         return Ok(None);
     }
-    let wait = cfn::wait_for_change_set(&aws.cfn, &request.stack_name, &id, poller);
+    let wait = cfn::wait_for_change_set(&ops.aws.cfn, &request.stack_name, &id, ops.poller);
     let outcome = match deferral {
         None => wait.await?,
         // Reading the change set is all a stop cuts short.
@@ -183,7 +180,7 @@ async fn create_and_wait(
 
 /// What a change set that will not be executed leaves in the account.
 struct Leftover<'a> {
-    aws: &'a Aws,
+    ops: &'a StackOps<'a>,
     stack: &'a str,
     change_set: &'a str,
     new_stack: bool,
@@ -217,8 +214,8 @@ impl Leftover<'_> {
 
     /// Removes the change set, or the stack CloudFormation made for it (which holds nothing
     /// else); false when there was nothing to remove (the create call failed before making it).
-    async fn remove(&self, poller: &Poller, ui: &Ui) -> anyhow::Result<bool> {
-        let cfn = &self.aws.cfn;
+    async fn remove(&self) -> anyhow::Result<bool> {
+        let cfn = &self.ops.aws.cfn;
         if self.new_stack {
             let Some(stack) = cfn::describe_stack(cfn, self.stack).await? else {
                 return Ok(false);
@@ -226,7 +223,7 @@ impl Leftover<'_> {
             if stack.status != "REVIEW_IN_PROGRESS" {
                 return Ok(false);
             }
-            delete_main_stack(self.aws, self.stack, poller, ui).await?;
+            delete_main_stack(self.ops, self.stack).await?;
         } else {
             match cfn::delete_change_set(cfn, self.stack, self.change_set).await {
                 Ok(()) => {}

@@ -1,211 +1,146 @@
-//! The companion stack's part of a deploy, in the rollback-safe order: before the main stack,
-//! add new repositories and keep retired ones ([`apply_phase1`]); after the main stack
-//! succeeded, remove what is no longer referenced or delete the stack ([`apply_phase2`]).
+//! The companion stack's steps of a deploy, in the rollback-safe order: before the main stack,
+//! add new repositories and keep retired ones ([`phase1`]); after the main stack succeeded,
+//! remove what is no longer referenced or delete the stack ([`phase2`]).
 //!
-//! What to do is decided by the pure [`crate::companion::plan`]; this file only reads the
-//! deployed state and applies templates.
+//! What to do is the plan's ([`crate::plan::CompanionStep`]); a busy stack is waited for and a
+//! never-created one cleared, then the plan is made again from what is found.
 
 use anyhow::Context;
 
-use crate::aws::{Aws, AwsResultExt};
-use crate::cloudformation::{self as cfn, poll::Poller, ChangeSetRequest, TemplateSource, Want};
-use crate::companion::{
-    self, CompanionAction, CompanionPlan, DeployedResource, PlanInput, RepoAction, RepoSettings,
-};
-use crate::journal::{Action, Fact, StackRole};
-use crate::output::Ui;
-use crate::s3::{self, Destination};
-use crate::settings::DeploySettings;
-use crate::template::ImageFunction;
-
-/// The companion stack as it is now: its status (None: absent) and its resources.
-#[derive(Debug, Clone, Default)]
-pub struct Observed {
-    pub status: Option<String>,
-    pub resources: Vec<DeployedResource>,
-}
-
-/// Reads the companion stack and, when its repositories can be kept (a stable or busy stack),
-/// its resources.
-pub async fn observe(aws: &Aws, companion_name: &str) -> anyhow::Result<Observed> {
-    let Some(stack) = cfn::describe_stack(&aws.cfn, companion_name).await? else {
-        return Ok(Observed::default());
-    };
-    let keeps_resources = matches!(
-        cfn::state::stack_action(companion_name, Some(&stack.status)),
-        cfn::state::StackAction::Update | cfn::state::StackAction::Wait
-    );
-    if !keeps_resources {
-        return Ok(Observed {
-            status: Some(stack.status),
-            resources: Vec::new(),
-        });
-    }
-    let resources = cfn::list_stack_resources(&aws.cfn, companion_name)
-        .await?
-        .into_iter()
-        .filter(|r| !r.status.starts_with("DELETE_COMPLETE"))
-        .map(|r| DeployedResource {
-            logical_id: r.logical_id,
-            physical_id: r.physical_id,
-            resource_type: r.resource_type,
-        })
-        .collect();
-    Ok(Observed {
-        status: Some(stack.status),
-        resources,
-    })
-}
-
-/// The account id, which managed repository URIs contain.
-pub async fn account_id(aws: &Aws) -> anyhow::Result<String> {
-    let identity = aws
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .aws("STS GetCallerIdentity")?;
-    identity
-        .account()
-        .map(str::to_string)
-        .context("STS GetCallerIdentity returned no account id")
-}
-
-/// The plan for this deploy from what was observed.
-pub fn make_plan(
-    settings: &DeploySettings,
-    functions: &[ImageFunction],
-    account: &str,
-    region: &str,
-    observed: &Observed,
-    repo_settings: &RepoSettings,
-) -> anyhow::Result<CompanionPlan> {
-    let paths: Vec<String> = functions.iter().map(|f| f.full_path.clone()).collect();
-    let plan = companion::plan(&PlanInput {
-        stack_name: &settings.stack_name,
-        functions: &paths,
-        image_repositories: &settings.image_repositories,
-        resolve_image_repos: settings.resolve_image_repos,
-        account,
-        region,
-        companion_status: observed.status.as_deref(),
-        deployed: &observed.resources,
-        settings: repo_settings,
-        tags: &settings.tags,
-        version: env!("CARGO_PKG_VERSION"),
-    })?;
-    Ok(plan)
-}
+use super::execute::Executor;
+use crate::cloudformation::Want;
+use crate::companion::{self, CompanionAction, CompanionPlan, RepoAction};
+use crate::events::{Action, Event, Fact, Reporter, StackRole};
+use crate::plan::{self, CompanionStep};
+use crate::stack_state::{self, ChangeSetRequest};
+use crate::stackops::{DeployError, Placement};
 
 /// Phase 1: the companion stack gets every repository the functions need and keeps the retired
-/// ones. Returns the plan in force afterwards (re-planned if the stack had to be waited for).
-pub async fn apply_phase1(
-    aws: &Aws,
-    mut plan: CompanionPlan,
-    replan: impl Fn(&Observed) -> anyhow::Result<CompanionPlan>,
-    settings: &DeploySettings,
-    dest: Option<&Destination>,
-    poller: &Poller,
-    ui: &Ui,
-) -> anyhow::Result<CompanionPlan> {
-    let name = plan.companion_stack_name.clone();
-    for repo in plan.repos.iter().filter(|r| r.repository_name_adjusted) {
-        ui.warn(&format!(
-            "\tThe SAM CLI's repository name for {} is over ECR's 256 characters: using {}",
-            repo.function, repo.repository_name
-        ));
+/// ones. The plan in force afterwards (made again if the stack had to be waited for) replaces
+/// the executor's, with the pushes its mapping gives.
+pub(super) async fn phase1(executor: &mut Executor<'_>) -> anyhow::Result<()> {
+    let Some(step) = executor.plan.companion.clone() else {
+        return Ok(());
+    };
+    let report = executor.ops.report;
+    report.record(Fact::CompanionPlan(serde_json::to_value(&step.plan)?));
+    if executor.plan.preview {
+        report.event(Event::CompanionPreview(Box::new(step.plan)));
+        return Ok(());
     }
+    for repo in step
+        .plan
+        .repos
+        .iter()
+        .filter(|r| r.repository_name_adjusted)
+    {
+        report.event(Event::RepositoryNameAdjusted {
+            function: repo.function.clone(),
+            repository: repo.repository_name.clone(),
+        });
+    }
+    let step = apply_phase1(executor, step).await?;
+    executor.plan.images = plan::images::pushes(
+        &executor.prepared.functions,
+        &step.plan.mapping,
+        executor.settings.image_repository.as_deref(),
+    )?;
+    executor.plan.companion = Some(step);
+    Ok(())
+}
+
+async fn apply_phase1(
+    executor: &Executor<'_>,
+    mut step: CompanionStep,
+) -> anyhow::Result<CompanionStep> {
+    let ops = executor.ops;
+    let name = step.plan.companion_stack_name.clone();
     loop {
-        let Some(action) = plan.phase1 else {
-            return Ok(plan);
-        };
-        let Some(template) = companion::phase1_template(&plan) else {
-            return Ok(plan);
+        let (Some(action), Some(template)) = (step.plan.phase1, step.phase1_template.clone())
+        else {
+            return Ok(step);
         };
         match action {
             CompanionAction::Wait => {
-                ui.line(&format!(
-                    "\tCompanion stack {name} is busy: waiting for its current operation to finish"
-                ));
-                let mut cursor = cfn::EventCursor::after_current(&aws.cfn, &name).await?;
-                cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Status, |_| {}).await?;
-                plan = replan(&observe(aws, &name).await?)?;
+                let status = step.plan.companion_status.clone().unwrap_or_default();
+                ops.settle(&name, &status, StackRole::Companion, Want::Status)
+                    .await?;
+                step = replan(executor, &step, &ops.observe_companion(&name).await?)?;
             }
             CompanionAction::Recreate => {
-                ui.line(&format!(
-                    "\tCompanion stack {name} is in {} (never created successfully): deleting it before creating it again",
-                    plan.companion_status.as_deref().unwrap_or("an unusable state")
-                ));
-                super::delete_and_wait(aws, &name, poller).await?;
-                record_stack(ui, &name, Action::Deleted);
-                plan = replan(&Observed::default())?;
+                ops.report.event(Event::StackRecreating {
+                    stack: name.clone(),
+                    status: step.plan.companion_status.clone(),
+                    role: StackRole::Companion,
+                });
+                ops.delete_and_wait(&name).await?;
+                record_stack(ops.report, &name, Action::Deleted);
+                step = replan(executor, &step, &companion::Observed::default())?;
             }
             CompanionAction::Update => {
-                if cfn::original_template(&aws.cfn, &name).await? == template {
-                    ui.line(&format!("\tCompanion stack {name} is up to date"));
+                let deployed =
+                    crate::cloudformation::original_template(&ops.aws.cfn, &name).await?;
+                if deployed == template {
+                    ops.report.event(Event::CompanionUpToDate(name.clone()));
                 } else {
-                    ui.line(&format!("\tUpdating companion stack {name}"));
-                    run_template(aws, &name, &template, false, settings, dest, poller).await?;
-                    record_stack(ui, &name, Action::Updated);
-                    record_new_repositories(ui, &plan);
+                    ops.report.event(Event::CompanionUpdating(name.clone()));
+                    apply(executor, &name, template, false).await?;
+                    record_stack(ops.report, &name, Action::Updated);
+                    record_new_repositories(ops.report, &step.plan);
                 }
-                return Ok(plan);
+                return Ok(step);
             }
             CompanionAction::Create => {
-                ui.line(&format!("\tCreating companion stack {name}"));
-                run_template(aws, &name, &template, true, settings, dest, poller).await?;
-                record_stack(ui, &name, Action::Created);
-                record_new_repositories(ui, &plan);
-                return Ok(plan);
+                ops.report.event(Event::CompanionCreating(name.clone()));
+                apply(executor, &name, template, true).await?;
+                record_stack(ops.report, &name, Action::Created);
+                record_new_repositories(ops.report, &step.plan);
+                return Ok(step);
             }
         }
     }
 }
 
-fn record_stack(ui: &Ui, name: &str, action: Action) {
-    ui.record(Fact::Stack {
-        name: name.to_string(),
-        role: StackRole::Companion,
-        action,
-        status: None,
-    });
-}
-
-fn record_new_repositories(ui: &Ui, plan: &CompanionPlan) {
-    for repo in plan.repos.iter().filter(|r| r.action == RepoAction::Create) {
-        ui.record(Fact::Repository {
-            name: repo.repository_name.clone(),
-            action: Action::Created,
-        });
-    }
+/// The plan again, from the companion stack as found now.
+fn replan(
+    executor: &Executor<'_>,
+    step: &CompanionStep,
+    observed: &companion::Observed,
+) -> anyhow::Result<CompanionStep> {
+    let plan = plan::companion_plan(
+        executor.settings,
+        &executor.prepared.functions,
+        &step.account,
+        &executor.plan.region,
+        observed,
+    )?;
+    Ok(CompanionStep::new(step.account.clone(), plan))
 }
 
 /// Phase 2, after the main stack succeeded: retired repositories go (EmptyOnDelete empties
 /// them), or the whole companion stack when no managed repository is left.
-pub async fn apply_phase2(
-    aws: &Aws,
-    plan: &CompanionPlan,
-    settings: &DeploySettings,
-    dest: Option<&Destination>,
-    poller: &Poller,
-    ui: &Ui,
-) -> anyhow::Result<()> {
+pub(super) async fn phase2(executor: &mut Executor<'_>) -> anyhow::Result<()> {
+    let Some(step) = &executor.plan.companion else {
+        return Ok(());
+    };
+    let ops = executor.ops;
+    let plan = &step.plan;
     let name = plan.companion_stack_name.as_str();
     match plan.phase2 {
         companion::Cleanup::Nothing => Ok(()),
         companion::Cleanup::Update => {
             for repo in &plan.retire {
-                ui.line(&format!(
-                    "\tDeleting unreferenced repository {}",
-                    repo.repository_name
-                ));
+                ops.report
+                    .event(Event::RetiringRepository(repo.repository_name.clone()));
             }
-            let template = companion::phase2_template(plan)
+            let template = step
+                .phase2_template
+                .clone()
                 .context("the companion plan has repositories to keep but rendered none")?;
-            run_template(aws, name, &template, false, settings, dest, poller).await?;
-            record_stack(ui, name, Action::Updated);
+            apply(executor, name, template, false).await?;
+            record_stack(ops.report, name, Action::Updated);
             for repo in &plan.retire {
-                ui.record(Fact::Repository {
+                ops.report.record(Fact::Repository {
                     name: repo.repository_name.clone(),
                     action: Action::Deleted,
                 });
@@ -213,72 +148,45 @@ pub async fn apply_phase2(
             Ok(())
         }
         companion::Cleanup::DeleteStack => {
-            ui.line(&format!(
-                "\tDeleting companion stack {name}: no image function uses it any more"
-            ));
+            ops.report.event(Event::CompanionRetiring(name.to_string()));
             // Stacks made by sam have no EmptyOnDelete: empty their repositories first.
-            force_delete_repositories(aws, name, ui).await?;
-            super::delete_and_wait(aws, name, poller).await?;
-            record_stack(ui, name, Action::Deleted);
+            ops.delete_companion_repositories(name).await?;
+            ops.delete_and_wait(name).await?;
+            record_stack(ops.report, name, Action::Deleted);
             Ok(())
         }
     }
 }
 
-/// Deletes every repository of a companion stack with its images, through ECR.
-pub async fn force_delete_repositories(
-    aws: &Aws,
-    companion_name: &str,
-    ui: &Ui,
-) -> anyhow::Result<()> {
-    let resources = cfn::list_stack_resources(&aws.cfn, companion_name).await?;
-    for repo in resources
-        .iter()
-        .filter(|r| r.resource_type == "AWS::ECR::Repository" && !r.physical_id.is_empty())
-    {
-        delete_repository(aws, &repo.physical_id, ui).await?;
-    }
-    Ok(())
+fn record_stack(report: &dyn Reporter, name: &str, action: Action) {
+    report.record(Fact::Stack {
+        name: name.to_string(),
+        role: StackRole::Companion,
+        action,
+        status: None,
+    });
 }
 
-/// Deletes a repository with its images, saying so.
-pub async fn delete_repository(aws: &Aws, name: &str, ui: &Ui) -> anyhow::Result<()> {
-    ui.line(&format!("\t- Deleting ECR repository {name}"));
-    crate::ecr::force_delete_repository(&aws.ecr, name).await?;
-    ui.record(Fact::Repository {
-        name: name.to_string(),
-        action: Action::Deleted,
-    });
-    Ok(())
+fn record_new_repositories(report: &dyn Reporter, plan: &CompanionPlan) {
+    for repo in plan.repos.iter().filter(|r| r.action == RepoAction::Create) {
+        report.record(Fact::Repository {
+            name: repo.repository_name.clone(),
+            action: Action::Created,
+        });
+    }
 }
 
 /// One create or update of the companion stack, waited for.
-async fn run_template(
-    aws: &Aws,
+async fn apply(
+    executor: &Executor<'_>,
     name: &str,
-    template: &str,
+    template: String,
     create: bool,
-    settings: &DeploySettings,
-    dest: Option<&Destination>,
-    poller: &Poller,
 ) -> anyhow::Result<()> {
-    let source = if companion::template_fits_body(template) {
-        TemplateSource::Body(template.to_string())
-    } else {
-        let dest = dest.context("The companion template is larger than 51,200 bytes and must go through S3: add --s3-bucket or --resolve-s3")?;
-        let key = crate::artifacts::s3_key(
-            dest.prefix.as_deref(),
-            &companion::md5_hex(template),
-            Some("template"),
-        );
-        s3::upload_with_dedup(&aws.s3, dest, &key, template.as_bytes().to_vec()).await?;
-        TemplateSource::Url(crate::artifacts::path_style_url(
-            &aws.s3_url_base,
-            &dest.bucket,
-            &key,
-            None,
-        ))
-    };
+    let (ops, settings) = (executor.ops, executor.settings);
+    let source = ops
+        .place_template(template, executor.destination(), Placement::InlineWhenFits)
+        .await?;
     let request = ChangeSetRequest {
         stack_name: name.to_string(),
         change_set_name: String::new(),
@@ -296,18 +204,12 @@ async fn run_template(
         express: None,
     };
     // The companion stack is samrs's alone: no change set to review, so one call applies it.
-    let mut cursor = if create {
-        cfn::EventCursor::for_new_stack(name)
-    } else {
-        cfn::EventCursor::after_current(&aws.cfn, name).await?
-    };
-    if !cfn::apply_directly(&aws.cfn, &request).await? {
+    let Some(outcome) = ops.apply(&request).await? else {
         return Ok(());
-    }
-    let outcome = cfn::wait_for_stack(&aws.cfn, &mut cursor, poller, Want::Status, |_| {}).await?;
+    };
     match outcome.status {
-        Some(status) if cfn::state::is_success(&status) => Ok(()),
-        other => Err(super::DeployError::CompanionFailed {
+        Some(status) if stack_state::is_success(&status) => Ok(()),
+        other => Err(DeployError::CompanionFailed {
             stack: name.to_string(),
             status: other.unwrap_or_else(|| "DELETE_COMPLETE".to_string()),
             failures: outcome.failures,

@@ -1,166 +1,129 @@
-//! The image step of a deploy: which function images are pushed where (pure, [`push_jobs`]),
-//! then the push itself, giving the digest-pinned URIs the deployed template uses.
+//! The image step of a deploy: the plan's pushes carried out (a dry run only lists them), giving
+//! the digest-pinned URIs the deployed template uses.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::time::Duration;
 
-use indexmap::IndexMap;
-
-use crate::output::Ui;
+use crate::aws::Aws;
+use crate::events::{Event, Fact, PushProgress, Reporter};
+use crate::plan::images::ImagePush;
 use crate::push::{self, PushJob};
-use crate::settings::UsageError;
-use crate::template::ImageFunction;
+use crate::settings::Environment;
+use crate::template::{ImageFunction, ImageLocation};
 
-/// Where a pushed image goes in the templates: the template file and the function's logical id.
-pub type ImageLocation = (PathBuf, String);
-
-/// The key of a function in a template file, the same however the path was spelled.
-pub fn image_location(template_path: &std::path::Path, logical_id: &str) -> ImageLocation {
-    let path = std::fs::canonicalize(template_path).unwrap_or_else(|_| template_path.to_path_buf());
-    (path, logical_id.to_string())
-}
-
-/// A push job per function whose `ImageUri` names a local image, with the repository from the
-/// mapping (explicit or managed) or the single `--image-repository`.
-pub fn push_jobs(
+/// Pushes the images (a preview only lists them) and returns each function's new `ImageUri`.
+pub(super) async fn push(
+    aws: &Aws,
     functions: &[ImageFunction],
-    mapping: &IndexMap<String, String>,
-    single_repository: Option<&str>,
-) -> Result<Vec<PushJob>, UsageError> {
-    let mut jobs = Vec::new();
-    for function in functions {
-        let Some(source) = function.image_uri.as_deref().and_then(push::image_source) else {
-            continue;
-        };
-        let repository_uri = mapping
-            .get(&function.full_path)
-            .or_else(|| mapping.get(&function.logical_id))
-            .map(String::as_str)
-            .or(single_repository)
-            .ok_or_else(|| {
-                UsageError(format!(
-                    "No image repository for function {}: add --resolve-image-repos, or --image-repositories {}=<ECR repository URI>",
-                    function.full_path, function.full_path
-                ))
-            })?;
-        jobs.push(PushJob {
-            function: function.full_path.clone(),
-            source,
-            repository_uri: repository_uri.to_string(),
-            tag: function
-                .docker_tag
-                .clone()
-                .unwrap_or_else(|| "latest".into()),
-            architecture: function
-                .architectures
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "x86_64".into()),
-        });
-    }
-    Ok(jobs)
-}
-
-/// Pushes the images (a dry run only lists them) and returns each function's new `ImageUri`.
-pub async fn push(
-    aws: &crate::aws::Aws,
-    functions: &[ImageFunction],
-    jobs: Vec<PushJob>,
-    dry_run: bool,
-    ui: &Ui,
+    pushes: &[ImagePush],
+    preview: bool,
+    env: &Environment,
+    report: &dyn Reporter,
 ) -> anyhow::Result<HashMap<ImageLocation, String>> {
-    if jobs.is_empty() {
+    if pushes.is_empty() {
         return Ok(HashMap::new());
     }
-    if dry_run {
-        for job in &jobs {
-            ui.line(&format!(
-                "\tDry run: would push the image of {} to {}",
-                job.function, job.repository_uri
-            ));
+    if preview {
+        for image in pushes {
+            report.event(Event::PushPlanned {
+                function: image.function.clone(),
+                repository: image.repository_uri.clone(),
+            });
         }
         return Ok(HashMap::new());
     }
-    let pushed = if ui.progress_bars() {
-        push::push_all(&aws.ecr, &aws.network, jobs, &push::BarReporter::default()).await?
-    } else {
-        push::push_all(&aws.ecr, &aws.network, jobs, &push::LineReporter).await?
-    };
+    let jobs = pushes.iter().filter_map(job).collect();
+    let pushed = push::push_all(&aws.ecr, &aws.network, env, jobs, &PushEvents(report)).await?;
     let mut locations = HashMap::new();
     for image in pushed {
         if let Some(function) = functions.iter().find(|f| f.full_path == image.function) {
-            ui.line(&format!(
-                "\t{} image pushed as {}",
-                function.full_path, image.uri_with_digest
-            ));
-            ui.record(crate::journal::Fact::Image {
+            report.record(Fact::Image {
                 function: function.full_path.clone(),
                 uri: image.uri_with_digest.clone(),
                 digest: image.digest.clone(),
             });
-            locations.insert(
-                image_location(&function.template_path, &function.logical_id),
-                image.uri_with_digest,
-            );
+            locations.insert(function.location(), image.uri_with_digest);
         }
     }
     Ok(locations)
+}
+
+/// The push of a planned image, read from where its `ImageUri` says.
+fn job(image: &ImagePush) -> Option<PushJob> {
+    Some(PushJob {
+        function: image.function.clone(),
+        source: push::image_source(&image.image_uri)?,
+        repository_uri: image.repository_uri.clone(),
+        tag: image.tag.clone(),
+        architecture: image.architecture.clone(),
+    })
+}
+
+/// A push's progress, told as events.
+struct PushEvents<'a>(&'a dyn Reporter);
+
+impl push::Reporter for PushEvents<'_> {
+    fn on_image_start(&self, name: &str, total_bytes: u64) {
+        self.0.event(Event::Push(PushProgress::Started {
+            image: name.to_string(),
+            total: total_bytes,
+        }));
+    }
+
+    fn on_progress(&self, name: &str, bytes: u64) {
+        self.0.event(Event::Push(PushProgress::Progressed {
+            image: name.to_string(),
+            bytes,
+        }));
+    }
+
+    fn on_blob(&self, name: &str, digest: &str, outcome: push::BlobOutcome) {
+        self.0.event(Event::Push(PushProgress::Blob {
+            image: name.to_string(),
+            digest: digest.to_string(),
+            outcome,
+        }));
+    }
+
+    fn on_image_done(&self, name: &str, digest: &str) {
+        self.0.event(Event::Push(PushProgress::Done {
+            image: name.to_string(),
+            digest: digest.to_string(),
+        }));
+    }
+
+    fn on_waiting(&self, name: &str, what: &str, quiet: Duration) {
+        self.0.event(Event::Push(PushProgress::Waiting {
+            image: name.to_string(),
+            what: what.to_string(),
+            quiet,
+        }));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn function(path: &str, image_uri: Option<&str>) -> ImageFunction {
-        ImageFunction {
-            full_path: path.into(),
-            logical_id: path.rsplit('/').next().unwrap_or(path).into(),
-            image_uri: image_uri.map(str::to_string),
-            docker_tag: Some("python3.12-v1".into()),
-            docker_context: Some("./fn".into()),
-            architectures: vec!["arm64".into()],
-            template_path: PathBuf::from("/app/template.yaml"),
-        }
-    }
-
-    const REPO: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app/fn";
-
     #[test]
-    fn local_images_are_pushed_to_their_mapped_repository() {
-        let functions = [
-            function("Fn", Some("fn:python3.12-v1")),
-            function("Child/Other", Some("docker-archive:./other.tar")),
-            function(
-                "InEcr",
-                Some("123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt:v1"),
-            ),
-        ];
-        let mapping: IndexMap<String, String> = [("Fn", REPO), ("Child/Other", REPO)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let jobs = push_jobs(&functions, &mapping, None).unwrap();
-        assert_eq!(jobs.len(), 2, "the ECR image is not pushed");
-        assert_eq!(jobs[0].function, "Fn");
-        assert_eq!(jobs[0].repository_uri, REPO);
-        assert_eq!(jobs[0].tag, "python3.12-v1");
-        assert_eq!(jobs[0].architecture, "arm64");
+    fn planned_images_are_read_from_where_their_uri_says() {
+        let planned = |uri: &str| ImagePush {
+            function: "Child/Other".into(),
+            image_uri: uri.into(),
+            repository_uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app/fn".into(),
+            tag: "python3.12-v1".into(),
+            architecture: "arm64".into(),
+        };
+        let archive = job(&planned("docker-archive:./other.tar")).unwrap();
         assert!(matches!(
-            jobs[1].source,
+            archive.source,
             push::ImageSource::DockerArchive(_)
         ));
-    }
-
-    #[test]
-    fn a_single_repository_serves_all_and_a_missing_one_is_named() {
-        let functions = [function("Fn", Some("fn:latest"))];
-        let jobs = push_jobs(&functions, &IndexMap::new(), Some(REPO)).unwrap();
-        assert_eq!(jobs[0].repository_uri, REPO);
-        let err = push_jobs(&functions, &IndexMap::new(), None).unwrap_err();
-        assert!(
-            err.0.starts_with("No image repository for function Fn"),
-            "{}",
-            err.0
-        );
+        assert_eq!(archive.tag, "python3.12-v1");
+        assert_eq!(archive.architecture, "arm64");
+        assert!(matches!(
+            job(&planned("fn:python3.12-v1")).unwrap().source,
+            push::ImageSource::Engine(_)
+        ));
     }
 }

@@ -5,11 +5,11 @@
 use anyhow::bail;
 use indexmap::IndexMap;
 
-use crate::aws::{Aws, AwsResultExt};
 use crate::companion::{CompanionStack, DeployedRepo, EcrRepo};
 use crate::output::Ui;
 use crate::prompt::Prompter;
 use crate::settings::DeploySettings;
+use crate::stackops::StackOps;
 use crate::template::{self, ImageFunction};
 
 /// The answer: whether managed repositories are used, and the functions with their own.
@@ -25,24 +25,14 @@ const MANAGED_NOTE: &str =
 pub(super) async fn choose(
     prompt: &Prompter,
     ui: &Ui,
-    aws: &Aws,
+    ops: &StackOps<'_>,
     stack_name: &str,
     functions: &[ImageFunction],
     defaults: &DeploySettings,
 ) -> anyhow::Result<Repos> {
     let companion = CompanionStack::new(stack_name);
-    let (account, observed) = tokio::try_join!(
-        async {
-            let id = aws
-                .sts
-                .get_caller_identity()
-                .send()
-                .await
-                .aws("STS GetCallerIdentity")?;
-            Ok::<_, anyhow::Error>(id.account().unwrap_or_default().to_string())
-        },
-        crate::deploy::companion::observe(aws, companion.name()),
-    )?;
+    let (account, observed) =
+        tokio::try_join!(ops.account_id(), ops.observe_companion(companion.name()))?;
     let companion_status = observed.status.clone();
     let deployed: Vec<DeployedRepo> = observed
         .resources
@@ -61,19 +51,17 @@ pub(super) async fn choose(
         });
     }
     let managed_uri = |f: &ImageFunction| {
-        EcrRepo::for_function(&companion, &f.full_path).uri(&account, &aws.region)
+        EcrRepo::for_function(&companion, &f.full_path).uri(&account, &ops.aws.region)
     };
     let deployed_ids: Vec<&str> = deployed.iter().map(|r| r.logical_id.as_str()).collect();
 
     // sam drops saved mappings of functions that are no longer in the template.
+    let paths: Vec<&str> = functions.iter().map(|f| f.full_path.as_str()).collect();
     let mut explicit: IndexMap<String, String> = functions
         .iter()
         .filter_map(|f| {
-            defaults
-                .image_repositories
-                .get(&f.full_path)
-                .or_else(|| defaults.image_repositories.get(&f.logical_id))
-                .map(|uri| (f.full_path.clone(), uri.clone()))
+            template::repository_entry(&defaults.image_repositories, &paths, &f.full_path)
+                .map(|(_, uri)| (f.full_path.clone(), uri.clone()))
         })
         .collect();
     let mut found: Vec<(String, String)> = Vec::new();
@@ -151,7 +139,7 @@ pub(super) async fn choose(
     let unreferenced: Vec<String> = deployed
         .iter()
         .filter(|r| !wanted.contains(&r.logical_id))
-        .map(|r| crate::companion::repository_uri(&account, &aws.region, &r.repository_name))
+        .map(|r| crate::companion::repository_uri(&account, &ops.aws.region, &r.repository_name))
         .collect();
     if !unreferenced.is_empty() {
         ui.line(&format!(

@@ -8,49 +8,33 @@
 pub mod auth;
 mod images;
 
-use std::path::{Path, PathBuf};
-
 use anyhow::bail;
 
-use crate::cli::DeployArgs;
-use crate::config::{self, ConfigValue};
+use crate::events::{Event, Reporter};
 use crate::output::{Tone, Ui};
 use crate::prompt::Prompter;
-use crate::settings::{self, DeploySettings, Refused};
+use crate::settings::{self, Answers, DeploySettings, GuidedStart, Refused};
+use crate::stackops::StackOps;
 use crate::{aws, managed_bucket, template};
 
 /// Runs the conversation and returns the settings the deploy runs with.
-pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<DeploySettings> {
+pub async fn run(start: GuidedStart, ui: &Ui) -> anyhow::Result<DeploySettings> {
     if !ui.can_prompt() {
         // sam asks anyway, reads the end of its input and aborts: exit 1.
         return Err(Refused("--guided needs a terminal to ask its questions: in CI run `samrs deploy` with --stack-name, --resolve-s3 (or --s3-bucket), --capabilities and --resolve-image-repos, or commit a samconfig.toml".into()).into());
     }
-    let prompt = Prompter::new(ui);
-    let config_dir = settings::config_dir(args, cwd);
-    let explicit = args.config.config_file.as_deref();
-    let config_file = config::find_config_file(&config_dir, explicit);
-    // The file the answers are saved to by default: the one named, else the project's own
-    // (samconfig.yaml when that is what the project has), else a new samconfig.toml.
-    let config_name = explicit
-        .map(Path::to_path_buf)
-        .or_else(|| {
-            config_file
-                .as_deref()
-                .and_then(Path::file_name)
-                .map(PathBuf::from)
-        })
-        .unwrap_or_else(|| PathBuf::from("samconfig.toml"));
-    let env = args
-        .config
-        .config_env
-        .clone()
-        .unwrap_or_else(|| "default".into());
-    let readable = config_file
-        .as_deref()
-        .map(|path| config::load(path).is_ok());
+    let prompt = Prompter::new(ui.colour_enabled());
+    let GuidedStart {
+        defaults,
+        config_dir,
+        config_file,
+        readable,
+        config_name,
+        config_env: env,
+        environment_region,
+    } = start;
     // Defaults: flags, then samconfig, then sam's own. As in sam, the samconfig warnings and
     // the --debug log come before the conversation.
-    let defaults = settings::resolve(args, cwd);
     if let Ok(defaults) = &defaults {
         crate::announce(
             ui,
@@ -99,8 +83,7 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     let region_default = defaults
         .region
         .clone()
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .or(environment_region)
         .unwrap_or_else(|| "us-east-1".into());
     let region = prompt.text("\tAWS Region", Some(&region_default))?;
 
@@ -171,72 +154,51 @@ pub async fn run(args: &DeployArgs, cwd: &Path, ui: &Ui) -> anyhow::Result<Deplo
     };
 
     ui.line("\n\tLooking for resources needed for deployment:");
-    let aws = aws::connect(Some(&region), defaults.profile.as_deref()).await?;
-    let poller = crate::cloudformation::poll::Poller::from_env().with_max_wait(defaults.max_wait);
-    let bucket = managed_bucket::ensure(&aws, &poller, ui, defaults.dry_run).await?;
-    crate::deploy::report::managed_bucket_info(ui, &bucket);
+    let aws = aws::connect(
+        Some(&region),
+        defaults.profile.as_deref(),
+        &defaults.environment,
+    )
+    .await?;
+    let poller = crate::cloudformation::poll::Poller::new(
+        defaults.environment.var(settings::POLL_DELAY_VARIABLE),
+    )
+    .with_max_wait(defaults.max_wait);
+    let ops = StackOps {
+        aws: &aws,
+        poller: &poller,
+        report: ui,
+    };
+    let bucket = managed_bucket::ensure(&ops, defaults.dry_run).await?;
+    ui.event(Event::ManagedBucket(bucket.clone()));
 
     // With --language-extensions, the functions of Fn::ForEach loops are asked about too.
-    let functions = match crate::deploy::expand_language_extensions(
-        defaults.language_extensions,
-        &overrides,
-        &tpl,
-        &region,
-    )? {
-        Some(expansion) => template::image_functions(&template::Template {
-            value: expansion.expanded,
-            ..tpl.clone()
-        })?,
-        None => template::image_functions(&tpl)?,
-    };
-    let repos = images::choose(&prompt, ui, &aws, &stack_name, &functions, &defaults).await?;
+    let functions =
+        match tpl.expand_language_extensions(defaults.language_extensions, &overrides, &region)? {
+            Some(expansion) => template::image_functions(&template::Template {
+                value: expansion.expanded,
+                ..tpl.clone()
+            })?,
+            None => template::image_functions(&tpl)?,
+        };
+    let repos = images::choose(&prompt, ui, &ops, &stack_name, &functions, &defaults).await?;
 
-    let settings = DeploySettings {
-        template_file: defaults.template_file.clone(),
-        stack_name: stack_name.clone(),
-        region: Some(region.clone()),
-        profile: defaults.profile.clone(),
-        // The bucket is resolved now (as sam does); the saved config says resolve_s3 = true.
-        s3_bucket: Some(bucket),
-        s3_prefix: Some(stack_name.clone()),
-        resolve_s3: false,
-        image_repository: None,
-        image_repositories: repos.explicit.clone(),
-        resolve_image_repos: repos.managed,
-        repo_settings: defaults.repo_settings.clone(),
-        kms_key_id: defaults.kms_key_id.clone(),
-        role_arn: defaults.role_arn.clone(),
-        notification_arns: defaults.notification_arns.clone(),
-        tags: defaults.tags.clone(),
-        parameter_overrides: overrides.clone(),
-        capabilities: capabilities.clone(),
-        no_execute_changeset: defaults.no_execute_changeset,
-        fail_on_empty_changeset: defaults.fail_on_empty_changeset,
+    let answers = Answers {
+        stack_name,
+        region,
+        parameter_overrides: overrides,
+        hidden,
         confirm_changeset,
+        capabilities,
         disable_rollback,
-        force_upload: defaults.force_upload,
-        on_failure: defaults.on_failure,
-        max_wait: defaults.max_wait,
-        express: defaults.express,
-        signing_profiles: signing_profiles.unwrap_or_default(),
-        dry_run: defaults.dry_run,
-        output: defaults.output,
-        config_file: save_target.as_ref().map(|(p, _)| p.clone()),
-        metadata: defaults.metadata.clone(),
-        use_json: defaults.use_json,
-        no_progressbar: defaults.no_progressbar,
-        debug: defaults.debug,
-        save_params: defaults.save_params,
-        language_extensions: defaults.language_extensions,
-        warnings: defaults.warnings.clone(),
+        signing_profiles,
+        bucket,
+        managed_repositories: repos.managed,
+        image_repositories: repos.explicit,
+        save_to: save_target,
     };
-
-    if let Some((path, env)) = save_target {
-        let visible: Vec<(String, String)> = overrides
-            .into_iter()
-            .filter(|(k, _)| !hidden.contains(k))
-            .collect();
-        save_config(&path, &env, &settings, &visible)?;
+    let settings = answers.settings(&defaults);
+    if answers.save(&settings)? {
         ui.line("\n\tSaved arguments to config file");
         ui.line(
             "\tRunning 'sam deploy' for future deployments will use the parameters saved above.",
@@ -254,9 +216,9 @@ fn code_signing(
     prompt: &Prompter,
     ui: &Ui,
     template: &serde_json::Value,
-    current: &crate::signing::SigningProfiles,
-) -> anyhow::Result<Option<crate::signing::SigningProfiles>> {
-    let found = crate::signing::code_signed_resources(template);
+    current: &settings::SigningProfiles,
+) -> anyhow::Result<Option<settings::SigningProfiles>> {
+    let found = template::code_signed_resources(template);
     if found.functions.is_empty() && found.layers.is_empty() {
         return Ok(None);
     }
@@ -266,7 +228,7 @@ fn code_signing(
     }
     ui.line("\t#Please provide signing profile details for the following functions & layers");
     let mut profiles = current.clone();
-    let ask = |resource: &str| -> anyhow::Result<crate::signing::SigningProfile> {
+    let ask = |resource: &str| -> anyhow::Result<settings::SigningProfile> {
         let existing = current.get(resource);
         let name = loop {
             let answer = prompt.text(
@@ -284,7 +246,7 @@ fn code_signing(
             "\tSigning Profile Owner Account ID (optional)",
             owner_default,
         )?;
-        Ok(crate::signing::SigningProfile {
+        Ok(settings::SigningProfile {
             profile_name: name,
             profile_owner: owner,
         })
@@ -304,66 +266,4 @@ fn code_signing(
         profiles.insert(layer.clone(), ask(layer)?);
     }
     Ok(Some(profiles))
-}
-
-/// sam's `save_config`: keys in sam's order, falsy values left out; managed repositories as
-/// `resolve_image_repos = true` (portable across accounts and regions), explicit ones as
-/// `image_repositories`. NoEcho parameters are never written.
-fn save_config(
-    path: &Path,
-    env: &str,
-    s: &DeploySettings,
-    overrides: &[(String, String)],
-) -> anyhow::Result<()> {
-    let mut values: Vec<(&str, ConfigValue)> = vec![
-        ("stack_name", ConfigValue::String(s.stack_name.clone())),
-        ("resolve_s3", ConfigValue::Bool(true)),
-        ("s3_prefix", ConfigValue::String(s.stack_name.clone())),
-    ];
-    if s.resolve_image_repos {
-        values.push(("resolve_image_repos", ConfigValue::Bool(true)));
-    }
-    if let Some(region) = &s.region {
-        values.push(("region", ConfigValue::String(region.clone())));
-    }
-    if let Some(profile) = &s.profile {
-        values.push(("profile", ConfigValue::String(profile.clone())));
-    }
-    if s.confirm_changeset {
-        values.push(("confirm_changeset", ConfigValue::Bool(true)));
-    }
-    if !s.capabilities.is_empty() {
-        values.push((
-            "capabilities",
-            ConfigValue::String(s.capabilities.join(" ")),
-        ));
-    }
-    if s.disable_rollback {
-        values.push(("disable_rollback", ConfigValue::Bool(true)));
-    }
-    if !overrides.is_empty() {
-        values.push((
-            "parameter_overrides",
-            ConfigValue::String(config::format_parameter_overrides(overrides)),
-        ));
-    }
-    if !s.image_repositories.is_empty() {
-        values.push((
-            "image_repositories",
-            ConfigValue::List(
-                s.image_repositories
-                    .iter()
-                    .map(|(f, u)| format!("{f}={u}"))
-                    .collect(),
-            ),
-        ));
-    }
-    if !s.signing_profiles.is_empty() {
-        values.push((
-            "signing_profiles",
-            ConfigValue::String(crate::signing::format_signing_profiles(&s.signing_profiles)),
-        ));
-    }
-    config::save_deploy_parameters(path, env, &values)?;
-    Ok(())
 }

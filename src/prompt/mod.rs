@@ -7,7 +7,6 @@ mod theme;
 use anyhow::Context;
 use dialoguer::{Confirm, Input, Password};
 
-use crate::output::Ui;
 use theme::{with_choices, with_default, SamTheme};
 
 /// One question at a time, with sam's look.
@@ -16,11 +15,10 @@ pub struct Prompter {
 }
 
 impl Prompter {
-    pub fn new(ui: &Ui) -> Self {
+    /// `bold`: labels in bold (a colour terminal).
+    pub fn new(bold: bool) -> Self {
         Prompter {
-            theme: SamTheme {
-                bold: ui.colour_enabled(),
-            },
+            theme: SamTheme { bold },
         }
     }
 

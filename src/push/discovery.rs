@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::settings::Environment;
+
 /// What discovery reads from the environment (each `None` when unset or empty).
 #[derive(Debug, Clone, Default)]
 pub struct EngineEnv {
@@ -24,10 +26,13 @@ pub struct EngineEnv {
     pub xdg_runtime_dir: Option<PathBuf>,
 }
 
-impl EngineEnv {
-    /// The process's environment.
-    pub fn from_process() -> EngineEnv {
-        let text = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+impl From<&Environment> for EngineEnv {
+    fn from(env: &Environment) -> EngineEnv {
+        let text = |name: &str| {
+            env.var(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_string)
+        };
         let path = |name: &str| text(name).map(PathBuf::from);
         EngineEnv {
             docker_host: text("DOCKER_HOST"),
@@ -39,7 +44,9 @@ impl EngineEnv {
             xdg_runtime_dir: path("XDG_RUNTIME_DIR"),
         }
     }
+}
 
+impl EngineEnv {
     fn config_dir(&self) -> Option<PathBuf> {
         self.docker_config
             .clone()

@@ -41,9 +41,8 @@ pub struct Engine {
 
 impl Engine {
     /// The engine the environment, the docker context or a known socket names.
-    pub fn from_env() -> anyhow::Result<Self> {
-        let env = EngineEnv::from_process();
-        let found = discover(&env, &|path| std::fs::read_to_string(path).ok(), &|path| {
+    pub fn discover(env: &EngineEnv) -> anyhow::Result<Self> {
+        let found = discover(env, &|path| std::fs::read_to_string(path).ok(), &|path| {
             path.exists()
         })?;
         Self::connect_to(&found)

@@ -5,6 +5,8 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use super::discovery::EngineEnv;
+
 use anyhow::Context;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -54,11 +56,15 @@ impl PreparedImage {
 
 /// Reads `source` into a [`PreparedImage`] for a function on `architecture`, checking the
 /// platform. Docker archives are read on the blocking pool (gzip is CPU work).
-pub async fn prepare(source: &ImageSource, architecture: &str) -> anyhow::Result<PreparedImage> {
+pub async fn prepare(
+    source: &ImageSource,
+    architecture: &str,
+    engine: &EngineEnv,
+) -> anyhow::Result<PreparedImage> {
     let architecture = architecture.to_string();
     match source.clone() {
         ImageSource::Engine(reference) => {
-            let engine = Engine::from_env()?;
+            let engine = Engine::discover(engine)?;
             let image_id = engine.image_id(&reference).await?;
             let scratch = scratch_dir()?;
             let tar = scratch.path().join("image.tar");

@@ -10,9 +10,7 @@ use anyhow::{bail, Context};
 use base64::prelude::{Engine as _, BASE64_STANDARD};
 
 use crate::aws::AwsResultExt;
-
-/// The environment variable that overrides where pushes go.
-pub const ENDPOINT_VARIABLE: &str = "SAMRS_REGISTRY_ENDPOINT";
+use crate::settings::REGISTRY_ENDPOINT_VARIABLE as ENDPOINT_VARIABLE;
 
 /// `host/path/to/repo[:tag]` split into the registry host and the repository path.
 pub fn split_repository_uri(uri: &str) -> anyhow::Result<(String, String)> {

@@ -34,11 +34,14 @@ use anyhow::{bail, Context};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-pub use login::ENDPOINT_VARIABLE;
 pub use manifest::ManifestError;
-pub use report::{BarReporter, BlobOutcome, LineReporter, Reporter};
+pub use report::{BlobOutcome, Reporter};
 pub use source::{image_source, sam_tag, ImageSource};
 
+use crate::settings::{
+    Environment, BACKOFF_VARIABLE, CONNECT_TIMEOUT_VARIABLE, MAX_ATTEMPTS_VARIABLE,
+    READ_TIMEOUT_VARIABLE, REGISTRY_ENDPOINT_VARIABLE as ENDPOINT_VARIABLE, SLOW_CALL_VARIABLE,
+};
 use image::{Blob, PreparedImage};
 use registry::{Mount, Registry, Retry};
 use report::{Event, Events, Observer};
@@ -79,6 +82,8 @@ struct Options {
     /// Layer streams at first and at most (see [`streams`]).
     streams: (usize, usize),
     parallel_reads: usize,
+    /// Where the container engine is looked for.
+    engine: discovery::EngineEnv,
 }
 
 impl Default for Options {
@@ -89,37 +94,38 @@ impl Default for Options {
             patience: Patience::default(),
             streams: (streams::INITIAL, streams::MAX),
             parallel_reads: 2,
+            engine: discovery::EngineEnv::default(),
         }
     }
 }
 
 /// Pushes every job's image and returns them in job order. Pushes go to each repository's
-/// registry, or to `SAMRS_REGISTRY_ENDPOINT` when it is set; `network` says whom to trust.
+/// registry, or to `SAMRS_REGISTRY_ENDPOINT` when it is set; `network` says whom to trust, and
+/// `env` holds the knobs AWS calls share (retries, timeouts, when to report a slow call) and
+/// where the container engine is.
 pub async fn push_all(
     ecr: &aws_sdk_ecr::Client,
     network: &crate::network::Network,
+    env: &Environment,
     jobs: Vec<PushJob>,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Vec<PushedImage>> {
     let options = Options {
-        endpoint: std::env::var(ENDPOINT_VARIABLE).ok(),
+        endpoint: env.var(ENDPOINT_VARIABLE).map(str::to_string),
         retry: Retry::from_config(&crate::aws::retry_config(
-            variable(crate::aws::MAX_ATTEMPTS_VARIABLE).as_deref(),
-            variable(crate::aws::BACKOFF_VARIABLE).as_deref(),
+            env.var(MAX_ATTEMPTS_VARIABLE),
+            env.var(BACKOFF_VARIABLE),
         )),
         patience: Patience::from_settings(
-            variable(crate::waiting::THRESHOLD_VARIABLE).as_deref(),
-            variable(crate::aws::CONNECT_TIMEOUT_VARIABLE).as_deref(),
-            variable(crate::aws::READ_TIMEOUT_VARIABLE).as_deref(),
+            env.var(SLOW_CALL_VARIABLE),
+            env.var(CONNECT_TIMEOUT_VARIABLE),
+            env.var(READ_TIMEOUT_VARIABLE),
         ),
+        engine: discovery::EngineEnv::from(env),
         ..Options::default()
     };
     let transport = transport::from_network(network, options.patience.connect)?;
     push_with(ecr, &transport, jobs, reporter, options).await
-}
-
-fn variable(name: &str) -> Option<String> {
-    std::env::var(name).ok()
 }
 
 async fn push_with(
@@ -136,7 +142,7 @@ async fn push_with(
         let (host, _) = login::split_repository_uri(&job.repository_uri)?;
         login::registry_base(&host, options.endpoint.as_deref())?;
     }
-    let images = prepare_all(&jobs, options.parallel_reads).await?;
+    let images = prepare_all(&jobs, options.parallel_reads, &options.engine).await?;
     let (events, mut received) = Events::channel();
     let shared = Arc::new(Shared {
         ecr: ecr.clone(),
@@ -185,14 +191,18 @@ async fn push_with(
 
 /// Reads every job's image (at most `parallel` at a time), so a missing platform or a broken
 /// archive stops the run before anything is uploaded.
-async fn prepare_all(jobs: &[PushJob], parallel: usize) -> anyhow::Result<Vec<PreparedImage>> {
+async fn prepare_all(
+    jobs: &[PushJob],
+    parallel: usize,
+    engine: &discovery::EngineEnv,
+) -> anyhow::Result<Vec<PreparedImage>> {
     let permits = Arc::new(Semaphore::new(parallel));
     let mut tasks = JoinSet::new();
     for (index, job) in jobs.iter().enumerate() {
-        let (permits, job) = (Arc::clone(&permits), job.clone());
+        let (permits, job, engine) = (Arc::clone(&permits), job.clone(), engine.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let image = image::prepare(&job.source, &job.architecture)
+            let image = image::prepare(&job.source, &job.architecture, &engine)
                 .await
                 .with_context(|| format!("{} ({})", job.function, job.source.describe()));
             (index, image)

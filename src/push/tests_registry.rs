@@ -3,6 +3,9 @@
 //! Tests print why and pass when `docker-registry`, `htpasswd`, the moto server or (for the
 //! engine test) a container engine is missing.
 
+// Test code: it reads the test environment and says why a test is skipped.
+#![allow(clippy::disallowed_methods, clippy::print_stderr)]
+
 use super::report::Event;
 use super::testimage::{
     docker_archive, layer_tar, oci_layout, tagged_docker_archive, ArchiveLayout,

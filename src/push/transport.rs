@@ -46,7 +46,7 @@ const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(120);
 impl Default for Patience {
     fn default() -> Self {
         Self {
-            report_after: crate::waiting::threshold(None),
+            report_after: crate::settings::slow_call_threshold(None),
             give_up_after: DEFAULT_GIVE_UP_AFTER,
             connect: crate::aws::timeout_config(None, None)
                 .connect_timeout()
@@ -66,7 +66,7 @@ impl Patience {
     ) -> Patience {
         let defaults = Patience::default();
         Patience {
-            report_after: crate::waiting::threshold(slow_call),
+            report_after: crate::settings::slow_call_threshold(slow_call),
             give_up_after: crate::aws::seconds(read).unwrap_or(defaults.give_up_after),
             connect: crate::aws::seconds(connect).unwrap_or(defaults.connect),
         }

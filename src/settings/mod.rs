@@ -3,9 +3,13 @@
 //! validation messages. Resolved once, so nothing after this sees clap types or config files.
 
 mod cfg;
+mod environment;
+mod failure;
+mod guided;
 pub mod keys;
 mod overrides;
 pub mod save;
+mod signing;
 pub mod values;
 
 use std::path::{Path, PathBuf};
@@ -14,13 +18,15 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use clap::ValueEnum;
-
-use crate::cli::{DeployArgs, OutputFormat};
+use crate::cli::{self, DeployArgs};
 use crate::companion::RepoSettings;
 use crate::config::{self, ConfigValue};
-use crate::deploy::failure::OnFailure;
-use crate::signing::SigningProfiles;
+pub use environment::*;
+pub use failure::OnFailure;
+pub use guided::{Answers, GuidedStart};
+pub use signing::{
+    format_signing_profiles, parse_signing_profiles, SigningProfile, SigningProfiles,
+};
 pub use values::check_stack_name;
 
 /// A mistake in how samrs was called: printed as one line, exit status 2 (as click does).
@@ -69,7 +75,7 @@ pub struct DeploySettings {
     pub confirm_changeset: bool,
     pub disable_rollback: bool,
     pub force_upload: bool,
-    /// `--on-failure`; with `disable_rollback`, see [`crate::deploy::failure::failure_plan`].
+    /// `--on-failure`; with `disable_rollback`, see [`crate::plan::failure::failure_plan`].
     pub on_failure: OnFailure,
     /// How long one wait for a stack operation may last (`--max-wait-duration`).
     #[serde(rename = "max_wait_seconds", serialize_with = "seconds")]
@@ -99,47 +105,74 @@ pub struct DeploySettings {
     /// One line each, printed before anything is done: unused samconfig keys, ignored arguments.
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// The environment variables samrs reads.
+    #[serde(skip)]
+    pub environment: Environment,
+}
+
+/// What `samrs delete` acts on, resolved from flags and samconfig.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteSettings {
+    pub stack_name: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_prefix: Option<String>,
+    pub no_prompts: bool,
+    pub orphans: bool,
+    /// CloudFormation express mode for the stack deletions.
+    pub express: bool,
+    /// How long one wait for a stack deletion may last.
+    pub max_wait: Duration,
+    /// Print how settings were resolved and every AWS call (`--debug`, `SAM_DEBUG`).
+    pub debug: bool,
+    /// Save the command-line options to the config file (`--save-params`).
+    pub save_params: bool,
+    /// The samconfig file read (where `--save-params` writes), if any.
+    pub config_file: Option<std::path::PathBuf>,
+    /// One line each, printed before anything is done.
+    pub warnings: Vec<String>,
+    /// The environment variables samrs reads.
+    pub environment: Environment,
+}
+
+/// How results are printed: text for people, or one JSON document for scripts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl From<cli::OutputFormat> for OutputFormat {
+    fn from(format: cli::OutputFormat) -> Self {
+        match format {
+            cli::OutputFormat::Text => OutputFormat::Text,
+            cli::OutputFormat::Json => OutputFormat::Json,
+        }
+    }
+}
+
+impl OutputFormat {
+    /// The format a command line asks for before anything is resolved (samconfig may choose
+    /// another for a deploy).
+    pub fn of_flag(flag: Option<cli::OutputFormat>) -> OutputFormat {
+        flag.map(OutputFormat::from).unwrap_or_default()
+    }
+
+    /// samconfig's `output`, in any case.
+    fn parse(text: &str) -> Option<OutputFormat> {
+        match text.to_ascii_lowercase().as_str() {
+            "text" => Some(OutputFormat::Text),
+            "json" => Some(OutputFormat::Json),
+            _ => None,
+        }
+    }
 }
 
 /// A duration as a number of seconds (what `--debug` shows).
 fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_f64(duration.as_secs_f64())
-}
-
-/// What the environment says, read once by [`Environment::from_process`] so that merging stays
-/// a pure function of its inputs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Environment {
-    /// `SAM_TEMPLATE_FILE`: the template when no flag names one (it wins over samconfig, as the
-    /// option's environment variable does in click).
-    pub template_file: Option<String>,
-    /// `SAM_DEBUG` (click's boolean spellings).
-    pub debug: bool,
-    /// `SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS` (`1`, `true`, `yes`).
-    pub language_extensions: bool,
-    /// `AWS_REGION` or `AWS_DEFAULT_REGION`: the region `--save-params` saves when none is given.
-    pub region: Option<String>,
-    /// [`MAX_WAIT_SECONDS_VARIABLE`]: a wait limit in seconds, over `--max-wait-duration`.
-    pub max_wait_seconds: Option<String>,
-}
-
-impl Environment {
-    pub fn from_process() -> Environment {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let truthy = |name: &str, spellings: &[&str]| {
-            var(name).is_some_and(|v| spellings.contains(&v.trim().to_ascii_lowercase().as_str()))
-        };
-        Environment {
-            template_file: var("SAM_TEMPLATE_FILE"),
-            debug: truthy("SAM_DEBUG", &["1", "true", "t", "yes", "y", "on"]),
-            language_extensions: truthy(
-                "SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS",
-                &["1", "true", "yes"],
-            ),
-            region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
-            max_wait_seconds: var(MAX_WAIT_SECONDS_VARIABLE),
-        }
-    }
 }
 
 /// The template sam picks when none is named: the first of `.aws-sam/build/template.yaml`,
@@ -259,10 +292,7 @@ fn read_config(
 
 /// `samrs delete`'s settings: flags over `[env.delete.parameters]` over the deploy table (which
 /// holds the stack name and bucket a deploy saved).
-pub fn resolve_delete(
-    args: &crate::cli::DeleteArgs,
-    cwd: &Path,
-) -> anyhow::Result<crate::delete::DeleteSettings> {
+pub fn resolve_delete(args: &crate::cli::DeleteArgs, cwd: &Path) -> anyhow::Result<DeleteSettings> {
     let explicit = args.config.config_file.as_deref();
     let config_file = config::find_config_file(cwd, explicit);
     if let (Some(path), None) = (explicit, &config_file) {
@@ -278,7 +308,7 @@ pub fn resolve_delete(
     let string = |flag: &Option<String>, key: &str| flag.clone().or_else(|| cfg::string(cfg, key));
     let mut warnings = table.warnings;
     warnings.extend(ignored_arguments(&args.common.extra));
-    Ok(crate::delete::DeleteSettings {
+    Ok(DeleteSettings {
         // --orphans is about the whole region, not the configured stack.
         stack_name: if args.orphans {
             None
@@ -298,6 +328,7 @@ pub fn resolve_delete(
         save_params: args.common.save_params || cfg::boolean(cfg, "save_params")?.unwrap_or(false),
         config_file,
         warnings,
+        environment: env,
     })
 }
 
@@ -310,7 +341,7 @@ pub fn debug_lines(settings: &DeploySettings) -> Vec<String> {
         "Using SAM Template at {}",
         settings.template_file.display()
     ));
-    lines.extend(environment_line());
+    lines.extend(environment_line(&settings.environment));
     let mut expanded = serde_json::to_value(settings).unwrap_or_default();
     if let Some(overrides) = expanded.get_mut("parameter_overrides") {
         let names: Vec<String> = settings
@@ -326,9 +357,9 @@ pub fn debug_lines(settings: &DeploySettings) -> Vec<String> {
 }
 
 /// [`debug_lines`] for `samrs delete`.
-pub fn delete_debug_lines(settings: &crate::delete::DeleteSettings) -> Vec<String> {
+pub fn delete_debug_lines(settings: &DeleteSettings) -> Vec<String> {
     let mut lines = config_lines(settings.config_file.as_deref());
-    lines.extend(environment_line());
+    lines.extend(environment_line(&settings.environment));
     let expanded = serde_json::json!({
         "stack_name": settings.stack_name,
         "region": settings.region,
@@ -354,31 +385,14 @@ fn config_lines(config_file: Option<&Path>) -> Vec<String> {
 
 /// The environment variables that change what samrs does, with their values (none is secret;
 /// the access key is shown by its last four characters).
-fn environment_line() -> Option<String> {
-    const SHOWN: [&str; 13] = [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_ENDPOINT_URL",
-        "AWS_CONFIG_FILE",
-        "AWS_SHARED_CREDENTIALS_FILE",
-        "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "SAM_TEMPLATE_FILE",
-        "SAM_CLI_POLL_DELAY",
-        "SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS",
-        MAX_WAIT_SECONDS_VARIABLE,
-    ];
-    let mut set: Vec<String> = SHOWN
+fn environment_line(env: &Environment) -> Option<String> {
+    let mut set: Vec<String> = env
+        .shown_in_debug
         .iter()
-        .filter_map(|name| Some(format!("{name}={}", std::env::var(name).ok()?)))
+        .map(|(name, value)| format!("{name}={value}"))
         .collect();
-    if let Ok(key) = std::env::var("AWS_ACCESS_KEY_ID") {
-        set.push(format!(
-            "AWS_ACCESS_KEY_ID={}",
-            crate::debug::key_hint(&key)
-        ));
+    if let Some(key) = &env.access_key_id {
+        set.push(format!("AWS_ACCESS_KEY_ID={}", crate::debug::key_hint(key)));
     }
     (!set.is_empty()).then(|| format!("Environment: {}", set.join(" ")))
 }
@@ -430,9 +444,6 @@ fn express(on: bool, off: bool, cfg: &IndexMap<String, ConfigValue>) -> Result<b
 
 /// sam's default `--max-wait-duration`, in minutes.
 pub const DEFAULT_MAX_WAIT_MINUTES: u64 = 60;
-/// The limit in seconds, overriding `--max-wait-duration` (which counts whole minutes, as sam's
-/// does): for limits under a minute, as tests need.
-pub const MAX_WAIT_SECONDS_VARIABLE: &str = "SAMRS_MAX_WAIT_SECONDS";
 
 /// `--max-wait-duration` (whole minutes, at least 1) over samconfig's `max_wait_duration`, both
 /// overridden by `SAMRS_MAX_WAIT_SECONDS`.
@@ -474,7 +485,7 @@ fn max_wait(
 
 /// `--on-failure` and `--disable-rollback` with their samconfig keys. Both flags at once are a
 /// usage error (clap reports it); a flag of either decides alone, so samconfig's other key does
-/// not apply; without flags, samconfig's keys combine as [`crate::deploy::failure::failure_plan`]
+/// not apply; without flags, samconfig's keys combine as [`crate::plan::failure::failure_plan`]
 /// says.
 fn failure_settings(
     args: &DeployArgs,
@@ -507,7 +518,7 @@ fn signing_profiles(
     } else {
         args.signing_profiles.clone()
     };
-    crate::signing::parse_signing_profiles(&items)
+    parse_signing_profiles(&items)
         .map_err(|e| UsageError(format!("Invalid value for '--signing-profiles': {e}")))
 }
 
@@ -577,10 +588,10 @@ fn merge_with(
         None => default_template(cwd),
     };
     let output = match args.output {
-        Some(format) => format,
+        Some(format) => format.into(),
         None => match cfg::string(cfg, "output") {
             None => OutputFormat::default(),
-            Some(text) => OutputFormat::from_str(&text, true).map_err(|_| {
+            Some(text) => OutputFormat::parse(&text).ok_or_else(|| {
                 UsageError(format!(
                     "output in samconfig must be text or json, not {text:?}"
                 ))
@@ -699,6 +710,7 @@ fn merge_with(
         save_params: flag(args.common.save_params, "save_params")?,
         language_extensions,
         warnings,
+        environment: env.clone(),
     })
 }
 
@@ -866,7 +878,6 @@ tags = "team=\"core\""
 
     #[test]
     fn failure_handling_flags_decide_alone_over_samconfig() {
-        use crate::deploy::failure::OnFailure;
         let cwd = Path::new("/w");
         let both = config("version = 0.1\n[default.deploy.parameters]\nstack_name = \"a\"\non_failure = \"DELETE\"\ndisable_rollback = true\n");
         let s = merge(&args(&[]), &both, cwd, None).unwrap();

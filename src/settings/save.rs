@@ -7,9 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::DeploySettings;
+use super::{DeleteSettings, DeploySettings};
 use crate::config::ConfigValue;
-use crate::delete::DeleteSettings;
 
 /// What `--save-params` writes for `deploy`, given the command-line option ids in the order they
 /// were typed (clap ids: field names such as `stack_name`, `no_confirm_changeset`).
@@ -92,9 +91,7 @@ pub fn deploy_entries(s: &DeploySettings, given: &[String]) -> Vec<(&'static str
             // --save-params writes its parsed form (a nested table its own reader refuses).
             "signing_profiles" => (
                 "signing_profiles",
-                text(&crate::signing::format_signing_profiles(
-                    &s.signing_profiles,
-                )),
+                text(&super::format_signing_profiles(&s.signing_profiles)),
             ),
             "metadata" => ("metadata", map(&s.metadata)),
             "use_json" => ("use_json", boolean(s.use_json)),

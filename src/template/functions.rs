@@ -4,6 +4,7 @@
 //! CDK asset metadata applied; functions whose `ImageUri` already is an ECR image and that have no
 //! `Metadata.DockerContext` left out, since SAM neither builds them nor creates repositories.
 
+use indexmap::IndexMap;
 use regex::Regex;
 use serde_json::{Map, Value};
 use std::path::{Component, Path, PathBuf};
@@ -50,6 +51,41 @@ pub struct ImageFunction {
     pub architectures: Vec<String>,
     /// The template file the function is defined in.
     pub template_path: PathBuf,
+}
+
+impl ImageFunction {
+    /// Where a pushed image of this function goes in the templates.
+    pub fn location(&self) -> ImageLocation {
+        image_location(&self.template_path, &self.logical_id)
+    }
+}
+
+/// Where a pushed image goes in the templates: the template file and the function's logical id.
+pub type ImageLocation = (PathBuf, String);
+
+/// The key of a function in a template file, the same however the path was spelled.
+pub fn image_location(template_path: &Path, logical_id: &str) -> ImageLocation {
+    let path = std::fs::canonicalize(template_path).unwrap_or_else(|_| template_path.to_path_buf());
+    (path, logical_id.to_string())
+}
+
+/// The entry of a function → repository URI mapping (`--image-repositories`) for the function
+/// at `full_path`, among `functions` (every function's full path): by full path, or for a nested
+/// function by its logical id when that id is not itself another function's full path.
+pub fn repository_entry<'a, S: AsRef<str>>(
+    mapping: &'a IndexMap<String, String>,
+    functions: &[S],
+    full_path: &str,
+) -> Option<(&'a str, &'a String)> {
+    let by_key = |key: &str| mapping.get_key_value(key).map(|(k, v)| (k.as_str(), v));
+    by_key(full_path).or_else(|| {
+        let (_, logical_id) = full_path.rsplit_once('/')?;
+        if functions.iter().any(|f| f.as_ref() == logical_id) {
+            None
+        } else {
+            by_key(logical_id)
+        }
+    })
 }
 
 /// Whether `s` starts with an ECR (or local registry) image reference, exactly as SAM's `is_ecr_url`.

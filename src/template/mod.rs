@@ -11,13 +11,18 @@ mod metadata;
 mod parse;
 #[cfg(test)]
 mod real_world_tests;
+mod signing;
 
 use serde_json::Value;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use functions::{image_functions, image_functions_without_uri, is_ecr_url, ImageFunction};
+pub use functions::{
+    image_functions, image_functions_without_uri, image_location, is_ecr_url, repository_entry,
+    ImageFunction, ImageLocation,
+};
 pub use parse::parse_str;
+pub use signing::{code_signed_resources, CodeSigned};
 
 /// Why a template could not be read or understood. Each message is one line naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +96,36 @@ pub struct Template {
     pub format: Format,
     /// The parsed document, intrinsics in long form.
     pub value: Value,
+}
+
+impl Template {
+    /// The language extensions expanded, when they are on and the template uses them, with the
+    /// parameter values they were resolved with.
+    pub fn expand_language_extensions(
+        &self,
+        enabled: bool,
+        overrides: &[(String, String)],
+        region: &str,
+    ) -> Result<Option<language_extensions::Expansion>, TemplateError> {
+        if !enabled || !language_extensions::uses_language_extensions(&self.value) {
+            return Ok(None);
+        }
+        let values = language_extensions::parameter_values(overrides, region);
+        language_extensions::expand(&self.value, &values)
+            .map(Some)
+            .map_err(|e| self.language_extensions_error(e))
+    }
+
+    /// sam's `PackageFailedError` for a template it cannot expand: the file and the reason.
+    pub fn language_extensions_error(
+        &self,
+        error: language_extensions::ExpansionError,
+    ) -> TemplateError {
+        TemplateError::Invalid {
+            origin: self.path.display().to_string(),
+            message: format!("cannot expand AWS::LanguageExtensions: {error}"),
+        }
+    }
 }
 
 /// Reads and parses a template file.

@@ -2,6 +2,11 @@
 //! binary keeps `cargo test` builds short. `harness` starts the offline AWS (patched moto and an OCI
 //! registry, see tests/emulator/) once per run; every other module holds tests.
 
+// Tests read their environment and print what a person needs to follow them (a kept work
+// directory, the module graph): the UI-only rules of Cargo.toml's [lints] are for src/.
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
+
+mod architecture;
 mod bad_input;
 mod cli_docs;
 mod companion;

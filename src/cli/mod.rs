@@ -3,9 +3,13 @@
 //! Nothing here decides anything: `settings` turns these raw flags plus `samconfig.toml` into the
 //! resolved settings the rest of samrs uses, so precedence lives in one place.
 
+pub mod docs;
+
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Arg, ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::help::{self, Topic};
 
 /// A fast, drop-in `sam deploy` with managed ECR companion stacks.
 #[derive(Debug, Parser)]
@@ -15,7 +19,11 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
     version,
     about,
     propagate_version = true,
-    args_override_self = true
+    args_override_self = true,
+    after_help = "A command's options, examples, environment variables and exit statuses: \
+                  samrs <COMMAND> --help; all in one page: samrs man",
+    mut_subcommand("deploy", |c| with_help_layout(c, Topic::Deploy)),
+    mut_subcommand("delete", |c| with_help_layout(c, Topic::Delete))
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -28,13 +36,17 @@ pub enum Command {
     Deploy(Box<DeployArgs>),
     /// Delete a deployed application, its companion stack and its artifacts (like `sam delete`).
     Delete(DeleteArgs),
-    /// Print a shell completion script, e.g. `samrs completions bash > ~/.local/share/bash-completion/completions/samrs`.
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    ///
+    /// E.g. `samrs completions bash > ~/.local/share/bash-completion/completions/samrs`.
     Completions {
         /// The shell to complete in.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), e.g. `samrs man > ~/.local/share/man/man1/samrs.1`.
+    /// Print the man page (roff): every command, option, environment variable and exit status.
+    ///
+    /// E.g. `samrs man > ~/.local/share/man/man1/samrs.1`.
     Man,
 }
 
@@ -273,6 +285,53 @@ pub struct CommonArgs {
     pub extra: Vec<String>,
 }
 
+/// Lays out a subcommand's help as `topic` says: its options under sam's headings (and samrs's
+/// own), in that order, then examples; `--help` adds the environment variables and exit
+/// statuses. `--help` and `--version` are declared here so that they too sit under a heading.
+fn with_help_layout(command: clap::Command, topic: Topic) -> clap::Command {
+    let header = command.get_styles().get_header().to_owned();
+    let heading = move |text: &str| format!("{header}{text}{header:#}");
+    let mut command = command
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Print help (see more with '--help')")
+                .long_help("Print help (see a summary with '-h')"),
+        )
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Print version"),
+        )
+        .after_help(help::short_after_options(topic, &heading))
+        .after_long_help(help::long_after_options(topic, &heading));
+    // mut_arg moves an argument to the end, so going through the groups in order also orders
+    // the headings (clap shows them in the order of their first argument).
+    let mut position = 0;
+    for group in topic.groups() {
+        for option in group.options {
+            let long = option.trim_start_matches("--");
+            let id = command
+                .get_arguments()
+                .find(|arg| arg.get_long() == Some(long))
+                .map(|arg| arg.get_id().clone());
+            if let Some(id) = id {
+                command = command.mut_arg(id, |arg| {
+                    arg.help_heading(group.heading).display_order(position)
+                });
+                position += 1;
+            }
+        }
+    }
+    command
+}
+
 /// `samrs --help` on stdout, exit status 0 (what `samrs` alone does, as `sam` alone does).
 pub fn print_help() -> std::process::ExitCode {
     match Cli::command().print_help() {
@@ -483,14 +542,22 @@ pub(crate) mod tests {
         );
     }
 
-    /// The long options listed by `sam <command> --help` of SAM CLI 1.170 (kept in tests/data).
-    fn sam_options(help: &str) -> Vec<String> {
+    /// The long options listed by `sam <command> --help` of SAM CLI 1.170 (kept in tests/data),
+    /// heading by heading.
+    fn sam_option_groups(help: &str) -> Vec<(String, Vec<String>)> {
         let option = regex::Regex::new(r"--[a-z][a-z0-9-]+").expect("valid regex");
-        let mut names: Vec<String> = Vec::new();
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
         for line in help.lines() {
+            if let Some(heading) = line.strip_suffix(':').filter(|h| !h.starts_with(' ')) {
+                groups.push((heading.to_string(), Vec::new()));
+                continue;
+            }
             // Option lines are indented by four spaces; descriptions (which may also start with
             // an option's name) by more.
             let Some(head) = line.strip_prefix("    ").filter(|h| h.starts_with('-')) else {
+                continue;
+            };
+            let Some((_, names)) = groups.last_mut() else {
                 continue;
             };
             let head = head.split("  ").next().unwrap_or_default();
@@ -500,15 +567,30 @@ pub(crate) mod tests {
                 }
             }
         }
-        names
+        groups.retain(|(_, names)| !names.is_empty());
+        groups
     }
 
+    fn sam_options(help: &str) -> Vec<String> {
+        sam_option_groups(help)
+            .into_iter()
+            .flat_map(|(_, names)| names)
+            .collect()
+    }
+
+    const SAM_DEPLOY_HELP: &str = include_str!("../../tests/data/sam-1.170/deploy-help.txt");
+    const SAM_DELETE_HELP: &str = include_str!("../../tests/data/sam-1.170/delete-help.txt");
+    const SAM_HELP: [(Topic, &str); 2] = [
+        (Topic::Deploy, SAM_DEPLOY_HELP),
+        (Topic::Delete, SAM_DELETE_HELP),
+    ];
+
     pub(crate) fn sam_deploy_options() -> Vec<String> {
-        sam_options(include_str!("../tests/data/sam-1.170/deploy-help.txt"))
+        sam_options(SAM_DEPLOY_HELP)
     }
 
     pub(crate) fn sam_delete_options() -> Vec<String> {
-        sam_options(include_str!("../tests/data/sam-1.170/delete-help.txt"))
+        sam_options(SAM_DELETE_HELP)
     }
 
     /// A value that each option accepts, for the table below.
@@ -691,5 +773,108 @@ pub(crate) mod tests {
             panic!("deploy expected");
         };
         assert!(!args.confirm_changeset && args.no_confirm_changeset);
+    }
+
+    fn subcommand(topic: Topic) -> clap::Command {
+        let mut cli = Cli::command();
+        cli.build();
+        cli.find_subcommand(topic.name())
+            .expect("every topic is a subcommand")
+            .clone()
+    }
+
+    /// The heading `option` (a long name or an alias) is shown under in `command`'s help.
+    fn heading_of(command: &clap::Command, option: &str) -> Option<String> {
+        let long = option.trim_start_matches("--");
+        let arg = command.get_arguments().find(|arg| {
+            arg.get_long() == Some(long)
+                || arg
+                    .get_all_aliases()
+                    .is_some_and(|aliases| aliases.contains(&long))
+        })?;
+        arg.get_help_heading().map(str::to_string)
+    }
+
+    #[test]
+    fn sams_options_sit_under_sams_headings() {
+        for (topic, sam_help) in SAM_HELP {
+            let command = subcommand(topic);
+            let groups = sam_option_groups(sam_help);
+            assert!(groups.len() >= 5, "{groups:?}");
+            for (heading, options) in groups {
+                for option in options {
+                    assert_eq!(
+                        heading_of(&command, &option).as_deref(),
+                        Some(heading.as_str()),
+                        "{} {option}",
+                        topic.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn samrs_own_options_sit_under_headings_of_their_own() {
+        for (topic, sam_help) in SAM_HELP {
+            let command = subcommand(topic);
+            let sams = sam_options(sam_help);
+            let own_headings: Vec<&str> = topic
+                .groups()
+                .iter()
+                .filter(|g| !g.from_sam)
+                .map(|g| g.heading)
+                .collect();
+            // The positional arguments sam ignores are hidden, and under no heading.
+            for arg in command.get_arguments().filter(|arg| !arg.is_positional()) {
+                let long = format!("--{}", arg.get_long().unwrap_or_default());
+                let Some(heading) = arg.get_help_heading() else {
+                    panic!("{} {long}: no heading", topic.name());
+                };
+                // --version sits with --help, as clap's programs have it.
+                if !sams.contains(&long) && long != "--version" {
+                    assert!(
+                        own_headings.contains(&heading),
+                        "{} {long} is samrs's own, under {heading}",
+                        topic.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_grouped_option_exists() {
+        for topic in Topic::ALL {
+            let command = subcommand(topic);
+            for group in topic.groups() {
+                for option in group.options {
+                    assert!(
+                        heading_of(&command, option).is_some(),
+                        "{} has no {option}",
+                        topic.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_example_is_a_valid_command_line() {
+        for topic in Topic::ALL {
+            assert!(!topic.examples().is_empty());
+            for example in topic.examples() {
+                let argv: Vec<&str> = example.command.split(' ').collect();
+                assert_eq!(argv[..2], ["samrs", topic.name()], "{}", example.command);
+                let cli = Cli::try_parse_from(&argv)
+                    .unwrap_or_else(|e| panic!("{}: {e}", example.command));
+                let named = match cli.command {
+                    Command::Deploy(args) => args.common.extra.is_empty(),
+                    Command::Delete(args) => args.common.extra.is_empty(),
+                    _ => false,
+                };
+                assert!(named, "stray words in {}", example.command);
+            }
+        }
     }
 }

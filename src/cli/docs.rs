@@ -1,14 +1,15 @@
 //! What `samrs completions SHELL` and `samrs man` print, generated from the clap definitions in
-//! [`crate::cli`], so completions and the man page always list the flags samrs really takes.
+//! [`super`], so completions and the man page always list the flags samrs really takes.
 
-use std::io::{self, Write};
+use std::io;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
-use clap_mangen::roff::{roman, Roff};
+use clap_mangen::roff::{bold, roman, Roff};
 use clap_mangen::Man;
 
-use crate::cli::Cli;
+use super::Cli;
+use crate::help::{self, Topic};
 
 /// The completion script for `shell`.
 pub fn completions(shell: Shell) -> Vec<u8> {
@@ -19,7 +20,8 @@ pub fn completions(shell: Shell) -> Vec<u8> {
 }
 
 /// The man page samrs(1) in roff: the program's sections, then one section per command with
-/// its description, synopsis and options (one page, so `man samrs` shows every flag).
+/// its description, synopsis, options (under the headings of its `--help`) and examples, then
+/// the environment variables and exit statuses (one page, so `man samrs` shows everything).
 pub fn man_page() -> io::Result<Vec<u8>> {
     let mut command = Cli::command().disable_help_subcommand(true);
     command.build();
@@ -42,6 +44,9 @@ pub fn man_page() -> io::Result<Vec<u8>> {
         sub_man.render_description_section(&mut sections)?;
         sub_man.render_synopsis_section(&mut sections)?;
         sub_man.render_options_section(&mut sections)?;
+        if let Some(topic) = Topic::ALL.into_iter().find(|t| t.name() == sub.get_name()) {
+            examples_section(topic).to_writer(&mut sections)?;
+        }
         // The command's own sections become subsections of its section.
         let sections = format!("\n{}", String::from_utf8_lossy(&sections));
         page.extend_from_slice(&sections.replace("\n.SH ", "\n.SS ").as_bytes()[1..]);
@@ -55,61 +60,42 @@ pub fn man_page() -> io::Result<Vec<u8>> {
     Ok(format!("{preamble}{body}").into_bytes())
 }
 
-/// EXIT STATUS and ENVIRONMENT: what a script needs from the page that clap does not know.
-fn closing_sections() -> Roff {
+/// A command's EXAMPLES, as a subsection of its section.
+fn examples_section(topic: Topic) -> Roff {
     let mut roff = Roff::default();
-    roff.control("SH", ["EXIT STATUS"]);
-    for (status, meaning) in [
-        (
-            "0",
-            "deployed or deleted, or nothing to deploy with --no-fail-on-empty-changeset",
-        ),
-        ("1", "failed"),
-        ("2", "a usage mistake: bad or conflicting flags"),
-        ("130", "interrupted (Ctrl-C)"),
-    ] {
-        roff.control("TP", []);
-        roff.text([roman(status)]);
-        roff.text([roman(meaning)]);
-    }
-    roff.control("SH", ["ENVIRONMENT"]);
-    for (name, meaning) in [
-        (
-            "AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, ...",
-            "credentials and region, as for the AWS CLI",
-        ),
-        (
-            "AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>",
-            "other AWS endpoints (S3 then uses path-style addressing)",
-        ),
-        (
-            "AWS_MAX_ATTEMPTS, SAMRS_RETRY_BACKOFF",
-            "attempts per AWS call (default 5) and the first backoff in seconds (default 1)",
-        ),
-        (
-            "SAM_CLI_POLL_DELAY",
-            "a fixed CloudFormation poll interval in seconds",
-        ),
-        (
-            "DOCKER_HOST",
-            "the Docker-compatible engine local images are read from",
-        ),
-        ("NO_COLOR", "no colours"),
-    ] {
-        roff.control("TP", []);
-        roff.text([roman(name)]);
-        roff.text([roman(meaning)]);
+    roff.control("SS", ["EXAMPLES"]);
+    for example in topic.examples() {
+        roff.control("PP", []);
+        roff.text([roman(example.what)]);
+        roff.control("RS", ["4"]);
+        roff.text([bold(example.command)]);
+        roff.control("RE", []);
     }
     roff
 }
 
-/// Writes `bytes` to stdout. A reader that stopped early (`samrs man | head`) is no failure.
-pub fn print(bytes: &[u8]) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        result => result,
+/// ENVIRONMENT and EXIT STATUS: what a script needs from the page that clap does not know, the
+/// same lists `--help` shows.
+fn closing_sections() -> Roff {
+    let mut roff = Roff::default();
+    roff.control("SH", ["ENVIRONMENT"]);
+    for variable in help::ENVIRONMENT {
+        roff.control("TP", []);
+        roff.text([bold(variable.names.join(", "))]);
+        let only = if variable.deploy_only {
+            " (samrs deploy only)"
+        } else {
+            ""
+        };
+        roff.text([roman(format!("{}{only}", variable.meaning))]);
     }
+    roff.control("SH", ["EXIT STATUS"]);
+    for status in help::EXIT_STATUSES {
+        roff.control("TP", []);
+        roff.text([bold(status.code.to_string())]);
+        roff.text([roman(status.meaning_for(Topic::Deploy))]);
+    }
+    roff
 }
 
 #[cfg(test)]
@@ -158,7 +144,11 @@ mod tests {
             ".SH \"SAMRS DELETE\"",
             ".SH \"SAMRS COMPLETIONS\"",
             ".SH \"EXIT STATUS\"",
-            ".SS OPTIONS",
+            ".SH ENVIRONMENT",
+            ".SS \"REQUIRED OPTIONS\"",
+            ".SS \"DELETE OPTIONS\"",
+            ".SS \"SAMRS-ONLY OPTIONS\"",
+            ".SS EXAMPLES",
             "\\fBsamrs deploy\\fR",
             "\\fB\\-\\-stack\\-name\\fR",
             "\\fB\\-\\-orphans\\fR",
@@ -171,5 +161,46 @@ mod tests {
             !page.contains("samrs-deploy(1)"),
             "no separate pages to refer to"
         );
+    }
+
+    #[test]
+    fn the_man_page_has_the_examples_environment_and_exit_statuses_of_the_help() {
+        let page = text(man_page().unwrap());
+        // How roff's text lines spell these characters.
+        let roff = |text: &str| text.replace('-', "\\-").replace('\'', "\\*(Aq");
+        for topic in Topic::ALL {
+            let section = format!(".SH \"SAMRS {}\"", topic.name().to_uppercase());
+            let start = page.find(&section).expect("a section per command");
+            let end = page[start + 1..]
+                .find("\n.SH ")
+                .map_or(page.len(), |e| start + 1 + e);
+            for example in topic.examples() {
+                assert!(
+                    page[start..end].contains(&roff(example.command)),
+                    "{} not in its section:\n{}",
+                    example.command,
+                    &page[start..end]
+                );
+            }
+        }
+        let environment = &page[page.find(".SH ENVIRONMENT").unwrap()..];
+        for variable in help::ENVIRONMENT {
+            let entry = format!(
+                ".TP\n\\fB{}\\fR\n{}",
+                roff(&variable.names.join(", ")),
+                roff(variable.meaning)
+            );
+            assert!(
+                environment.contains(&entry),
+                "no {entry:?} in\n{environment}"
+            );
+        }
+        for status in help::EXIT_STATUSES {
+            assert!(
+                page.contains(&format!(".TP\n\\fB{}\\fR\n", status.code)),
+                "{}",
+                status.code
+            );
+        }
     }
 }

@@ -8,20 +8,8 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::Ui;
 use crate::calls::{self, InFlight};
-use crate::output::Ui;
-
-/// Seconds without an answer before samrs says what it waits for (default 10).
-pub const THRESHOLD_VARIABLE: &str = "SAMRS_SLOW_CALL_SECONDS";
-const DEFAULT_THRESHOLD: Duration = Duration::from_secs(10);
-
-/// The threshold from `SAMRS_SLOW_CALL_SECONDS`: a positive number of seconds, else 10.
-pub fn threshold(value: Option<&str>) -> Duration {
-    value
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
-        .map_or(DEFAULT_THRESHOLD, Duration::from_secs_f64)
-}
 
 /// The lines due at `now`: a call gets one each time it has waited another whole `threshold`;
 /// `noticed` remembers how many each call got (calls that ended are forgotten).
@@ -74,8 +62,9 @@ pub struct Watch {
     thread: Option<JoinHandle<()>>,
 }
 
-/// Starts watching the calls in flight, telling `ui` about slow ones.
-pub fn watch(ui: &Ui, threshold: Duration) -> Watch {
+/// Starts watching the calls in flight, telling `ui` about those slower than its threshold.
+pub fn watch(ui: &Ui) -> Watch {
+    let threshold = ui.terminal.slow_call;
     let (stop, stopped) = mpsc::channel::<()>();
     let ui = ui.clone();
     let tick = (threshold / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
@@ -177,14 +166,5 @@ mod tests {
         let mut noticed = HashMap::from([(7, 2)]);
         due(&[], t0, Duration::from_secs(1), &mut noticed);
         assert!(noticed.is_empty());
-    }
-
-    #[test]
-    fn the_threshold_comes_from_the_environment() {
-        assert_eq!(threshold(None), Duration::from_secs(10));
-        assert_eq!(threshold(Some("0.5")), Duration::from_millis(500));
-        for bad in ["0", "-3", "x", "inf", ""] {
-            assert_eq!(threshold(Some(bad)), Duration::from_secs(10), "{bad}");
-        }
     }
 }

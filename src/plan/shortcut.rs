@@ -12,8 +12,8 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::cloudformation::{ParameterValue, StackInfo};
 use crate::settings::DeploySettings;
+use crate::stack_state::{ParameterValue, StackInfo};
 
 /// The transform CloudFormation runs the same way on the same text: the only one the shortcut
 /// accepts.

@@ -6,51 +6,13 @@
 //! `--disable-rollback` does. (sam 1.170's `deploy` forgets DO_NOTHING and rolls back anyway;
 //! samrs does what sam's help says.)
 
-use std::fmt;
-use std::str::FromStr;
+use serde::{Deserialize, Serialize};
 
-use serde::Serialize;
-
-use crate::cloudformation::Express;
-
-/// `--on-failure`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum OnFailure {
-    #[default]
-    Rollback,
-    Delete,
-    DoNothing,
-}
-
-impl FromStr for OnFailure {
-    type Err = String;
-
-    /// sam's choices, case-sensitive as click's `Choice`, with click's message.
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "ROLLBACK" => Ok(OnFailure::Rollback),
-            "DELETE" => Ok(OnFailure::Delete),
-            "DO_NOTHING" => Ok(OnFailure::DoNothing),
-            other => Err(format!(
-                "Invalid value for '--on-failure': '{other}' is not one of 'ROLLBACK', 'DELETE', 'DO_NOTHING'."
-            )),
-        }
-    }
-}
-
-impl fmt::Display for OnFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OnFailure::Rollback => "ROLLBACK",
-            OnFailure::Delete => "DELETE",
-            OnFailure::DoNothing => "DO_NOTHING",
-        })
-    }
-}
+use crate::settings::{DeploySettings, OnFailure};
+use crate::stack_state::Express;
 
 /// What the main stack's change set is executed with, and what samrs does after a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailurePlan {
     /// ExecuteChangeSet's `DisableRollback`; None in express mode, where it must not be sent.
     pub execute_disable_rollback: Option<bool>,
@@ -107,30 +69,18 @@ pub fn failure_plan(on_failure: OnFailure, disable_rollback: bool, express: bool
     }
 }
 
-/// The statuses of a stack that never got created, which `--on-failure DELETE` deletes
-/// (sam's `rollback_delete_stack`).
-pub fn is_failed_create(status: &str) -> bool {
-    matches!(
-        status,
-        "CREATE_FAILED" | "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED"
+/// The main stack's failure handling, from `--on-failure`, `--disable-rollback` and `--express`.
+pub fn of(settings: &DeploySettings) -> FailurePlan {
+    failure_plan(
+        settings.on_failure,
+        settings.disable_rollback,
+        settings.express,
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sams_choices_parse_and_others_get_clicks_message() {
-        assert_eq!("DELETE".parse(), Ok(OnFailure::Delete));
-        assert_eq!("DO_NOTHING".parse(), Ok(OnFailure::DoNothing));
-        assert_eq!("ROLLBACK".parse(), Ok(OnFailure::Rollback));
-        assert_eq!(
-            "delete".parse::<OnFailure>().unwrap_err(),
-            "Invalid value for '--on-failure': 'delete' is not one of 'ROLLBACK', 'DELETE', 'DO_NOTHING'."
-        );
-        assert_eq!(OnFailure::DoNothing.to_string(), "DO_NOTHING");
-    }
 
     #[test]
     fn every_combination() {
@@ -178,20 +128,6 @@ mod tests {
                 },
                 "{on_failure} disable_rollback={disable} express={is_express}"
             );
-        }
-    }
-
-    #[test]
-    fn only_never_created_stacks_are_deleted() {
-        for status in ["ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"] {
-            assert!(is_failed_create(status), "{status}");
-        }
-        for status in [
-            "UPDATE_ROLLBACK_COMPLETE",
-            "UPDATE_FAILED",
-            "CREATE_COMPLETE",
-        ] {
-            assert!(!is_failed_create(status), "{status}");
         }
     }
 }

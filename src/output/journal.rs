@@ -1,5 +1,5 @@
-//! What a run did, for `--output json`: the deploy and delete steps report facts through
-//! [`crate::output::Ui::record`] (stacks created, repositories, images pushed, uploads, the change
+//! What a run did, for `--output json`: the deploy and delete steps report facts
+//! ([`crate::events::Fact`]: stacks created, repositories, images pushed, uploads, the change
 //! set) and time their phases; the run's end, whatever it is (done, failed, interrupted), turns
 //! them into one JSON document, version [`SCHEMA`], described in docs/json-output.md.
 //!
@@ -12,8 +12,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::aws::AwsError;
-use crate::cloudformation::{ChangeRow, EventRow, StackOutput};
-use crate::deploy::failure::OnFailure;
+pub use crate::events::{Action, Fact, Phase, StackRole};
+use crate::settings::OnFailure;
+use crate::stack_state::{ChangeRow, EventRow, StackOutput};
 
 /// The version of the document's shape: it changes only when a field changes meaning or goes.
 pub const SCHEMA: u32 = 1;
@@ -24,121 +25,6 @@ pub const SCHEMA: u32 = 1;
 pub enum Command {
     Deploy,
     Delete,
-}
-
-/// The steps of a run, timed one after the other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// Flags, samconfig and (with `--guided`) the questions.
-    Settings,
-    /// The template and the AWS configuration.
-    Prepare,
-    /// Reading what exists: the managed bucket, the account, the companion stack.
-    Resolve,
-    /// The companion stack before the main stack (new repositories).
-    Companion,
-    Images,
-    Package,
-    /// The main stack's change set: created, waited for, shown (and removed when of no use).
-    ChangeSet,
-    /// The change set executed and waited for.
-    Execute,
-    /// After the main stack: retired repositories removed.
-    Cleanup,
-    /// `samrs delete`: the stack, its companion stack, its artifacts, or the orphans.
-    DeleteStack,
-    DeleteCompanion,
-    DeleteArtifacts,
-    DeleteOrphans,
-}
-
-/// Which of samrs's stacks a fact is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StackRole {
-    Main,
-    Companion,
-    ManagedBucket,
-}
-
-/// What happened to a stack, repository or change set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Created,
-    Updated,
-    Executed,
-    Deleted,
-}
-
-/// One thing a run did or learnt.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Fact {
-    /// The stack and region the run works on (known once the settings and region are resolved).
-    Target {
-        stack_name: Option<String>,
-        region: Option<String>,
-        dry_run: bool,
-    },
-    /// How the stack operations run: CloudFormation express mode, and (deploy) what a failure
-    /// of the main stack does, as in force (`--disable-rollback` is `DO_NOTHING`).
-    Mode {
-        express: bool,
-        on_failure: Option<OnFailure>,
-    },
-    Stack {
-        name: String,
-        role: StackRole,
-        action: Action,
-        status: Option<String>,
-    },
-    ChangeSet {
-        id: String,
-        stack: String,
-        action: Action,
-    },
-    /// The main stack's change set as CloudFormation described it.
-    Changes(Vec<ChangeRow>),
-    Repository {
-        name: String,
-        action: Action,
-    },
-    Image {
-        function: String,
-        uri: String,
-        digest: String,
-    },
-    Upload {
-        key: String,
-        bytes: usize,
-    },
-    /// An uploaded zip signed by AWS Signer (`--signing-profiles`): the template points at `key`.
-    Signed {
-        resource: String,
-        job_id: String,
-        key: String,
-    },
-    /// An image of the deleted stack's functions, deleted by `samrs delete` (by tag or digest).
-    ImageDeleted {
-        function: String,
-        repository: String,
-        image: String,
-    },
-    ObjectDeleted(String),
-    /// Resources kept when a stack was deleted (`samrs delete` after DELETE_FAILED).
-    Kept(String),
-    /// The main stack after its operation: status and outputs.
-    Deployed {
-        status: String,
-        outputs: Vec<StackOutput>,
-    },
-    /// The companion plan (`--dry-run` shows it; every deploy records it).
-    CompanionPlan(Value),
-    /// Something this run made and could not remove (a dry run's change set or stack).
-    LeftBehind(String),
-    /// The user answered no: nothing more was done.
-    Declined,
 }
 
 /// How the run ended, as the caller of the command saw it.
@@ -417,8 +303,8 @@ fn round_ms(d: Duration) -> f64 {
 /// the failed resources when the error chain holds them.
 pub fn error_report(err: &anyhow::Error, message: String, exit_code: u8) -> ErrorReport {
     use crate::cloudformation::WaitError;
-    use crate::deploy::DeployError;
     use crate::signing::SigningError;
+    use crate::stackops::DeployError;
     // A wait's or a signing job's own error holds the AWS error inside (it is transparent, so
     // the chain does not list it).
     let call = err

@@ -1,0 +1,215 @@
+//! The executor of a [`DeployPlan`]: it runs the plan's steps in the order of their
+//! dependencies, keeping what each produced (the bucket, the pushed images, the packaged
+//! template, the change set) for the steps after it. A dry run takes the same steps; those that
+//! would change something show what they would do instead (the plan's `preview`).
+
+use std::collections::HashMap;
+
+use super::{change_set, companion, images, main_stack, Finish, Prepared};
+use crate::events::{self, DeploySummary, Event, Phase};
+use crate::package::{self, Packaged};
+use crate::plan::{BucketPlan, DeployPlan, StepId};
+use crate::s3::Destination;
+use crate::settings::DeploySettings;
+use crate::stackops::StackOps;
+use crate::template::ImageLocation;
+
+/// Whether the deploy goes on after a step.
+pub(super) enum Flow {
+    Next,
+    /// The deploy ends here, without failing.
+    Stop(Finish),
+}
+
+pub(super) struct Executor<'a> {
+    pub ops: StackOps<'a>,
+    pub settings: &'a DeploySettings,
+    pub prepared: &'a Prepared,
+    pub plan: DeployPlan,
+    /// The steps carried out so far.
+    done: Vec<StepId>,
+    destination: Option<Destination>,
+    /// The pushed images' digest-pinned URIs, by template and logical id.
+    pushed: HashMap<ImageLocation, String>,
+    packaged: Option<Packaged>,
+    change_set: Option<change_set::Ready>,
+}
+
+impl<'a> Executor<'a> {
+    pub fn new(
+        ops: StackOps<'a>,
+        settings: &'a DeploySettings,
+        prepared: &'a Prepared,
+        plan: DeployPlan,
+    ) -> Self {
+        Executor {
+            ops,
+            settings,
+            prepared,
+            plan,
+            done: Vec::new(),
+            destination: None,
+            pushed: HashMap::new(),
+            packaged: None,
+            change_set: None,
+        }
+    }
+
+    /// The artifacts bucket, once the bucket step is done.
+    pub fn bucket_name(&self) -> Option<&str> {
+        self.destination.as_ref().map(|d| d.bucket.as_str())
+    }
+
+    /// The steps not done yet, each once those it waits for are done.
+    pub async fn run(mut self) -> anyhow::Result<Finish> {
+        for step in self.plan.steps() {
+            if self.done.contains(&step.id) {
+                continue;
+            }
+            if let Some(missing) = step.after.iter().find(|s| !self.done.contains(s)) {
+                anyhow::bail!("the deploy plan runs {:?} before {missing:?}", step.id);
+            }
+            if let Flow::Stop(finish) = self.step(step.id).await? {
+                return Ok(finish);
+            }
+            self.done.push(step.id);
+        }
+        Ok(Finish::Deployed)
+    }
+
+    async fn step(&mut self, id: StepId) -> anyhow::Result<Flow> {
+        match id {
+            StepId::Bucket => self.bucket().await.map(|()| Flow::Next),
+            StepId::Companion => self.companion().await.map(|()| Flow::Next),
+            StepId::Images => self.images().await.map(|()| Flow::Next),
+            StepId::Package => self.package().await.map(|()| Flow::Next),
+            StepId::ChangeSet => main_stack::change_set(self).await,
+            StepId::Execute => main_stack::execute(self).await,
+            StepId::Cleanup => self.cleanup().await.map(|()| Flow::Next),
+        }
+    }
+
+    /// Where artifacts go: the given bucket, or the managed one (found, waited for or created).
+    pub async fn bucket(&mut self) -> anyhow::Result<()> {
+        let settings = self.settings;
+        let bucket = match &self.plan.bucket {
+            BucketPlan::None => None,
+            BucketPlan::Given(bucket) => Some(bucket.clone()),
+            BucketPlan::Managed(action) => Some(
+                crate::managed_bucket::carry_out(&self.ops, action.clone(), self.plan.preview)
+                    .await?,
+            ),
+        };
+        self.destination = bucket.map(|bucket| Destination {
+            bucket,
+            prefix: settings.s3_prefix.clone(),
+            kms_key_id: settings.kms_key_id.clone(),
+            force_upload: settings.force_upload,
+            dry_run: self.plan.preview,
+            metadata: settings.metadata.clone(),
+        });
+        self.done.push(StepId::Bucket);
+        Ok(())
+    }
+
+    /// Companion phase 1: every repository the images need, before they are pushed.
+    async fn companion(&mut self) -> anyhow::Result<()> {
+        if self.plan.companion.is_none() {
+            return Ok(());
+        }
+        let report = self.ops.report;
+        events::phase(report, Phase::Companion, companion::phase1(self)).await
+    }
+
+    async fn images(&mut self) -> anyhow::Result<()> {
+        let report = self.ops.report;
+        let pushes = self.plan.images.clone();
+        let preview = self.plan.preview;
+        let (aws, functions) = (self.ops.aws, &self.prepared.functions);
+        let env = &self.settings.environment;
+        self.pushed = events::phase(report, Phase::Images, async {
+            images::push(aws, functions, &pushes, preview, env, report).await
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// The local artifacts uploaded and the template rewritten to point at them and at the
+    /// pushed images; with language extensions, merged back into the original template.
+    async fn package(&mut self) -> anyhow::Result<()> {
+        let (ops, settings, prepared) = (self.ops, self.settings, self.prepared);
+        let signing = package::Signing {
+            profiles: &settings.signing_profiles,
+            poller: ops.poller,
+        };
+        let mut packaged = events::phase(
+            ops.report,
+            Phase::Package,
+            package::package_template(
+                ops.aws,
+                &prepared.template,
+                self.destination.as_ref(),
+                &self.pushed,
+                &signing,
+                settings.language_extensions,
+                ops.report,
+            ),
+        )
+        .await?;
+        if let Some(expansion) = &prepared.extensions {
+            let original = &prepared.original;
+            let (merged, warnings) = crate::template::language_extensions::merge_packaged(
+                &original.value,
+                &packaged.template,
+                expansion,
+            )
+            .map_err(|e| original.language_extensions_error(e))?;
+            for warning in warnings {
+                ops.report.event(Event::Warning(warning));
+            }
+            packaged.template = merged;
+        }
+        ops.report
+            .event(Event::DeploySummary(Box::new(DeploySummary {
+                stack_name: settings.stack_name.clone(),
+                region: self.plan.region.clone(),
+                confirm_changeset: settings.confirm_changeset,
+                disable_rollback: settings.disable_rollback,
+                image_repository: settings.image_repository.clone(),
+                image_repositories: self.plan.image_repositories(settings).clone(),
+                bucket: self.bucket_name().map(str::to_string),
+                capabilities: settings.capabilities.clone(),
+                parameter_overrides: settings.parameter_overrides.clone(),
+                signing_profiles: settings.signing_profiles.clone(),
+            })));
+        self.packaged = Some(packaged);
+        Ok(())
+    }
+
+    /// Companion phase 2, after the main stack succeeded.
+    async fn cleanup(&mut self) -> anyhow::Result<()> {
+        if self.plan.companion.is_none() {
+            return Ok(());
+        }
+        let report = self.ops.report;
+        events::phase(report, Phase::Cleanup, companion::phase2(self)).await
+    }
+
+    pub fn destination(&self) -> Option<&Destination> {
+        self.destination.as_ref()
+    }
+
+    pub fn packaged(&self) -> anyhow::Result<&Packaged> {
+        self.packaged
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("the change set comes after packaging"))
+    }
+
+    pub fn set_change_set(&mut self, ready: change_set::Ready) {
+        self.change_set = Some(ready);
+    }
+
+    pub fn take_change_set(&mut self) -> Option<change_set::Ready> {
+        self.change_set.take()
+    }
+}

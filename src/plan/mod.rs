@@ -1,0 +1,242 @@
+//! What a deploy will do, decided before anything changes: from the settings, the template's
+//! image functions and what was read from AWS ([`Observed`]: the managed bucket stack, the
+//! account, the companion stack), [`deploy`] makes a [`DeployPlan`]: what the managed bucket, the
+//! companion stack, the image pushes, the main stack and the clean-up will do, and which step
+//! waits for which ([`DeployPlan::steps`]).
+//!
+//! A dry run shows the plan instead of carrying out the steps that change something; the
+//! `--output json` document carries its companion part; the executor ([`crate::deploy`]) carries
+//! it out, step by step. It is plain data: it serializes and reads back, so a plan can be saved
+//! and applied later. Everything here is pure.
+
+pub mod bucket;
+pub mod checks;
+pub mod failure;
+pub mod images;
+pub mod shortcut;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::companion::{self, CompanionPlan, PlanInput};
+use crate::settings::DeploySettings;
+use crate::stack_state::StackInfo;
+use crate::template::ImageFunction;
+use bucket::BucketAction;
+use failure::FailurePlan;
+use images::ImagePush;
+
+/// What a deploy will do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployPlan {
+    pub stack_name: String,
+    pub region: String,
+    /// A dry run: the steps that change something are shown, not taken; the change set is made,
+    /// shown and removed.
+    pub preview: bool,
+    pub bucket: BucketPlan,
+    /// The companion stack's part, when image functions have managed repositories (or had).
+    pub companion: Option<CompanionStep>,
+    /// The images to push, by function.
+    pub images: Vec<ImagePush>,
+    pub main: MainStackPlan,
+}
+
+/// Where artifacts and templates go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BucketPlan {
+    /// No bucket: templates go inline, and there must be no local artifact.
+    None,
+    /// `--s3-bucket`.
+    Given(String),
+    /// `--resolve-s3`: the SAM CLI's managed bucket stack.
+    Managed(BucketAction),
+}
+
+/// The companion stack's plan with the templates it applies: phase 1 before the main stack
+/// (new repositories added, retired ones kept), phase 2 after it (retired ones removed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompanionStep {
+    /// The account the repositories are in.
+    pub account: String,
+    pub plan: CompanionPlan,
+    pub phase1_template: Option<String>,
+    pub phase2_template: Option<String>,
+}
+
+impl CompanionStep {
+    pub fn new(account: String, plan: CompanionPlan) -> CompanionStep {
+        CompanionStep {
+            account,
+            phase1_template: companion::phase1_template(&plan),
+            phase2_template: companion::phase2_template(&plan),
+            plan,
+        }
+    }
+}
+
+/// What happens to the main stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MainStackPlan {
+    /// What the change set is executed with, and what follows a failure.
+    pub failure: FailurePlan,
+    /// What follows a change set that is ready.
+    pub then: AfterChangeSet,
+    /// An empty change set is an error (`--fail-on-empty-changeset`, sam's default).
+    pub fail_on_empty: bool,
+}
+
+/// What follows a change set that is ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterChangeSet {
+    Execute,
+    /// `--confirm-changeset`: ask first.
+    Confirm,
+    /// `--no-execute-changeset`: leave it for later.
+    Keep,
+    /// A dry run: it was only shown, and is removed.
+    Remove,
+}
+
+/// What was read from AWS before planning.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// `--resolve-s3`: the managed bucket stack (None: it does not exist).
+    pub managed_stack: Option<Option<StackInfo>>,
+    /// Managed repositories wanted or kept: the account and the companion stack.
+    pub companion: Option<(String, companion::Observed)>,
+}
+
+/// One step of a deploy: which step, and the steps it waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub id: StepId,
+    pub after: Vec<StepId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepId {
+    /// The artifacts bucket: the managed one found, waited for or created.
+    Bucket,
+    /// Companion phase 1: the repositories the images go to.
+    Companion,
+    /// The images pushed, pinned by digest.
+    Images,
+    /// The local artifacts uploaded, the template rewritten to point at them and the images.
+    Package,
+    /// The main stack's change set, made from the packaged template.
+    ChangeSet,
+    /// The change set executed (or kept, or removed, or declined).
+    Execute,
+    /// Companion phase 2: what no function uses any more goes.
+    Cleanup,
+}
+
+impl DeployPlan {
+    /// The steps, in an order that honours their dependencies: what each needs from AWS to be
+    /// there before it starts (the bucket before uploads, repositories before pushes, the
+    /// pushed images and uploaded artifacts before the change set that names them, a
+    /// successful main stack before the clean-up).
+    pub fn steps(&self) -> Vec<Step> {
+        use StepId::*;
+        let step = |id, after: &[StepId]| Step {
+            id,
+            after: after.to_vec(),
+        };
+        vec![
+            step(Bucket, &[]),
+            step(Companion, &[]),
+            step(Images, &[Companion]),
+            step(Package, &[Bucket, Images]),
+            step(ChangeSet, &[Package]),
+            step(Execute, &[ChangeSet, Companion, Images]),
+            step(Cleanup, &[Execute]),
+        ]
+    }
+
+    /// The function → repository URI mapping the deploy uses: explicit and managed.
+    pub fn image_repositories<'a>(
+        &'a self,
+        settings: &'a DeploySettings,
+    ) -> &'a IndexMap<String, String> {
+        self.companion
+            .as_ref()
+            .map_or(&settings.image_repositories, |c| &c.plan.mapping)
+    }
+}
+
+/// Plans a deploy from what was observed.
+pub fn deploy(
+    settings: &DeploySettings,
+    functions: &[ImageFunction],
+    region: &str,
+    observed: &Observed,
+) -> anyhow::Result<DeployPlan> {
+    let bucket = match &observed.managed_stack {
+        Some(stack) => BucketPlan::Managed(bucket::action(stack.as_ref())?),
+        None => settings
+            .s3_bucket
+            .clone()
+            .map_or(BucketPlan::None, BucketPlan::Given),
+    };
+    let companion = match &observed.companion {
+        Some((account, deployed)) => Some(CompanionStep::new(
+            account.clone(),
+            companion_plan(settings, functions, account, region, deployed)?,
+        )),
+        None => None,
+    };
+    let mapping = companion
+        .as_ref()
+        .map_or(&settings.image_repositories, |c| &c.plan.mapping);
+    let images = images::pushes(functions, mapping, settings.image_repository.as_deref())?;
+    let then = if settings.dry_run {
+        AfterChangeSet::Remove
+    } else if settings.no_execute_changeset {
+        AfterChangeSet::Keep
+    } else if settings.confirm_changeset {
+        AfterChangeSet::Confirm
+    } else {
+        AfterChangeSet::Execute
+    };
+    Ok(DeployPlan {
+        stack_name: settings.stack_name.clone(),
+        region: region.to_string(),
+        preview: settings.dry_run,
+        bucket,
+        companion,
+        images,
+        main: MainStackPlan {
+            failure: failure::of(settings),
+            then,
+            fail_on_empty: settings.fail_on_empty_changeset && !settings.dry_run,
+        },
+    })
+}
+
+/// The companion stack's plan for this deploy, from what was observed of it.
+pub fn companion_plan(
+    settings: &DeploySettings,
+    functions: &[ImageFunction],
+    account: &str,
+    region: &str,
+    observed: &companion::Observed,
+) -> anyhow::Result<CompanionPlan> {
+    let paths: Vec<String> = functions.iter().map(|f| f.full_path.clone()).collect();
+    Ok(companion::plan(&PlanInput {
+        stack_name: &settings.stack_name,
+        functions: &paths,
+        image_repositories: &settings.image_repositories,
+        resolve_image_repos: settings.resolve_image_repos,
+        account,
+        region,
+        companion_status: observed.status.as_deref(),
+        deployed: &observed.resources,
+        settings: &settings.repo_settings,
+        tags: &settings.tags,
+        version: env!("CARGO_PKG_VERSION"),
+    })?)
+}
