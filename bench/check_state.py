@@ -4,7 +4,8 @@ left, so a broken run is never timed as a fast one. Talks to the emulator direct
 the counting proxy) with the boto3 of the SAM CLI venv.
 
 Usage: check_state.py ENDPOINT STACK deployed FN1,FN2,...   (stack complete with exactly these
-                                                              functions; the companion stack holds
+                                                              functions; the companion stack, once
+                                                              a clean-up left running ended, holds
                                                               one repository per image function)
        check_state.py ENDPOINT STACK gone                    (stack, companion stack and managed
                                                               repositories all deleted)
@@ -12,6 +13,7 @@ Exits 1 with one line naming the difference."""
 import hashlib
 import re
 import sys
+import time
 
 import boto3
 from botocore.exceptions import ClientError
@@ -55,6 +57,12 @@ def check_deployed(cfn, ecr, stack, functions):
     if deployed != sorted(functions):
         return f"stack {stack} has functions {deployed}, expected {sorted(functions)}"
     companion = companion_name(stack)
+    # samrs leaves its clean-up (retired repositories removed) running in CloudFormation: wait
+    # for it here, outside the timed command, then check what it left.
+    for _ in range(1200):
+        if not (status(cfn, companion) or "").endswith("_IN_PROGRESS"):
+            break
+        time.sleep(0.1)
     if status(cfn, companion) not in LIVE:
         return f"companion stack {companion} is {status(cfn, companion)}"
     images = [f for f in functions if f.startswith("Image")]

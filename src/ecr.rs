@@ -29,6 +29,25 @@ pub async fn force_delete_repository(
     }
 }
 
+/// Whether a repository exists.
+pub async fn repository_exists(ecr: &aws_sdk_ecr::Client, name: &str) -> Result<bool, AwsError> {
+    match ecr
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_repository_not_found_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(crate::aws::classify("ECR DescribeRepositories", &e)),
+    }
+}
+
 /// How the deletion of one image went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageDeletion {

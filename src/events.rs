@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::companion::CompanionPlan;
+use crate::companion::{CompanionPlan, EarlierFailure};
 use crate::settings::{OnFailure, SigningProfiles};
 use crate::stack_state::{ChangeRow, EventRow, StackOutput};
 
@@ -43,7 +43,7 @@ pub async fn phase<T>(
     result
 }
 
-/// The steps of a run, timed one after the other.
+/// The steps of a run, each timed (a deploy runs some side by side).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
@@ -55,6 +55,9 @@ pub enum Phase {
     Resolve,
     /// The companion stack before the main stack (new repositories).
     Companion,
+    /// The images read and checked on this machine (their digests).
+    ReadImages,
+    /// The images pushed.
     Images,
     Package,
     /// The main stack's change set: created, waited for, shown (and removed when of no use).
@@ -154,6 +157,14 @@ pub enum Fact {
     CompanionPlan(Value),
     /// Something this run made and could not remove (a dry run's change set or stack).
     LeftBehind(String),
+    /// The companion clean-up: waited for (`--wait-for-cleanup`) or left running, and the
+    /// stack's status when the run ended.
+    Cleanup {
+        waited: bool,
+        status: String,
+    },
+    /// The companion stack's last operation, found failed before this run planned.
+    EarlierFailure(EarlierFailure),
     /// The user answered no: nothing more was done.
     Declined,
 }
@@ -222,6 +233,14 @@ pub enum Event {
     RetiringRepository(String),
     /// The companion stack is deleted: no image function is left.
     CompanionRetiring(String),
+    /// The clean-up runs in CloudFormation and the run does not wait for it (`deleting`: the
+    /// whole companion stack goes).
+    CleanupStarted {
+        stack: String,
+        deleting: bool,
+    },
+    /// The companion stack's last operation failed (worded in its message).
+    EarlierFailure(EarlierFailure),
 
     // Images and artifacts.
     /// A dry run: the image would be pushed.

@@ -147,7 +147,7 @@ const DEPLOY_GROUPS: &[OptionGroup] = &[
             "--use-json",
         ],
     ),
-    own(SAMRS_ONLY, &["--dry-run"]),
+    own(SAMRS_ONLY, &["--dry-run", "--wait-for-cleanup"]),
     sam("Beta Options", &["--beta-features", "--no-beta-features"]),
     sam(OTHER, &["--debug", "--help", "--version"]),
 ];

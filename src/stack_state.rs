@@ -103,6 +103,9 @@ pub struct EventRow {
     pub resource_type: String,
     pub logical_id: String,
     pub reason: Option<String>,
+    /// The resource's physical id (a repository's name), when known; not in the JSON document.
+    #[serde(skip)]
+    pub physical_id: String,
 }
 
 /// How a wait for a stack operation ended.
@@ -200,6 +203,22 @@ pub fn stack_action(stack_name: &str, status: Option<&str>) -> StackAction {
     StackAction::Blocked { fix }
 }
 
+/// Whether an event is the stack's own that started an operation (not a phase within one, such
+/// as `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS` or `UPDATE_ROLLBACK_IN_PROGRESS`).
+pub fn starts_operation(stack: &str, row: &EventRow) -> bool {
+    let status = row.status.split(" - ").next().unwrap_or_default();
+    row.resource_type == "AWS::CloudFormation::Stack"
+        && row.logical_id == stack
+        && matches!(
+            status,
+            "CREATE_IN_PROGRESS"
+                | "UPDATE_IN_PROGRESS"
+                | "DELETE_IN_PROGRESS"
+                | "IMPORT_IN_PROGRESS"
+                | "REVIEW_IN_PROGRESS"
+        )
+}
+
 /// Whether a status ends an operation (CloudFormation stops changing the stack by itself).
 pub fn is_terminal(status: &str) -> bool {
     !status.ends_with("_IN_PROGRESS") || status == "REVIEW_IN_PROGRESS"
@@ -289,6 +308,7 @@ mod tests {
     #[test]
     fn failure_summary_names_resources_and_reasons() {
         let event = |id: &str, rtype: &str, reason: &str| EventRow {
+            physical_id: String::new(),
             id: id.into(),
             status: "CREATE_FAILED".into(),
             resource_type: rtype.into(),

@@ -233,6 +233,11 @@ pub struct DeployArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Wait for the companion stack's clean-up (retired repositories removed) to finish instead
+    /// of leaving it running in CloudFormation, where the next deploy checks its outcome.
+    #[arg(long)]
+    pub wait_for_cleanup: bool,
+
     /// Output format: text (default), or one JSON document on stdout for scripts (any case).
     #[arg(long, value_enum, ignore_case = true)]
     pub output: Option<OutputFormat>,

@@ -72,6 +72,7 @@ fn event_row(e: &StackEvent) -> EventRow {
         resource_type: e.resource_type().unwrap_or_default().to_string(),
         logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
         reason: e.resource_status_reason().map(str::to_string),
+        physical_id: e.physical_resource_id().unwrap_or_default().to_string(),
     }
 }
 
@@ -552,6 +553,43 @@ pub async fn wait_for_stack(
     }
 }
 
+/// The events of the stack's last operation, oldest first: back to the stack's own event that
+/// started it (at most [`MAX_EVENT_PAGES`] pages are read).
+pub async fn last_operation_events(cfn: &Client, name: &str) -> Result<Vec<EventRow>, AwsError> {
+    let mut events = Vec::new();
+    let mut pages = cfn
+        .describe_stack_events()
+        .stack_name(name)
+        .into_paginator()
+        .send();
+    'pages: for _ in 0..MAX_EVENT_PAGES {
+        budget::take(name).await;
+        let page = match pages
+            .try_next()
+            .await
+            .aws("CloudFormation DescribeStackEvents")
+        {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            Err(e) if e.is_stack_missing() => break,
+            Err(e) => return Err(e),
+        };
+        for event in page.stack_events() {
+            let row = event_row(event);
+            let started = state::starts_operation(name, &row);
+            events.push(row);
+            if started {
+                break 'pages;
+            }
+        }
+        if page.next_token().is_none() {
+            break;
+        }
+    }
+    events.reverse();
+    Ok(events)
+}
+
 /// Starts deleting a stack (its resources listed in `retain` are kept), in express mode if asked.
 pub async fn delete_stack(
     cfn: &Client,
@@ -652,6 +690,7 @@ mod tests {
     fn only_the_stacks_own_terminal_event_ends_the_wait() {
         let cursor = EventCursor::for_new_stack("app");
         let event = |status: &str, rtype: &str, id: &str| EventRow {
+            physical_id: String::new(),
             id: "1".into(),
             status: status.into(),
             resource_type: rtype.into(),

@@ -3,12 +3,14 @@
 //! (`render`), what the stack's status allows (`status`), and the plan of what a deploy adds,
 //! keeps and retires (`plan`). The AWS calls that observe and apply live in `deploy`.
 
+mod cleanup;
 mod mapping;
 mod naming;
 mod plan;
 mod render;
 mod status;
 
+pub use cleanup::{earlier_failure, EarlierFailure};
 pub use naming::{md5_hex, repository_uri, CompanionStack, EcrRepo};
 pub use plan::{
     phase1_template, phase2_template, plan, Cleanup, CompanionError, CompanionPlan, DeployedRepo,

@@ -412,6 +412,11 @@ impl Deleter<'_> {
     /// EmptyOnDelete), then the stack.
     async fn delete_companion(&self, name: &str) -> anyhow::Result<()> {
         let report = self.ops.report;
+        // The last deploy's clean-up may still run (the main stack's deletion went on beside
+        // it), or have failed: its outcome first.
+        if !self.ops.check_companion(name).await? {
+            return Ok(());
+        }
         self.ops.delete_companion_repositories(name).await?;
         report.event(Event::DeletingCompanionStack(name.to_string()));
         self.remove_stack(name, &RepoChoices::default()).await?;

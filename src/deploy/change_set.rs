@@ -41,7 +41,6 @@ pub async fn make(
     new_stack: bool,
     preview: bool,
 ) -> anyhow::Result<Made> {
-    let report = ops.report;
     let leftover = Leftover {
         ops,
         stack: &request.stack_name,
@@ -69,32 +68,11 @@ pub async fn make(
         reached,
         Some(ChangeSetOutcome::Ready(_) | ChangeSetOutcome::Empty)
     );
-    let removed = if !must_remove(preview, reached) {
-        Ok(())
+    let removed = if must_remove(preview, reached) {
+        let id = id.unwrap_or_else(|| request.change_set_name.clone());
+        leftover.remove_and_report(&id, !usable).await
     } else {
-        let removed = leftover.remove().await;
-        match &removed {
-            Ok(true) => {
-                report.record(Fact::ChangeSet {
-                    id: id.unwrap_or_else(|| request.change_set_name.clone()),
-                    stack: request.stack_name.clone(),
-                    action: Action::Deleted,
-                });
-                if !usable {
-                    report.event(Event::LeftoverRemoved(leftover.describe()));
-                }
-            }
-            Ok(false) => {}
-            Err(err) => {
-                report.record(Fact::LeftBehind(leftover.describe()));
-                report.event(Event::LeftoverKept {
-                    what: leftover.describe(),
-                    error: format!("{err:#}"),
-                    fix: leftover.fix(),
-                });
-            }
-        }
-        removed.map(|_| ())
+        Ok(())
     };
     drop(deferral);
     let stack = &request.stack_name;
@@ -130,6 +108,22 @@ pub async fn make(
         }
         .into()),
     }
+}
+
+/// Removes a ready change set that will not be executed because a step beside it failed, with
+/// the empty stack CloudFormation made for it when it creates the stack (unless `keep_new_stack`:
+/// a wait stopped while the operation beside goes on, and the next deploy, which waits for it,
+/// makes its change set on that stack). What cannot be removed is reported (left behind, with
+/// how to remove it), never raised over the step's error.
+pub async fn remove_unused(ops: &StackOps<'_>, stack: &str, ready: &Ready, keep_new_stack: bool) {
+    let leftover = Leftover {
+        ops,
+        stack,
+        change_set: &ready.id,
+        new_stack: ready.create && !keep_new_stack,
+    };
+    // Reported either way; the failure of the step beside it is the run's error.
+    let _ = leftover.remove_and_report(&ready.id, true).await;
 }
 
 /// Whether what a change set left goes now, given how far it got (None: a call failed for good,
@@ -210,6 +204,35 @@ impl Leftover<'_> {
                 self.stack, self.change_set
             )
         }
+    }
+
+    /// Removes what is left and records it (`say`: and tells it); what cannot be removed is
+    /// recorded as left behind and told with how to remove it.
+    async fn remove_and_report(&self, id: &str, say: bool) -> anyhow::Result<()> {
+        let report = self.ops.report;
+        let removed = self.remove().await;
+        match &removed {
+            Ok(true) => {
+                report.record(Fact::ChangeSet {
+                    id: id.to_string(),
+                    stack: self.stack.to_string(),
+                    action: Action::Deleted,
+                });
+                if say {
+                    report.event(Event::LeftoverRemoved(self.describe()));
+                }
+            }
+            Ok(false) => {}
+            Err(err) => {
+                report.record(Fact::LeftBehind(self.describe()));
+                report.event(Event::LeftoverKept {
+                    what: self.describe(),
+                    error: format!("{err:#}"),
+                    fix: self.fix(),
+                });
+            }
+        }
+        removed.map(|_| ())
     }
 
     /// Removes the change set, or the stack CloudFormation made for it (which holds nothing

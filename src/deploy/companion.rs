@@ -12,13 +12,13 @@ use crate::cloudformation::Want;
 use crate::companion::{self, CompanionAction, CompanionPlan, RepoAction};
 use crate::events::{Action, Event, Fact, Reporter, StackRole};
 use crate::plan::{self, CompanionStep};
-use crate::stack_state::{self, ChangeSetRequest};
+use crate::stack_state::{self, ChangeSetRequest, StackOutcome};
 use crate::stackops::{DeployError, Placement};
 
 /// Phase 1: the companion stack gets every repository the functions need and keeps the retired
 /// ones. The plan in force afterwards (made again if the stack had to be waited for) replaces
 /// the executor's, with the pushes its mapping gives.
-pub(super) async fn phase1(executor: &mut Executor<'_>) -> anyhow::Result<()> {
+pub(super) async fn phase1(executor: &Executor<'_>) -> anyhow::Result<()> {
     let Some(step) = executor.plan.companion.clone() else {
         return Ok(());
     };
@@ -40,12 +40,12 @@ pub(super) async fn phase1(executor: &mut Executor<'_>) -> anyhow::Result<()> {
         });
     }
     let step = apply_phase1(executor, step).await?;
-    executor.plan.images = plan::images::pushes(
+    let images = plan::images::pushes(
         &executor.prepared.functions,
         &step.plan.mapping,
         executor.settings.image_repository.as_deref(),
     )?;
-    executor.plan.companion = Some(step);
+    executor.set_companion_step(step, images);
     Ok(())
 }
 
@@ -118,12 +118,15 @@ fn replan(
 }
 
 /// Phase 2, after the main stack succeeded: retired repositories go (EmptyOnDelete empties
-/// them), or the whole companion stack when no managed repository is left.
-pub(super) async fn phase2(executor: &mut Executor<'_>) -> anyhow::Result<()> {
-    let Some(step) = &executor.plan.companion else {
+/// them), or the whole companion stack when no managed repository is left. The deploy is done
+/// by then, so the operation is started and left running in CloudFormation (the next deploy or
+/// delete checks how it ended); `--wait-for-cleanup` waits for it.
+pub(super) async fn phase2(executor: &Executor<'_>) -> anyhow::Result<()> {
+    let Some(step) = executor.companion_step() else {
         return Ok(());
     };
     let ops = executor.ops;
+    let wait = executor.settings.wait_for_cleanup;
     let plan = &step.plan;
     let name = plan.companion_stack_name.as_str();
     match plan.phase2 {
@@ -137,7 +140,16 @@ pub(super) async fn phase2(executor: &mut Executor<'_>) -> anyhow::Result<()> {
                 .phase2_template
                 .clone()
                 .context("the companion plan has repositories to keep but rendered none")?;
-            apply(executor, name, template, false).await?;
+            let request = request(executor, name, template, false).await?;
+            if !wait {
+                if ops.start_apply(&request).await? {
+                    cleanup_started(ops.report, name, false, "UPDATE_IN_PROGRESS");
+                }
+                return Ok(());
+            }
+            if let Some(outcome) = ops.apply(&request).await? {
+                check_applied(name, outcome)?;
+            }
             record_stack(ops.report, name, Action::Updated);
             for repo in &plan.retire {
                 ops.report.record(Fact::Repository {
@@ -145,17 +157,50 @@ pub(super) async fn phase2(executor: &mut Executor<'_>) -> anyhow::Result<()> {
                     action: Action::Deleted,
                 });
             }
+            record_cleanup(ops.report, true, "UPDATE_COMPLETE");
             Ok(())
         }
         companion::Cleanup::DeleteStack => {
             ops.report.event(Event::CompanionRetiring(name.to_string()));
             // Stacks made by sam have no EmptyOnDelete: empty their repositories first.
             ops.delete_companion_repositories(name).await?;
+            if !wait {
+                ops.start_delete(name).await?;
+                cleanup_started(ops.report, name, true, "DELETE_IN_PROGRESS");
+                return Ok(());
+            }
             ops.delete_and_wait(name).await?;
             record_stack(ops.report, name, Action::Deleted);
+            record_cleanup(ops.report, true, "DELETE_COMPLETE");
             Ok(())
         }
     }
+}
+
+/// Says the clean-up runs on in CloudFormation, and records it.
+fn cleanup_started(report: &dyn Reporter, name: &str, deleting: bool, status: &str) {
+    report.event(Event::CleanupStarted {
+        stack: name.to_string(),
+        deleting,
+    });
+    report.record(Fact::Stack {
+        name: name.to_string(),
+        role: StackRole::Companion,
+        action: if deleting {
+            Action::Deleted
+        } else {
+            Action::Updated
+        },
+        status: Some(status.to_string()),
+    });
+    record_cleanup(report, false, status);
+}
+
+fn record_cleanup(report: &dyn Reporter, waited: bool, status: &str) {
+    report.record(Fact::Cleanup {
+        waited,
+        status: status.to_string(),
+    });
 }
 
 fn record_stack(report: &dyn Reporter, name: &str, action: Action) {
@@ -183,9 +228,41 @@ async fn apply(
     template: String,
     create: bool,
 ) -> anyhow::Result<()> {
+    let request = request(executor, name, template, create).await?;
+    // The companion stack is samrs's alone: no change set to review, so one call applies it.
+    match executor.ops.apply(&request).await? {
+        Some(outcome) => check_applied(name, outcome),
+        None => Ok(()),
+    }
+}
+
+/// A companion operation's outcome: an error unless it succeeded.
+fn check_applied(name: &str, outcome: StackOutcome) -> anyhow::Result<()> {
+    match outcome.status {
+        Some(status) if stack_state::is_success(&status) => Ok(()),
+        other => Err(DeployError::CompanionFailed {
+            stack: name.to_string(),
+            status: other.unwrap_or_else(|| "DELETE_COMPLETE".to_string()),
+            failures: outcome.failures,
+        }
+        .into()),
+    }
+}
+
+/// The request that creates or updates the companion stack with `template`.
+async fn request(
+    executor: &Executor<'_>,
+    name: &str,
+    template: String,
+    create: bool,
+) -> anyhow::Result<ChangeSetRequest> {
     let (ops, settings) = (executor.ops, executor.settings);
     let source = ops
-        .place_template(template, executor.destination(), Placement::InlineWhenFits)
+        .place_template(
+            template,
+            executor.destination().as_ref(),
+            Placement::InlineWhenFits,
+        )
         .await?;
     let request = ChangeSetRequest {
         stack_name: name.to_string(),
@@ -203,17 +280,5 @@ async fn apply(
         // whatever --express or --on-failure say for the main stack.
         express: None,
     };
-    // The companion stack is samrs's alone: no change set to review, so one call applies it.
-    let Some(outcome) = ops.apply(&request).await? else {
-        return Ok(());
-    };
-    match outcome.status {
-        Some(status) if stack_state::is_success(&status) => Ok(()),
-        other => Err(DeployError::CompanionFailed {
-            stack: name.to_string(),
-            status: other.unwrap_or_else(|| "DELETE_COMPLETE".to_string()),
-            failures: outcome.failures,
-        }
-        .into()),
-    }
+    Ok(request)
 }

@@ -1,18 +1,30 @@
-//! The executor of a [`DeployPlan`]: it runs the plan's steps in the order of their
-//! dependencies, keeping what each produced (the bucket, the pushed images, the packaged
+//! The executor of a [`DeployPlan`]: it runs the plan's steps as their dependencies allow,
+//! those that wait for nothing unfinished side by side (on the run's one task), keeping what
+//! each produced (the bucket, the companion plan in force, the read images, the packaged
 //! template, the change set) for the steps after it. A dry run takes the same steps; those that
 //! would change something show what they would do instead (the plan's `preview`).
+//!
+//! When a step fails, no step starts any more, those running finish, and a change set made
+//! beside the failed step is removed (with the empty stack CloudFormation made for it), so
+//! nothing is left that a rerun would trip over.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 use super::{change_set, companion, images, main_stack, Finish, Prepared};
+use crate::cloudformation::WaitError;
 use crate::events::{self, DeploySummary, Event, Phase};
+use crate::interrupt::Interrupted;
 use crate::package::{self, Packaged};
-use crate::plan::{BucketPlan, DeployPlan, StepId};
+use crate::plan::images::ImagePush;
+use crate::plan::{BucketPlan, CompanionStep, DeployPlan, StepId};
+use crate::push::ReadImage;
 use crate::s3::Destination;
 use crate::settings::DeploySettings;
 use crate::stackops::StackOps;
-use crate::template::ImageLocation;
 
 /// Whether the deploy goes on after a step.
 pub(super) enum Flow {
@@ -26,14 +38,32 @@ pub(super) struct Executor<'a> {
     pub settings: &'a DeploySettings,
     pub prepared: &'a Prepared,
     pub plan: DeployPlan,
+    /// What the steps produced so far. Steps run side by side on one task: each borrows it
+    /// only between its awaits.
+    produced: RefCell<Produced>,
+}
+
+/// What steps hand to the steps after them.
+struct Produced {
     /// The steps carried out so far.
     done: Vec<StepId>,
     destination: Option<Destination>,
-    /// The pushed images' digest-pinned URIs, by template and logical id.
-    pushed: HashMap<ImageLocation, String>,
+    /// The companion plan in force (made again when phase 1 had to wait), and its pushes.
+    companion: Option<CompanionStep>,
+    images: Vec<ImagePush>,
+    /// The images read, until they are pushed.
+    read: Vec<ReadImage>,
+    /// The digest of each read image, by function.
+    digests: HashMap<String, String>,
     packaged: Option<Packaged>,
     change_set: Option<change_set::Ready>,
 }
+
+/// A step under way.
+type Running<'s> = Vec<(
+    StepId,
+    Pin<Box<dyn Future<Output = anyhow::Result<Flow>> + 's>>,
+)>;
 
 impl<'a> Executor<'a> {
     pub fn new(
@@ -42,55 +72,95 @@ impl<'a> Executor<'a> {
         prepared: &'a Prepared,
         plan: DeployPlan,
     ) -> Self {
+        let produced = Produced {
+            done: Vec::new(),
+            destination: None,
+            companion: plan.companion.clone(),
+            images: plan.images.clone(),
+            read: Vec::new(),
+            digests: HashMap::new(),
+            packaged: None,
+            change_set: None,
+        };
         Executor {
             ops,
             settings,
             prepared,
             plan,
-            done: Vec::new(),
-            destination: None,
-            pushed: HashMap::new(),
-            packaged: None,
-            change_set: None,
+            produced: RefCell::new(produced),
         }
     }
 
     /// The artifacts bucket, once the bucket step is done.
-    pub fn bucket_name(&self) -> Option<&str> {
-        self.destination.as_ref().map(|d| d.bucket.as_str())
+    pub fn bucket_name(&self) -> Option<String> {
+        let produced = self.produced.borrow();
+        produced.destination.as_ref().map(|d| d.bucket.clone())
     }
 
-    /// The steps not done yet, each once those it waits for are done.
-    pub async fn run(mut self) -> anyhow::Result<Finish> {
-        for step in self.plan.steps() {
-            if self.done.contains(&step.id) {
-                continue;
+    /// The steps not done yet, each started once those it waits for are done.
+    pub async fn run(self) -> anyhow::Result<Finish> {
+        let steps = self.plan.steps();
+        let mut started: Vec<StepId> = self.produced.borrow().done.clone();
+        let mut running: Running<'_> = Vec::new();
+        // How the deploy ends, once a step stopped or failed: nothing more starts.
+        let mut ending: Option<anyhow::Result<Finish>> = None;
+        loop {
+            if ending.is_none() {
+                let done = self.produced.borrow().done.clone();
+                for step in &steps {
+                    if !started.contains(&step.id) && step.after.iter().all(|s| done.contains(s)) {
+                        started.push(step.id);
+                        running.push((step.id, Box::pin(self.step(step.id))));
+                    }
+                }
             }
-            if let Some(missing) = step.after.iter().find(|s| !self.done.contains(s)) {
-                anyhow::bail!("the deploy plan runs {:?} before {missing:?}", step.id);
+            if running.is_empty() {
+                break;
             }
-            if let Flow::Stop(finish) = self.step(step.id).await? {
-                return Ok(finish);
+            let (id, result) = next_finished(&mut running).await;
+            match result {
+                Ok(Flow::Next) => self.produced.borrow_mut().done.push(id),
+                Ok(Flow::Stop(finish)) => {
+                    ending.get_or_insert(Ok(finish));
+                }
+                Err(err) => {
+                    if !matches!(ending, Some(Err(_))) {
+                        ending = Some(Err(err));
+                    }
+                }
             }
-            self.done.push(step.id);
         }
-        Ok(Finish::Deployed)
+        drop(running);
+        match ending {
+            Some(Err(err)) => {
+                self.remove_unused_change_set(goes_on(&err)).await;
+                Err(err)
+            }
+            Some(Ok(finish)) => Ok(finish),
+            None if started.len() < steps.len() => {
+                anyhow::bail!("the deploy plan's steps wait for each other: {steps:?}")
+            }
+            None => Ok(Finish::Deployed),
+        }
     }
 
-    async fn step(&mut self, id: StepId) -> anyhow::Result<Flow> {
-        match id {
-            StepId::Bucket => self.bucket().await.map(|()| Flow::Next),
-            StepId::Companion => self.companion().await.map(|()| Flow::Next),
-            StepId::Images => self.images().await.map(|()| Flow::Next),
-            StepId::Package => self.package().await.map(|()| Flow::Next),
-            StepId::ChangeSet => main_stack::change_set(self).await,
-            StepId::Execute => main_stack::execute(self).await,
-            StepId::Cleanup => self.cleanup().await.map(|()| Flow::Next),
+    fn step(&self, id: StepId) -> impl Future<Output = anyhow::Result<Flow>> + '_ {
+        async move {
+            match id {
+                StepId::Bucket => self.bucket().await.map(|()| Flow::Next),
+                StepId::Companion => self.companion().await.map(|()| Flow::Next),
+                StepId::ReadImages => self.read_images().await.map(|()| Flow::Next),
+                StepId::Images => self.images().await.map(|()| Flow::Next),
+                StepId::Package => self.package().await.map(|()| Flow::Next),
+                StepId::ChangeSet => main_stack::change_set(self).await,
+                StepId::Execute => main_stack::execute(self).await,
+                StepId::Cleanup => self.cleanup().await.map(|()| Flow::Next),
+            }
         }
     }
 
     /// Where artifacts go: the given bucket, or the managed one (found, waited for or created).
-    pub async fn bucket(&mut self) -> anyhow::Result<()> {
+    pub async fn bucket(&self) -> anyhow::Result<()> {
         let settings = self.settings;
         let bucket = match &self.plan.bucket {
             BucketPlan::None => None,
@@ -100,7 +170,8 @@ impl<'a> Executor<'a> {
                     .await?,
             ),
         };
-        self.destination = bucket.map(|bucket| Destination {
+        let mut produced = self.produced.borrow_mut();
+        produced.destination = bucket.map(|bucket| Destination {
             bucket,
             prefix: settings.s3_prefix.clone(),
             kms_key_id: settings.kms_key_id.clone(),
@@ -108,12 +179,12 @@ impl<'a> Executor<'a> {
             dry_run: self.plan.preview,
             metadata: settings.metadata.clone(),
         });
-        self.done.push(StepId::Bucket);
+        produced.done.push(StepId::Bucket);
         Ok(())
     }
 
     /// Companion phase 1: every repository the images need, before they are pushed.
-    async fn companion(&mut self) -> anyhow::Result<()> {
+    async fn companion(&self) -> anyhow::Result<()> {
         if self.plan.companion.is_none() {
             return Ok(());
         }
@@ -121,26 +192,56 @@ impl<'a> Executor<'a> {
         events::phase(report, Phase::Companion, companion::phase1(self)).await
     }
 
-    async fn images(&mut self) -> anyhow::Result<()> {
+    /// The images read on this machine, so their digests are known before they are pushed.
+    async fn read_images(&self) -> anyhow::Result<()> {
+        if self.plan.images.is_empty() || self.plan.preview {
+            return Ok(());
+        }
         let report = self.ops.report;
-        let pushes = self.plan.images.clone();
-        let preview = self.plan.preview;
-        let (aws, functions) = (self.ops.aws, &self.prepared.functions);
-        let env = &self.settings.environment;
-        self.pushed = events::phase(report, Phase::Images, async {
-            images::push(aws, functions, &pushes, preview, env, report).await
-        })
+        let read = events::phase(
+            report,
+            Phase::ReadImages,
+            images::read(&self.plan.images, &self.settings.environment),
+        )
         .await?;
+        let mut produced = self.produced.borrow_mut();
+        produced.digests = read
+            .iter()
+            .map(|image| (image.function.clone(), image.digest().to_string()))
+            .collect();
+        produced.read = read;
         Ok(())
     }
 
+    async fn images(&self) -> anyhow::Result<()> {
+        let report = self.ops.report;
+        let (pushes, read) = {
+            let mut produced = self.produced.borrow_mut();
+            (produced.images.clone(), std::mem::take(&mut produced.read))
+        };
+        let preview = self.plan.preview;
+        let (aws, functions) = (self.ops.aws, &self.prepared.functions);
+        let env = &self.settings.environment;
+        events::phase(report, Phase::Images, async {
+            images::push(aws, functions, &pushes, read, preview, env, report).await
+        })
+        .await
+    }
+
     /// The local artifacts uploaded and the template rewritten to point at them and at the
-    /// pushed images; with language extensions, merged back into the original template.
-    async fn package(&mut self) -> anyhow::Result<()> {
+    /// images' digests; with language extensions, merged back into the original template.
+    async fn package(&self) -> anyhow::Result<()> {
         let (ops, settings, prepared) = (self.ops, self.settings, self.prepared);
         let signing = package::Signing {
             profiles: &settings.signing_profiles,
             poller: ops.poller,
+        };
+        let (destination, pinned) = {
+            let produced = self.produced.borrow();
+            // The repositories of the plan in force: one made again after a wait names them
+            // anew (the package step then waits for it).
+            let pinned = images::pinned(&prepared.functions, &produced.images, &produced.digests)?;
+            (produced.destination.clone(), pinned)
         };
         let mut packaged = events::phase(
             ops.report,
@@ -148,8 +249,8 @@ impl<'a> Executor<'a> {
             package::package_template(
                 ops.aws,
                 &prepared.template,
-                self.destination.as_ref(),
-                &self.pushed,
+                destination.as_ref(),
+                &pinned,
                 &signing,
                 settings.language_extensions,
                 ops.report,
@@ -169,6 +270,9 @@ impl<'a> Executor<'a> {
             }
             packaged.template = merged;
         }
+        let image_repositories = self
+            .companion_step()
+            .map_or_else(|| settings.image_repositories.clone(), |c| c.plan.mapping);
         ops.report
             .event(Event::DeploySummary(Box::new(DeploySummary {
                 stack_name: settings.stack_name.clone(),
@@ -176,18 +280,18 @@ impl<'a> Executor<'a> {
                 confirm_changeset: settings.confirm_changeset,
                 disable_rollback: settings.disable_rollback,
                 image_repository: settings.image_repository.clone(),
-                image_repositories: self.plan.image_repositories(settings).clone(),
-                bucket: self.bucket_name().map(str::to_string),
+                image_repositories,
+                bucket: self.bucket_name(),
                 capabilities: settings.capabilities.clone(),
                 parameter_overrides: settings.parameter_overrides.clone(),
                 signing_profiles: settings.signing_profiles.clone(),
             })));
-        self.packaged = Some(packaged);
+        self.produced.borrow_mut().packaged = Some(packaged);
         Ok(())
     }
 
     /// Companion phase 2, after the main stack succeeded.
-    async fn cleanup(&mut self) -> anyhow::Result<()> {
+    async fn cleanup(&self) -> anyhow::Result<()> {
         if self.plan.companion.is_none() {
             return Ok(());
         }
@@ -195,21 +299,70 @@ impl<'a> Executor<'a> {
         events::phase(report, Phase::Cleanup, companion::phase2(self)).await
     }
 
-    pub fn destination(&self) -> Option<&Destination> {
-        self.destination.as_ref()
+    /// A change set made beside a step that failed is of no use: it goes, with the empty stack
+    /// CloudFormation made for it. What cannot be removed is said, with how to remove it.
+    async fn remove_unused_change_set(&self, keep_new_stack: bool) {
+        let unused = self.produced.borrow_mut().change_set.take();
+        if let Some(ready) = unused {
+            change_set::remove_unused(&self.ops, &self.settings.stack_name, &ready, keep_new_stack)
+                .await;
+        }
     }
 
-    pub fn packaged(&self) -> anyhow::Result<&Packaged> {
-        self.packaged
-            .as_ref()
+    pub fn destination(&self) -> Option<Destination> {
+        self.produced.borrow().destination.clone()
+    }
+
+    /// The packaged template (a copy: steps beside this one borrow what was produced).
+    pub fn packaged(&self) -> anyhow::Result<Packaged> {
+        self.produced
+            .borrow()
+            .packaged
+            .clone()
             .ok_or_else(|| anyhow::anyhow!("the change set comes after packaging"))
     }
 
-    pub fn set_change_set(&mut self, ready: change_set::Ready) {
-        self.change_set = Some(ready);
+    /// The companion plan in force.
+    pub fn companion_step(&self) -> Option<CompanionStep> {
+        self.produced.borrow().companion.clone()
     }
 
-    pub fn take_change_set(&mut self) -> Option<change_set::Ready> {
-        self.change_set.take()
+    /// Phase 1's plan in force, with the pushes its repositories give.
+    pub fn set_companion_step(&self, step: CompanionStep, images: Vec<ImagePush>) {
+        let mut produced = self.produced.borrow_mut();
+        produced.companion = Some(step);
+        produced.images = images;
     }
+
+    pub fn set_change_set(&self, ready: change_set::Ready) {
+        self.produced.borrow_mut().change_set = Some(ready);
+    }
+
+    pub fn take_change_set(&self) -> Option<change_set::Ready> {
+        self.produced.borrow_mut().change_set.take()
+    }
+}
+
+/// Whether a step ended while what it waited for goes on in CloudFormation (a wait that lasted
+/// `--max-wait-duration`, Ctrl-C): the next deploy waits for it and carries on.
+fn goes_on(err: &anyhow::Error) -> bool {
+    matches!(
+        err.downcast_ref::<WaitError>(),
+        Some(WaitError::TimedOut { .. })
+    ) || err.downcast_ref::<Interrupted>().is_some()
+}
+
+/// Waits until one of the running steps ends, and takes it off the list (which is not empty).
+async fn next_finished(running: &mut Running<'_>) -> (StepId, anyhow::Result<Flow>) {
+    let (index, result) = std::future::poll_fn(|cx| {
+        for (index, (_, step)) in running.iter_mut().enumerate() {
+            if let Poll::Ready(result) = step.as_mut().poll(cx) {
+                return Poll::Ready((index, result));
+            }
+        }
+        Poll::Pending
+    })
+    .await;
+    let (id, _) = running.remove(index);
+    (id, result)
 }

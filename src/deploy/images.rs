@@ -1,27 +1,61 @@
-//! The image step of a deploy: the plan's pushes carried out (a dry run only lists them), giving
-//! the digest-pinned URIs the deployed template uses.
+//! The image steps of a deploy: the plan's images read on this machine (their digests, which the
+//! packaged template pins, known before any push), then pushed (a dry run only lists them).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use anyhow::Context;
+
 use crate::aws::Aws;
 use crate::events::{Event, Fact, PushProgress, Reporter};
 use crate::plan::images::ImagePush;
-use crate::push::{self, PushJob};
+use crate::push::{self, PushJob, ReadImage};
 use crate::settings::Environment;
 use crate::template::{ImageFunction, ImageLocation};
 
-/// Pushes the images (a preview only lists them) and returns each function's new `ImageUri`.
+/// Reads the planned images and checks them for their functions' platforms.
+pub(super) async fn read(
+    pushes: &[ImagePush],
+    env: &Environment,
+) -> anyhow::Result<Vec<ReadImage>> {
+    let jobs: Vec<PushJob> = pushes.iter().filter_map(job).collect();
+    push::read_images(env, &jobs).await
+}
+
+/// Each pushed function's new `ImageUri`, pinned by digest, by template and logical id.
+pub(super) fn pinned(
+    functions: &[ImageFunction],
+    pushes: &[ImagePush],
+    digests: &HashMap<String, String>,
+) -> anyhow::Result<HashMap<ImageLocation, String>> {
+    let mut locations = HashMap::new();
+    for image in pushes {
+        let (Some(digest), Some(function)) = (
+            digests.get(&image.function),
+            functions.iter().find(|f| f.full_path == image.function),
+        ) else {
+            continue;
+        };
+        locations.insert(
+            function.location(),
+            push::pinned_uri(&image.repository_uri, digest)?,
+        );
+    }
+    Ok(locations)
+}
+
+/// Pushes the read images to the repositories of `pushes` (a preview only lists them).
 pub(super) async fn push(
     aws: &Aws,
     functions: &[ImageFunction],
     pushes: &[ImagePush],
+    read: Vec<ReadImage>,
     preview: bool,
     env: &Environment,
     report: &dyn Reporter,
-) -> anyhow::Result<HashMap<ImageLocation, String>> {
+) -> anyhow::Result<()> {
     if pushes.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(());
     }
     if preview {
         for image in pushes {
@@ -30,22 +64,25 @@ pub(super) async fn push(
                 repository: image.repository_uri.clone(),
             });
         }
-        return Ok(HashMap::new());
+        return Ok(());
     }
     let jobs = pushes.iter().filter_map(job).collect();
-    let pushed = push::push_all(&aws.ecr, &aws.network, env, jobs, &PushEvents(report)).await?;
-    let mut locations = HashMap::new();
+    let pushed =
+        push::push_read(&aws.ecr, &aws.network, env, jobs, read, &PushEvents(report)).await?;
     for image in pushed {
-        if let Some(function) = functions.iter().find(|f| f.full_path == image.function) {
-            report.record(Fact::Image {
-                function: function.full_path.clone(),
-                uri: image.uri_with_digest.clone(),
-                digest: image.digest.clone(),
-            });
-            locations.insert(function.location(), image.uri_with_digest);
-        }
+        let function = functions
+            .iter()
+            .find(|f| f.full_path == image.function)
+            .with_context(|| {
+                format!("pushed an image for an unknown function {}", image.function)
+            })?;
+        report.record(Fact::Image {
+            function: function.full_path.clone(),
+            uri: image.uri_with_digest,
+            digest: image.digest,
+        });
     }
-    Ok(locations)
+    Ok(())
 }
 
 /// The push of a planned image, read from where its `ImageUri` says.

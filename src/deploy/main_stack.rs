@@ -19,7 +19,7 @@ use crate::template;
 
 /// The change set step: made, waited for and shown (or none, when nothing would change or a
 /// dry run found a stack a deploy would recreate).
-pub(super) async fn change_set(executor: &mut Executor<'_>) -> anyhow::Result<Flow> {
+pub(super) async fn change_set(executor: &Executor<'_>) -> anyhow::Result<Flow> {
     let report = executor.ops.report;
     let made = events::phase(report, Phase::ChangeSet, make(executor)).await?;
     match made {
@@ -85,7 +85,11 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
         }
     }
     let source = ops
-        .place_template(body, executor.destination(), Placement::S3WhenBucket)
+        .place_template(
+            body,
+            executor.destination().as_ref(),
+            Placement::S3WhenBucket,
+        )
         .await?;
     let request = ChangeSetRequest {
         stack_name: stack_name.to_string(),
@@ -112,7 +116,7 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
 
 /// What follows the change set, as planned; executed, the stack is followed to the end of the
 /// operation.
-pub(super) async fn execute(executor: &mut Executor<'_>) -> anyhow::Result<Flow> {
+pub(super) async fn execute(executor: &Executor<'_>) -> anyhow::Result<Flow> {
     let report = executor.ops.report;
     let Some(ready) = executor.take_change_set() else {
         bail!("the deploy plan executes a change set it did not make");

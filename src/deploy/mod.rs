@@ -66,7 +66,7 @@ pub async fn run(settings: &DeploySettings, report: &dyn Reporter) -> anyhow::Re
     let executor = events::phase(report, Phase::Resolve, async {
         let observed = observe(&ops, settings).await?;
         let plan = plan::deploy(settings, &prepared.functions, &aws.region, &observed)?;
-        let mut executor = Executor::new(ops, settings, &prepared, plan);
+        let executor = Executor::new(ops, settings, &prepared, plan);
         // The bucket is the first step, in the phase that found what it needs.
         executor.bucket().await?;
         Ok(executor)
@@ -157,8 +157,14 @@ async fn observe(ops: &StackOps<'_>, settings: &DeploySettings) -> anyhow::Resul
             if !wants_companion {
                 return Ok(None);
             }
-            let (account, observed) =
-                tokio::try_join!(ops.account_id(), ops.observe_companion(companion.name()))?;
+            // The last deploy's clean-up may still run, or have failed: first things first.
+            let (account, observed) = tokio::try_join!(ops.account_id(), async {
+                if ops.check_companion(companion.name()).await? {
+                    ops.observe_companion(companion.name()).await
+                } else {
+                    Ok(crate::companion::Observed::default())
+                }
+            })?;
             Ok::<_, anyhow::Error>(Some((account, observed)))
         }
     )?;

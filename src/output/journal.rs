@@ -109,6 +109,8 @@ pub struct Journal {
     companion: Option<Value>,
     done: Done,
     left_behind: Vec<String>,
+    cleanup: Option<(bool, String)>,
+    earlier_failure: Option<Value>,
     declined: bool,
     phases: Vec<PhaseRecord>,
 }
@@ -128,6 +130,8 @@ impl Default for Journal {
             companion: None,
             done: Done::default(),
             left_behind: Vec::new(),
+            cleanup: None,
+            earlier_failure: None,
             declined: false,
             phases: Vec::new(),
         }
@@ -202,6 +206,8 @@ impl Journal {
             Fact::Deployed { status, outputs } => self.deployed = Some((status, outputs)),
             Fact::CompanionPlan(plan) => self.companion = Some(plan),
             Fact::LeftBehind(what) => self.left_behind.push(what),
+            Fact::Cleanup { waited, status } => self.cleanup = Some((waited, status)),
+            Fact::EarlierFailure(failure) => self.earlier_failure = Some(json!(failure)),
             Fact::Declined => self.declined = true,
         }
     }
@@ -285,7 +291,12 @@ impl Journal {
             doc["stack_status"] = json!(self.deployed.as_ref().map(|(s, _)| s));
             doc["outputs"] = json!(self.deployed.as_ref().map_or(&[][..], |(_, o)| o));
             doc["companion"] = self.companion.clone().unwrap_or(Value::Null);
+            doc["cleanup"] = match &self.cleanup {
+                Some((waited, status)) => json!({"waited": waited, "status": status}),
+                None => Value::Null,
+            };
         }
+        doc["earlier_failure"] = self.earlier_failure.clone().unwrap_or(Value::Null);
         doc["done"] = json!(self.done);
         doc["left_behind"] = json!(self.left_behind);
         doc["timings"] = json!(timings);

@@ -76,6 +76,15 @@ impl Ui {
             Event::CompanionRetiring(name) => self.line(&format!(
                 "\tDeleting companion stack {name}: no image function uses it any more"
             )),
+            Event::CleanupStarted { stack, deleting } => self.line(&format!(
+                "\t{} runs in CloudFormation; samrs does not wait for it (--wait-for-cleanup waits). Follow it with `aws cloudformation describe-stack-events --stack-name {stack}`; the next samrs deploy or delete checks how it ended",
+                if *deleting {
+                    format!("The deletion of companion stack {stack}")
+                } else {
+                    format!("The clean-up of companion stack {stack}")
+                }
+            )),
+            Event::EarlierFailure(failure) => self.warn(&format!("Warning: {}", failure.message)),
             Event::PushPlanned {
                 function,
                 repository,

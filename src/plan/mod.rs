@@ -123,7 +123,10 @@ pub enum StepId {
     Bucket,
     /// Companion phase 1: the repositories the images go to.
     Companion,
-    /// The images pushed, pinned by digest.
+    /// The images read and checked on this machine: their digests, which the packaged template
+    /// pins, are known before any push.
+    ReadImages,
+    /// The images pushed.
     Images,
     /// The local artifacts uploaded, the template rewritten to point at them and the images.
     Package,
@@ -137,24 +140,46 @@ pub enum StepId {
 
 impl DeployPlan {
     /// The steps, in an order that honours their dependencies: what each needs from AWS to be
-    /// there before it starts (the bucket before uploads, repositories before pushes, the
-    /// pushed images and uploaded artifacts before the change set that names them, a
-    /// successful main stack before the clean-up).
+    /// there before it starts (the bucket before uploads, repositories before pushes, a
+    /// successful main stack before the clean-up). What needs nothing from another step runs
+    /// beside it: the main stack's change set is made while the companion stack is created or
+    /// updated and the images are pushed, since the template names repositories the plan
+    /// already knows and digests read from the images on this machine (CloudFormation checks
+    /// neither before the change set executes). Execute waits for both.
     pub fn steps(&self) -> Vec<Step> {
         use StepId::*;
         let step = |id, after: &[StepId]| Step {
             id,
             after: after.to_vec(),
         };
+        // A companion stack that has to be waited for or created again is planned again from
+        // what is found then, which may name other repositories: the template waits for that.
+        let package_after: &[StepId] = if self.companion_may_replan() {
+            &[Bucket, ReadImages, Companion]
+        } else {
+            &[Bucket, ReadImages]
+        };
         vec![
             step(Bucket, &[]),
             step(Companion, &[]),
-            step(Images, &[Companion]),
-            step(Package, &[Bucket, Images]),
+            step(ReadImages, &[]),
+            step(Images, &[Companion, ReadImages]),
+            step(Package, package_after),
             step(ChangeSet, &[Package]),
             step(Execute, &[ChangeSet, Companion, Images]),
             step(Cleanup, &[Execute]),
         ]
+    }
+
+    /// Whether companion phase 1 plans again before it acts (the stack is busy, or was never
+    /// created and is made again), so the repositories are known only once it ran.
+    pub fn companion_may_replan(&self) -> bool {
+        self.companion.as_ref().is_some_and(|c| {
+            matches!(
+                c.plan.phase1,
+                Some(companion::CompanionAction::Wait | companion::CompanionAction::Recreate)
+            )
+        })
     }
 
     /// The function → repository URI mapping the deploy uses: explicit and managed.
@@ -239,4 +264,93 @@ pub fn companion_plan(
         tags: &settings.tags,
         version: env!("CARGO_PKG_VERSION"),
     })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::companion::{CompanionAction, RepoSettings};
+
+    /// A plan whose companion stack is found in `status` (None: absent), with one image function.
+    fn plan_with_companion(status: Option<&str>) -> DeployPlan {
+        let companion = companion::plan(&PlanInput {
+            stack_name: "app",
+            functions: &["Fn".to_string()],
+            image_repositories: &IndexMap::new(),
+            resolve_image_repos: true,
+            account: "123456789012",
+            region: "us-east-1",
+            companion_status: status,
+            deployed: &[],
+            settings: &RepoSettings::default(),
+            tags: &[],
+            version: "0.1.0",
+        })
+        .unwrap();
+        DeployPlan {
+            stack_name: "app".into(),
+            region: "us-east-1".into(),
+            preview: false,
+            bucket: BucketPlan::Given("bucket".into()),
+            companion: Some(CompanionStep::new("123456789012".into(), companion)),
+            images: Vec::new(),
+            main: MainStackPlan {
+                failure: FailurePlan {
+                    execute_disable_rollback: Some(false),
+                    express: None,
+                    delete_failed_create: false,
+                },
+                then: AfterChangeSet::Execute,
+                fail_on_empty: true,
+            },
+        }
+    }
+
+    fn after(steps: &[Step], id: StepId) -> Vec<StepId> {
+        steps.iter().find(|s| s.id == id).unwrap().after.clone()
+    }
+
+    /// Every step comes after those it waits for, so one pass in order can run them.
+    fn in_dependency_order(steps: &[Step]) -> bool {
+        steps.iter().enumerate().all(|(i, step)| {
+            step.after
+                .iter()
+                .all(|dep| steps[..i].iter().any(|s| s.id == *dep))
+        })
+    }
+
+    #[test]
+    fn the_change_set_is_made_beside_the_companion_stack_and_the_pushes() {
+        let plan = plan_with_companion(None);
+        assert_eq!(
+            plan.companion.as_ref().unwrap().plan.phase1,
+            Some(CompanionAction::Create)
+        );
+        let steps = plan.steps();
+        assert!(in_dependency_order(&steps));
+        use StepId::*;
+        assert_eq!(after(&steps, Package), [Bucket, ReadImages]);
+        assert_eq!(after(&steps, ChangeSet), [Package]);
+        assert_eq!(after(&steps, Images), [Companion, ReadImages]);
+        assert_eq!(after(&steps, Execute), [ChangeSet, Companion, Images]);
+        assert_eq!(after(&steps, Cleanup), [Execute]);
+    }
+
+    #[test]
+    fn a_companion_stack_planned_again_after_a_wait_comes_before_the_template() {
+        for (status, action) in [
+            ("UPDATE_IN_PROGRESS", CompanionAction::Wait),
+            ("ROLLBACK_COMPLETE", CompanionAction::Recreate),
+        ] {
+            let plan = plan_with_companion(Some(status));
+            assert_eq!(plan.companion.as_ref().unwrap().plan.phase1, Some(action));
+            let steps = plan.steps();
+            assert!(in_dependency_order(&steps));
+            assert_eq!(
+                after(&steps, StepId::Package),
+                [StepId::Bucket, StepId::ReadImages, StepId::Companion],
+                "{status}"
+            );
+        }
+    }
 }

@@ -99,15 +99,56 @@ impl Default for Options {
     }
 }
 
-/// Pushes every job's image and returns them in job order. Pushes go to each repository's
-/// registry, or to `SAMRS_REGISTRY_ENDPOINT` when it is set; `network` says whom to trust, and
-/// `env` holds the knobs AWS calls share (retries, timeouts, when to report a slow call) and
-/// where the container engine is.
-pub async fn push_all(
+/// A function's image, read and checked for its platform, not pushed yet: its manifest, and so
+/// the digest it will have in any repository, is known.
+pub struct ReadImage {
+    pub function: String,
+    image: PreparedImage,
+}
+
+impl ReadImage {
+    /// `sha256:…` of the manifest the push will store.
+    pub fn digest(&self) -> &str {
+        &self.image.manifest_digest
+    }
+}
+
+/// The URI a function's `ImageUri` gets for an image of `digest` in `repository_uri`.
+pub fn pinned_uri(repository_uri: &str, digest: &str) -> anyhow::Result<String> {
+    let (host, repo) = login::split_repository_uri(repository_uri)?;
+    Ok(format!("{host}/{repo}@{digest}"))
+}
+
+/// Reads every job's image (where the container engine is, `env` says) before anything is
+/// uploaded, so the digests are known and a missing platform or a broken archive stops the
+/// run first.
+pub async fn read_images(env: &Environment, jobs: &[PushJob]) -> anyhow::Result<Vec<ReadImage>> {
+    let options = Options {
+        engine: discovery::EngineEnv::from(env),
+        ..Options::default()
+    };
+    check_registries(jobs, env.var(ENDPOINT_VARIABLE))?;
+    let images = prepare_all(jobs, options.parallel_reads, &options.engine).await?;
+    Ok(jobs
+        .iter()
+        .zip(images)
+        .map(|(job, image)| ReadImage {
+            function: job.function.clone(),
+            image,
+        })
+        .collect())
+}
+
+/// Pushes every job's image, read before by [`read_images`] (by function), and returns them in
+/// job order. Pushes go to each repository's registry, or to `SAMRS_REGISTRY_ENDPOINT` when it
+/// is set; `network` says whom to trust, and `env` holds the knobs AWS calls share (retries,
+/// timeouts, when to report a slow call).
+pub async fn push_read(
     ecr: &aws_sdk_ecr::Client,
     network: &crate::network::Network,
     env: &Environment,
     jobs: Vec<PushJob>,
+    mut read: Vec<ReadImage>,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Vec<PushedImage>> {
     let options = Options {
@@ -121,13 +162,23 @@ pub async fn push_all(
             env.var(CONNECT_TIMEOUT_VARIABLE),
             env.var(READ_TIMEOUT_VARIABLE),
         ),
-        engine: discovery::EngineEnv::from(env),
         ..Options::default()
     };
+    let mut images = Vec::new();
+    for job in &jobs {
+        let index = read
+            .iter()
+            .position(|r| r.function == job.function)
+            .with_context(|| {
+                format!("the image of {} was not read before its push", job.function)
+            })?;
+        images.push(read.swap_remove(index).image);
+    }
     let transport = transport::from_network(network, options.patience.connect)?;
-    push_with(ecr, &transport, jobs, reporter, options).await
+    push_prepared(ecr, &transport, jobs, images, reporter, options).await
 }
 
+#[cfg(test)]
 async fn push_with(
     ecr: &aws_sdk_ecr::Client,
     transport: &Transport,
@@ -135,14 +186,23 @@ async fn push_with(
     reporter: &dyn Reporter,
     options: Options,
 ) -> anyhow::Result<Vec<PushedImage>> {
+    check_registries(&jobs, options.endpoint.as_deref())?;
+    let images = prepare_all(&jobs, options.parallel_reads, &options.engine).await?;
+    push_prepared(ecr, transport, jobs, images, reporter, options).await
+}
+
+async fn push_prepared(
+    ecr: &aws_sdk_ecr::Client,
+    transport: &Transport,
+    jobs: Vec<PushJob>,
+    images: Vec<PreparedImage>,
+    reporter: &dyn Reporter,
+    options: Options,
+) -> anyhow::Result<Vec<PushedImage>> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    for job in &jobs {
-        let (host, _) = login::split_repository_uri(&job.repository_uri)?;
-        login::registry_base(&host, options.endpoint.as_deref())?;
-    }
-    let images = prepare_all(&jobs, options.parallel_reads, &options.engine).await?;
+    check_registries(&jobs, options.endpoint.as_deref())?;
     let (events, mut received) = Events::channel();
     let shared = Arc::new(Shared {
         ecr: ecr.clone(),
@@ -187,6 +247,16 @@ async fn push_with(
     }
     pushed.sort_by_key(|(index, _)| *index);
     Ok(pushed.into_iter().map(|(_, image)| image).collect())
+}
+
+/// Checks that every job's repository names a registry samrs may push to (through `endpoint`
+/// when set), before any image is read.
+fn check_registries(jobs: &[PushJob], endpoint: Option<&str>) -> anyhow::Result<()> {
+    for job in jobs {
+        let (host, _) = login::split_repository_uri(&job.repository_uri)?;
+        login::registry_base(&host, endpoint)?;
+    }
+    Ok(())
 }
 
 /// Reads every job's image (at most `parallel` at a time), so a missing platform or a broken
@@ -311,7 +381,7 @@ async fn push_image(
     });
     Ok(PushedImage {
         function: observer.image,
-        uri_with_digest: format!("{host}/{repo}@{digest}"),
+        uri_with_digest: pinned_uri(&job.repository_uri, &digest)?,
         digest,
     })
 }

@@ -74,6 +74,7 @@ pub const DEPLOY_KEYS: &[(&str, Use)] = &[
     ("image_repos_scan_on_push", Use::Honoured),
     ("image_repos_immutable_tags", Use::Honoured),
     ("image_repos_kms_key", Use::Honoured),
+    ("wait_for_cleanup", Use::Honoured),
 ];
 
 /// The keys of `[env.delete.parameters]` (samrs also reads the deploy table for the stack name

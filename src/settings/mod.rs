@@ -85,6 +85,8 @@ pub struct DeploySettings {
     /// AWS Signer profiles of the functions and layers whose zips are signed.
     pub signing_profiles: SigningProfiles,
     pub dry_run: bool,
+    /// Wait for the companion stack's clean-up to end (`--wait-for-cleanup`).
+    pub wait_for_cleanup: bool,
     #[serde(skip)]
     pub output: OutputFormat,
     /// The samconfig file the values came from, if any.
@@ -691,6 +693,7 @@ fn merge_with(
         express: express(args.express, args.no_express, cfg)?,
         signing_profiles: signing_profiles(args, cfg)?,
         dry_run: args.dry_run,
+        wait_for_cleanup: flag(args.wait_for_cleanup, "wait_for_cleanup")?,
         output,
         config_file,
         metadata: match args

@@ -96,6 +96,7 @@ pub fn deploy_entries(s: &DeploySettings, given: &[String]) -> Vec<(&'static str
             "metadata" => ("metadata", map(&s.metadata)),
             "use_json" => ("use_json", boolean(s.use_json)),
             "no_progressbar" => ("no_progressbar", boolean(s.no_progressbar)),
+            "wait_for_cleanup" => ("wait_for_cleanup", boolean(s.wait_for_cleanup)),
             "language_extensions" => ("language_extensions", boolean(true)),
             "no_language_extensions" => ("language_extensions", boolean(false)),
             _ => continue,

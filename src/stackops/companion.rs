@@ -6,11 +6,51 @@ use anyhow::Context;
 use super::StackOps;
 use crate::aws::AwsResultExt;
 use crate::cloudformation as cfn;
-use crate::companion::{DeployedResource, Observed};
-use crate::events::{Action, Event, Fact};
+use crate::cloudformation::Want;
+use crate::companion::{earlier_failure, DeployedResource, Observed};
+use crate::events::{Action, Event, Fact, StackRole};
 use crate::stack_state::{stack_action, StackAction};
 
 impl StackOps<'_> {
+    /// Before a deploy plans or a delete deletes the companion stack: waits for an operation
+    /// still running on it (the last deploy's clean-up, which it left running) and reports its
+    /// last operation when that failed (one warning line, and `earlier_failure` in the JSON
+    /// document). False when the stack is gone.
+    pub async fn check_companion(&self, name: &str) -> anyhow::Result<bool> {
+        let Some(stack) = cfn::describe_stack(&self.aws.cfn, name).await? else {
+            return Ok(false);
+        };
+        let mut status = stack.status;
+        if stack_action(name, Some(&status)) == StackAction::Wait {
+            let outcome = self
+                .settle(name, &status, StackRole::Companion, Want::Status)
+                .await?;
+            let Some(ended) = outcome.status else {
+                return Ok(false);
+            };
+            status = ended;
+        }
+        if !status.starts_with("UPDATE_") {
+            return Ok(true);
+        }
+        let events = cfn::last_operation_events(&self.aws.cfn, name).await?;
+        let mut gone = Vec::new();
+        for event in events.iter().filter(|e| {
+            e.status.starts_with("DELETE_FAILED") && e.resource_type == "AWS::ECR::Repository"
+        }) {
+            if !crate::ecr::repository_exists(&self.aws.ecr, &event.physical_id).await? {
+                gone.push(event.physical_id.clone());
+            }
+        }
+        if let Some(failure) = earlier_failure(name, &status, &events, |repo| {
+            !gone.iter().any(|g| g == repo)
+        }) {
+            self.report.event(Event::EarlierFailure(failure.clone()));
+            self.report.record(Fact::EarlierFailure(failure));
+        }
+        Ok(true)
+    }
+
     /// Reads the companion stack and, when its repositories can be kept (a stable or busy stack),
     /// its resources.
     pub async fn observe_companion(&self, name: &str) -> anyhow::Result<Observed> {

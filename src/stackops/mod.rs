@@ -168,6 +168,17 @@ impl StackOps<'_> {
             .map(Some)
     }
 
+    /// Starts creating or updating a stack samrs alone manages, without waiting: false when
+    /// CloudFormation found nothing to update.
+    pub async fn start_apply(&self, request: &ChangeSetRequest) -> anyhow::Result<bool> {
+        Ok(cfn::apply_directly(&self.aws.cfn, request).await?)
+    }
+
+    /// Starts deleting a stack, without waiting.
+    pub async fn start_delete(&self, stack: &str) -> anyhow::Result<()> {
+        Ok(cfn::delete_stack(&self.aws.cfn, stack, &[], false).await?)
+    }
+
     /// Deletes a stack (keeping the resources in `retain`) and waits: the failure events when it
     /// ended in DELETE_FAILED, none when it is gone.
     pub async fn delete(

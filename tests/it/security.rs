@@ -31,10 +31,11 @@ fn credentials_and_ecr_tokens_are_never_printed() {
     env.set_env("SAM_DEBUG", "1");
     app(&env);
     let stack = env.name("app");
-    // Failures print the most: the token call, the upload and the stack creation each failing.
+    // Failures print the most: the upload, the token call and the stack creation each failing
+    // (the upload first: the change set, made beside the pushes, uploads its template).
     for kind in [
-        "^ecr:GetAuthorizationToken$",
         "^s3:PUT ",
+        "^ecr:GetAuthorizationToken$",
         "^cloudformation:CreateChangeSet$",
     ] {
         proxy.set(&[Rule::always(kind, Fault::Internal)]);

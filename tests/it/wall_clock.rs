@@ -46,7 +46,7 @@ fn env_on_wall_clock(name: &str) -> (TestEnv, FaultProxy) {
 
 /// A zip function and image functions already built into ECR (nothing to push; their Metadata
 /// gets them managed repositories, as `sam build` leaves it): a deploy waits for the managed bucket, the companion and the main stack.
-fn template(image_functions: &[u32]) -> String {
+pub(crate) fn template(image_functions: &[u32]) -> String {
     let mut text = String::from(
         "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nResources:\n  \
          ZipFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.12\n      \
@@ -117,6 +117,10 @@ fn waits(calls: &[Call]) -> Vec<Wait> {
             .filter(|c| c.stack.as_ref() == Some(stack) && action(c) == poll)
             .map(|c| c.at)
             .collect();
+        // An operation samrs leaves running (the companion clean-up) is not waited for.
+        if polls.is_empty() && until == later.len() {
+            continue;
+        }
         let ends = answered + seconds;
         let noticed = polls.iter().copied().find(|at| *at >= ends);
         let next_call = noticed.and_then(|n| later.iter().map(|c| c.at).find(|at| *at > n));
@@ -161,7 +165,12 @@ fn check_waits(run: &str, calls: &[Call], expected: usize) -> Vec<Wait> {
                 .any(|p| *p > noticed && *p < noticed + 1.5),
             "{run}: polling went on after the end: {wait:#?}"
         );
-        if let Some(next) = wait.next_call {
+        // A wait that ends while another runs beside it (the main change set beside the
+        // companion stack) hands over to that one: what comes next waits for both.
+        let beside = waits.iter().any(|other| {
+            other.started < noticed && other.noticed.is_some_and(|n| n > noticed + 0.05)
+        });
+        if let Some(next) = wait.next_call.filter(|_| !beside) {
             assert!(
                 next - noticed <= 0.3,
                 "{run}: samrs moved on {:.3} s after it noticed: {wait:#?}",
@@ -237,28 +246,27 @@ fn waits_end_soon_after_their_operation_within_the_describe_budget() {
     let (env, proxy) = env_on_wall_clock("wall-clock");
     let stack = env.name("app");
     let deploy_args = TestEnv::managed_deploy_args(&stack, &[]);
-    let mut runs = Vec::new();
-    let mut run = |name: &str, args: &[&str], expected_waits: usize| {
+    let run = |name: &str, args: &[&str], expected_waits: usize| {
         let from = proxy.log().len();
         let out = env.samrs(args);
         assert!(out.status.success(), "{name}\n{out}");
         let calls = proxy.log().split_off(from);
         check_waits(name, &calls, expected_waits);
-        runs.push(calls);
+        // The budget is each run's (a run starts with a full burst).
+        check_budget(&calls);
     };
 
     env.write_file("template.yaml", &template(&[1, 2]));
     // Managed bucket: change set and execution; companion stack; main change set and execution.
     run("create", &deploy_args, 5);
     env.write_file("template.yaml", &template(&[1, 3]));
-    // Companion before, main change set and execution, companion after.
-    run("update", &deploy_args, 4);
+    // Companion before, main change set and execution; the clean-up after is left running.
+    run("update", &deploy_args, 3);
     run(
         "delete",
         &["delete", "--stack-name", &stack, "--no-prompts"],
         2,
     );
-    check_budget(&runs.concat());
     assert_eq!(env.emu.stack_status(&stack), None);
 }
 
