@@ -30,6 +30,7 @@ mod parser_properties;
 mod push;
 mod security;
 mod shortcut;
+mod side_by_side;
 mod signing;
 mod slow_calls;
 mod smoke;
