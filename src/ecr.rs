@@ -11,40 +11,43 @@ pub async fn force_delete_repository(
     ecr: &aws_sdk_ecr::Client,
     name: &str,
 ) -> Result<bool, AwsError> {
-    match ecr
+    let result = ecr
         .delete_repository()
         .repository_name(name)
         .force(true)
         .send()
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|se| se.is_repository_not_found_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(crate::aws::classify("ECR DeleteRepository", &e)),
-    }
+        .await;
+    found(result, "ECR DeleteRepository", |e| {
+        e.is_repository_not_found_exception()
+    })
 }
 
 /// Whether a repository exists.
 pub async fn repository_exists(ecr: &aws_sdk_ecr::Client, name: &str) -> Result<bool, AwsError> {
-    match ecr
+    let result = ecr
         .describe_repositories()
         .repository_names(name)
         .send()
-        .await
-    {
+        .await;
+    found(result, "ECR DescribeRepositories", |e| {
+        e.is_repository_not_found_exception()
+    })
+}
+
+/// True when a call on a repository succeeded, false when ECR did not find it (`missing`).
+fn found<T, E, R>(
+    result: Result<T, aws_sdk_ecr::error::SdkError<E, R>>,
+    operation: &str,
+    missing: impl Fn(&E) -> bool,
+) -> Result<bool, AwsError>
+where
+    E: aws_sdk_ecr::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
         Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|se| se.is_repository_not_found_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(crate::aws::classify("ECR DescribeRepositories", &e)),
+        Err(e) if e.as_service_error().is_some_and(&missing) => Ok(false),
+        Err(e) => Err(crate::aws::classify(operation, &e)),
     }
 }
 

@@ -406,45 +406,19 @@ impl EventCursor {
 
     /// The events that appeared since the last poll, oldest first.
     pub async fn poll(&mut self, cfn: &Client) -> Result<Vec<EventRow>, AwsError> {
-        let mut fresh = Vec::new();
-        // Newest first: the pages are read until one reaches an event seen before.
-        let mut pages = cfn
-            .describe_stack_events()
-            .stack_name(&self.stack_name)
-            .into_paginator()
-            .send();
-        for _ in 0..MAX_EVENT_PAGES {
-            budget::take(&self.stack_name).await;
-            let page = match pages
-                .try_next()
-                .await
-                .aws("CloudFormation DescribeStackEvents")
-            {
-                Ok(Some(page)) => page,
-                Ok(None) => break,
-                Err(e) if e.is_stack_missing() => {
-                    self.gone = true;
-                    break;
-                }
-                Err(e) => return Err(e),
-            };
-            let mut reached_seen = false;
-            for event in page.stack_events() {
-                let row = event_row(event);
-                if self.seen.contains(&row.id) {
-                    reached_seen = true;
-                    break;
-                }
-                fresh.push(row);
+        let seen = &self.seen;
+        let (mut fresh, gone) = newest_events(cfn, &self.stack_name, |row| {
+            if seen.contains(&row.id) {
+                Reached::Before
+            } else {
+                Reached::No
             }
-            if reached_seen || page.next_token().is_none() {
-                break;
-            }
-        }
+        })
+        .await?;
+        self.gone |= gone;
         for row in &fresh {
             self.seen.insert(row.id.clone());
         }
-        fresh.reverse();
         if self.skip_review {
             fresh.retain(|row| row.status != "REVIEW_IN_PROGRESS");
         }
@@ -553,17 +527,31 @@ pub async fn wait_for_stack(
     }
 }
 
-/// The events of the stack's last operation, oldest first: back to the stack's own event that
-/// started it (at most [`MAX_EVENT_PAGES`] pages are read).
-pub async fn last_operation_events(cfn: &Client, name: &str) -> Result<Vec<EventRow>, AwsError> {
+/// Where reading a stack's events back from the newest stops.
+enum Reached {
+    No,
+    /// At this event, without it.
+    Before,
+    /// At this event, with it.
+    With,
+}
+
+/// A stack's events from the newest back to where `reached` says (or [`MAX_EVENT_PAGES`] pages),
+/// oldest first, each page once the stack's describe budget allows; true when the stack is gone.
+async fn newest_events(
+    cfn: &Client,
+    stack: &str,
+    mut reached: impl FnMut(&EventRow) -> Reached,
+) -> Result<(Vec<EventRow>, bool), AwsError> {
     let mut events = Vec::new();
+    let mut gone = false;
     let mut pages = cfn
         .describe_stack_events()
-        .stack_name(name)
+        .stack_name(stack)
         .into_paginator()
         .send();
     'pages: for _ in 0..MAX_EVENT_PAGES {
-        budget::take(name).await;
+        budget::take(stack).await;
         let page = match pages
             .try_next()
             .await
@@ -571,15 +559,21 @@ pub async fn last_operation_events(cfn: &Client, name: &str) -> Result<Vec<Event
         {
             Ok(Some(page)) => page,
             Ok(None) => break,
-            Err(e) if e.is_stack_missing() => break,
+            Err(e) if e.is_stack_missing() => {
+                gone = true;
+                break;
+            }
             Err(e) => return Err(e),
         };
         for event in page.stack_events() {
             let row = event_row(event);
-            let started = state::starts_operation(name, &row);
-            events.push(row);
-            if started {
-                break 'pages;
+            match reached(&row) {
+                Reached::No => events.push(row),
+                Reached::Before => break 'pages,
+                Reached::With => {
+                    events.push(row);
+                    break 'pages;
+                }
             }
         }
         if page.next_token().is_none() {
@@ -587,6 +581,20 @@ pub async fn last_operation_events(cfn: &Client, name: &str) -> Result<Vec<Event
         }
     }
     events.reverse();
+    Ok((events, gone))
+}
+
+/// The events of the stack's last operation, oldest first: back to the stack's own event that
+/// started it.
+pub async fn last_operation_events(cfn: &Client, name: &str) -> Result<Vec<EventRow>, AwsError> {
+    let (events, _) = newest_events(cfn, name, |row| {
+        if state::starts_operation(name, row) {
+            Reached::With
+        } else {
+            Reached::No
+        }
+    })
+    .await?;
     Ok(events)
 }
 
