@@ -57,8 +57,12 @@ pub async fn connect(
                 .profile_name(profile)
                 .build(),
         );
+    } else if let Some(profile) = &env.profile {
+        // The SDK reads AWS_PROFILE only; named here, AWS_DEFAULT_PROFILE counts as sam counts it,
+        // behind environment credentials as the default chain puts them.
+        loader = loader.profile_name(profile);
     }
-    let network = crate::network::Network::load(profile, env).await?;
+    let network = crate::network::Network::load(profile.or(env.profile.as_deref()), env).await?;
     loader = network.configure_sdk(loader)?;
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
@@ -147,9 +151,7 @@ async fn check_credentials(
 ) -> anyhow::Result<()> {
     use aws_sdk_sts::config::ProvideCredentials;
     let source = || {
-        let name = profile
-            .or_else(|| env.var("AWS_PROFILE"))
-            .unwrap_or("default");
+        let name = profile.or(env.profile.as_deref()).unwrap_or("default");
         let has_env = |name: &str| env.var(name).is_some();
         CredentialSource::configured(&profile_keys(name, env), &has_env)
     };

@@ -260,12 +260,8 @@ pub const ENVIRONMENT: &[Variable] = &[
         "Credentials; a profile named by --profile or samconfig wins over them",
     ),
     both(
-        &["AWS_PROFILE"],
-        "The profile when neither --profile nor samconfig names one",
-    ),
-    both(
-        &["AWS_DEFAULT_PROFILE"],
-        "Shown by --debug but not used (sam uses it): set AWS_PROFILE",
+        &["AWS_DEFAULT_PROFILE", "AWS_PROFILE"],
+        "The profile when neither --profile nor samconfig names one (AWS_DEFAULT_PROFILE first, as sam)",
     ),
     both(
         &["AWS_REGION", "AWS_DEFAULT_REGION"],
