@@ -5,9 +5,9 @@
 //! What to do is the plan's ([`crate::plan::CompanionStep`]); a busy stack is waited for and a
 //! never-created one cleared, then the plan is made again from what is found.
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
-use super::execute::Executor;
+use super::execute::{Executor, Source};
 use crate::companion::{self, CompanionAction, CompanionPlan, RepoAction};
 use crate::events::{Action, Event, Fact, Reporter, StackRole};
 use crate::plan::{self, CompanionStep};
@@ -23,7 +23,8 @@ pub(super) async fn phase1(executor: &mut Executor<'_>) -> anyhow::Result<()> {
     };
     let report = executor.ops.report;
     report.record(Fact::CompanionPlan(serde_json::to_value(&step.plan)?));
-    if executor.plan.preview {
+    // A dry run shows the plan; `--plan-out` saves it for the apply.
+    if executor.plan.preview || executor.plan.saves() {
         report.event(Event::CompanionPreview(Box::new(step.plan)));
         return Ok(());
     }
@@ -38,12 +39,23 @@ pub(super) async fn phase1(executor: &mut Executor<'_>) -> anyhow::Result<()> {
             repository: repo.repository_name.clone(),
         });
     }
+    let planned_mapping = step.plan.mapping.clone();
     let step = apply_phase1(executor, step).await?;
-    executor.plan.images = plan::images::pushes(
-        &executor.prepared.functions,
-        &step.plan.mapping,
-        executor.settings.image_repository.as_deref(),
-    )?;
+    match executor.source {
+        Source::Template(prepared) => {
+            executor.plan.images = plan::images::pushes(
+                &prepared.functions,
+                &step.plan.mapping,
+                executor.settings.image_repository.as_deref(),
+            )?;
+        }
+        // A saved plan's change set names its repositories: they cannot change.
+        Source::Saved { .. } if step.plan.mapping != planned_mapping => bail!(
+            "the companion stack {} was made again with other repositories than the plan's; make a new plan with `samrs deploy --plan-out FILE`",
+            step.plan.companion_stack_name
+        ),
+        Source::Saved { .. } => {}
+    }
     executor.plan.companion = Some(step);
     Ok(())
 }
@@ -107,7 +119,7 @@ fn replan(
 ) -> anyhow::Result<CompanionStep> {
     let plan = plan::companion_plan(
         executor.settings,
-        &executor.prepared.functions,
+        &executor.function_paths(),
         &step.account,
         &executor.plan.region,
         observed,

@@ -8,6 +8,7 @@ mod companion;
 mod execute;
 mod images;
 mod main_stack;
+mod saved;
 
 use crate::aws::{self, Aws};
 use crate::cloudformation::poll::Poller;
@@ -18,6 +19,7 @@ use crate::settings::{DeploySettings, Refused, POLL_DELAY_VARIABLE};
 use crate::stackops::StackOps;
 use crate::template::{self, language_extensions, ImageFunction, Template};
 use execute::Executor;
+pub use saved::apply;
 
 /// How a deploy ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +27,7 @@ pub enum Finish {
     Deployed,
     /// The change set was empty and `--no-fail-on-empty-changeset` was given.
     NothingToDeploy,
-    /// `--no-execute-changeset`, `--dry-run`, or "no" at the confirmation prompt.
+    /// `--no-execute-changeset`, `--dry-run`, `--plan-out`, or "no" at the confirmation prompt.
     Stopped,
 }
 
