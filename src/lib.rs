@@ -260,9 +260,8 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
 /// plan checked and carried out.
 fn run_apply(args: &cli::ApplyArgs, ui: &mut output::Ui) -> anyhow::Result<Finish> {
     let file = args.plan_file.display().to_string();
-    let text = std::fs::read_to_string(&args.plan_file).map_err(|e| {
-        settings::Refused(format!("Cannot read the plan file {file}: {e}"))
-    })?;
+    let text = std::fs::read_to_string(&args.plan_file)
+        .map_err(|e| settings::Refused(format!("Cannot read the plan file {file}: {e}")))?;
     let saved = plan::saved::SavedPlan::from_json(&file, &text)?;
     let settings = settings::resolve_apply(
         args,

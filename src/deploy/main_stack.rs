@@ -85,7 +85,11 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
         }
     }
     let source = ops
-        .place_template(body.clone(), executor.destination(), Placement::S3WhenBucket)
+        .place_template(
+            body.clone(),
+            executor.destination(),
+            Placement::S3WhenBucket,
+        )
         .await?;
     let request = ChangeSetRequest {
         stack_name: stack_name.to_string(),

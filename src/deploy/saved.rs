@@ -11,9 +11,9 @@ use super::execute::Executor;
 use super::{images, Finish};
 use crate::aws;
 use crate::cloudformation::{self as cfn, poll::Poller};
-use crate::events::{self, Action, Event, Fact, Phase, Reporter};
-use crate::plan::saved::{self, Artifacts, Found, SavedChangeSet, SavedPlan};
+use crate::events::{self, Event, Fact, Phase, Reporter};
 use crate::plan;
+use crate::plan::saved::{self, Artifacts, Found, SavedChangeSet, SavedPlan};
 use crate::s3::Destination;
 use crate::settings::{DeploySettings, SavedSettings, POLL_DELAY_VARIABLE};
 use crate::stackops::StackOps;
@@ -72,11 +72,6 @@ pub(super) async fn write(executor: &Executor<'_>, ready: &Ready) -> anyhow::Res
     crate::config::write_atomically(file, saved.to_json().as_bytes())
         .with_context(|| format!("saving the plan to {}", file.display()))?;
     let shown = file.display().to_string();
-    ops.report.record(Fact::ChangeSet {
-        id: ready.id.clone(),
-        stack: settings.stack_name.clone(),
-        action: Action::Created,
-    });
     ops.report.record(Fact::PlanSaved(shown.clone()));
     ops.report.event(Event::PlanSaved {
         file: shown,

@@ -181,7 +181,14 @@ async fn push_with(
 ) -> anyhow::Result<Vec<PushedImage>> {
     check_registries(&jobs, &options)?;
     let images = prepare_all(&jobs, options.parallel_reads, &options.engine).await?;
-    push_prepared(ecr, transport, ReadImages { jobs, images }, reporter, options).await
+    push_prepared(
+        ecr,
+        transport,
+        ReadImages { jobs, images },
+        reporter,
+        options,
+    )
+    .await
 }
 
 /// Every repository's registry can be pushed to (a plain-HTTP override only to loopback).

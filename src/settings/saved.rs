@@ -157,12 +157,18 @@ mod tests {
     #[test]
     fn the_plans_settings_apply_and_its_region_cannot_change() {
         let env = Environment::default();
-        let settings = resolve_apply(&args(None, None), &saved(), "eu-west-1", env.clone()).unwrap();
+        let settings =
+            resolve_apply(&args(None, None), &saved(), "eu-west-1", env.clone()).unwrap();
         assert_eq!(settings.region.as_deref(), Some("eu-west-1"));
         assert_eq!(settings.tags, saved().tags);
         assert_eq!(settings.max_wait, Duration::from_secs(600));
         assert!(settings.resolve_image_repos && !settings.confirm_changeset);
-        let same = resolve_apply(&args(Some("eu-west-1"), Some(2)), &saved(), "eu-west-1", env.clone());
+        let same = resolve_apply(
+            &args(Some("eu-west-1"), Some(2)),
+            &saved(),
+            "eu-west-1",
+            env.clone(),
+        );
         assert_eq!(same.unwrap().max_wait, Duration::from_secs(120));
         let other = resolve_apply(&args(Some("us-east-1"), None), &saved(), "eu-west-1", env);
         assert_eq!(
