@@ -275,7 +275,12 @@ fn run_apply(args: &cli::ApplyArgs, ui: &mut output::Ui) -> anyhow::Result<Finis
     let ui = &*ui;
     install_interrupt(None, ui, journal::Command::Apply)?;
     let _watch = watch_calls(ui);
-    announce(ui, settings.debug, &[], &settings::debug_lines(&settings));
+    announce(
+        ui,
+        settings.debug,
+        &[],
+        &settings::apply_debug_lines(&args.plan_file, &settings),
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -91,6 +91,7 @@ async fn prepare(
     if settings.confirm_changeset
         && !settings.dry_run
         && !settings.no_execute_changeset
+        && settings.plan_out.is_none()
         && !report.can_ask()
     {
         // sam asks anyway, reads the end of its input and aborts: exit 1.

@@ -25,7 +25,7 @@ use crate::config::{self, ConfigValue};
 pub use environment::*;
 pub use failure::OnFailure;
 pub use guided::{Answers, GuidedStart};
-pub use saved::{resolve_apply, SavedSettings};
+pub use saved::{apply_debug_lines, resolve_apply, SavedSettings};
 pub use signing::{
     format_signing_profiles, parse_signing_profiles, SigningProfile, SigningProfiles,
 };

@@ -4,14 +4,15 @@
 //! output looks. Parameter values are not saved: the change set holds them, and they can be
 //! secrets.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    max_wait, DeploySettings, Environment, OnFailure, OutputFormat, Refused, SigningProfiles,
+    environment_line, expanded_arguments, max_wait, DeploySettings, Environment, OnFailure,
+    OutputFormat, Refused, SigningProfiles,
 };
 use crate::cli::ApplyArgs;
 use crate::companion::RepoSettings;
@@ -120,6 +121,18 @@ pub fn resolve_apply(
         warnings: Vec::new(),
         environment: env,
     })
+}
+
+/// What `--debug` says about an apply's settings: the plan file, the environment variables that
+/// count, and the settings in force (the plan's saved ones hold no parameter values).
+pub fn apply_debug_lines(file: &Path, settings: &DeploySettings) -> Vec<String> {
+    let mut lines = vec![format!("Applying the plan file {}", file.display())];
+    lines.extend(environment_line(&settings.environment));
+    lines.push("Settings in force:".to_string());
+    lines.push(expanded_arguments(
+        &serde_json::to_value(settings).unwrap_or_default(),
+    ));
+    lines
 }
 
 #[cfg(test)]
