@@ -58,8 +58,7 @@ pub async fn run(settings: &DeploySettings, report: &dyn Reporter) -> anyhow::Re
         region: Some(aws.region.clone()),
         dry_run: settings.dry_run,
     });
-    let poller =
-        Poller::new(settings.environment.var(POLL_DELAY_VARIABLE)).with_max_wait(settings.max_wait);
+    let poller = poller(settings);
     let ops = StackOps {
         aws: &aws,
         poller: &poller,
@@ -80,6 +79,11 @@ pub async fn run(settings: &DeploySettings, report: &dyn Reporter) -> anyhow::Re
         }
     }
     executor.run().await
+}
+
+/// How stack operations are polled: `SAM_CLI_POLL_DELAY`, up to `--max-wait-duration`.
+fn poller(settings: &DeploySettings) -> Poller {
+    Poller::new(settings.environment.var(POLL_DELAY_VARIABLE)).with_max_wait(settings.max_wait)
 }
 
 /// Checks the settings that need nothing from AWS, loads the template, connects.

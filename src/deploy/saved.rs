@@ -10,12 +10,12 @@ use super::change_set::Ready;
 use super::execute::Executor;
 use super::{images, Finish};
 use crate::aws;
-use crate::cloudformation::{self as cfn, poll::Poller};
+use crate::cloudformation as cfn;
 use crate::events::{self, Event, Fact, Phase, Reporter};
 use crate::plan;
 use crate::plan::saved::{self, Artifacts, Found, SavedChangeSet, SavedPlan};
 use crate::s3::Destination;
-use crate::settings::{DeploySettings, SavedSettings, POLL_DELAY_VARIABLE};
+use crate::settings::{DeploySettings, SavedSettings};
 use crate::stackops::StackOps;
 
 /// `--plan-out`: the plan, its change set and the stacks' fingerprints, written atomically to
@@ -114,8 +114,7 @@ pub async fn apply(
         .await
     })
     .await?;
-    let poller =
-        Poller::new(settings.environment.var(POLL_DELAY_VARIABLE)).with_max_wait(settings.max_wait);
+    let poller = super::poller(settings);
     let ops = StackOps {
         aws: &aws,
         poller: &poller,

@@ -25,6 +25,8 @@ use crate::config::{self, ConfigValue};
 pub use environment::*;
 pub use failure::OnFailure;
 pub use guided::{Answers, GuidedStart};
+#[cfg(test)]
+pub(crate) use saved::tests::saved as example_saved_settings;
 pub use saved::{apply_debug_lines, resolve_apply, SavedSettings};
 pub use signing::{
     format_signing_profiles, parse_signing_profiles, SigningProfile, SigningProfiles,

@@ -136,10 +136,11 @@ pub fn apply_debug_lines(file: &Path, settings: &DeploySettings) -> Vec<String> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn saved() -> SavedSettings {
+    /// A deploy's saved settings, for tests of the plans that carry them.
+    pub(crate) fn saved() -> SavedSettings {
         SavedSettings {
             stack_name: "app".into(),
             s3_prefix: Some("app".into()),

@@ -5,7 +5,6 @@ use crate::companion::RepoSettings;
 use crate::plan::failure::FailurePlan;
 use crate::plan::images::ImagePush;
 use crate::plan::{AfterChangeSet, BucketPlan, CompanionStep, MainStackPlan};
-use crate::settings::OnFailure;
 
 const ARN: &str =
     "arn:aws:cloudformation:us-east-1:123456789012:changeSet/samrs-deploy1/6a1c2f0e-1b2c";
@@ -62,21 +61,8 @@ fn saved() -> SavedPlan {
         },
         functions: vec!["Fn".into()],
         settings: SavedSettings {
-            stack_name: "app".into(),
-            s3_prefix: Some("app".into()),
-            kms_key_id: None,
-            metadata: Vec::new(),
-            tags: Vec::new(),
-            role_arn: None,
-            notification_arns: Vec::new(),
-            image_repository: None,
-            image_repositories: IndexMap::new(),
-            resolve_image_repos: true,
-            repo_settings: RepoSettings::default(),
-            disable_rollback: false,
-            on_failure: OnFailure::Rollback,
-            express: false,
             max_wait_seconds: 3600,
+            ..crate::settings::example_saved_settings()
         },
         plan: DeployPlan {
             stack_name: "app".into(),
