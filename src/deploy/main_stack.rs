@@ -234,6 +234,12 @@ async fn after_failure(
 /// sam's answer to an empty change set: an error unless `--no-fail-on-empty-changeset`.
 fn nothing_to_deploy(executor: &Executor<'_>) -> anyhow::Result<Flow> {
     let stack_name = &executor.settings.stack_name;
+    if let Some(file) = executor.settings.plan_out.as_deref() {
+        executor.ops.report.event(Event::Warning(format!(
+            "No plan was written to {}: there is nothing to apply",
+            file.display()
+        )));
+    }
     if executor.plan.main.fail_on_empty {
         return Err(DeployError::NoChanges(stack_name.clone()).into());
     }

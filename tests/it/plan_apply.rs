@@ -200,6 +200,12 @@ fn a_plan_adds_nothing_but_artifacts_and_its_change_set_and_applies_once() {
     assert_eq!(doc["command"], "apply");
     assert_eq!(doc["error"]["type"], "refused");
     assert_eq!(account_state(&env, &stack), applied);
+
+    // Planned again with nothing to deploy: no plan to apply.
+    let out = deploy(&env, &stack, &["--plan-out", "again.json"]);
+    out.assert_success();
+    assert!(out.stderr.contains("No plan was written"), "{out}");
+    assert!(!env.work_dir().join("again.json").exists());
 }
 
 #[test]
