@@ -11,7 +11,8 @@
 //! - Acting: [`aws`], [`network`], [`calls`], [`cloudformation`], [`s3`], [`ecr`] (thin calls);
 //!   [`stackops`] (stack operations every command shares), [`managed_bucket`], [`package`],
 //!   [`signing`], [`push`] (registry v2 pushes without a Docker daemon).
-//! - Commands: [`deploy`] (observe, plan, execute), [`delete`]; [`guided`] asks sam's questions.
+//! - Commands: [`deploy`] (observe, plan, execute; `--plan-out` saves the plan, `apply` resumes
+//!   it), [`delete`]; [`guided`] asks sam's questions.
 //! - UI: [`output`] (text, tables, the JSON document, "still waiting" lines) and [`prompt`];
 //!   [`debug`] (the `--debug` log) and [`interrupt`] (Ctrl-C) write through sinks the UI installs.
 

@@ -213,7 +213,18 @@ fn a_plan_for_a_new_stack_makes_no_repository_and_pushes_nothing_until_applied()
     let env = TestEnv::new("plan-new");
     let stack = env.name("app");
     project(&env);
-    let out = plan_out(&env, &stack, "plan.json");
+    let out = deploy(
+        &env,
+        &stack,
+        &["--plan-out", "plan.json", "--output", "json"],
+    );
+    out.assert_success();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["status"], "planned");
+    assert!(
+        doc["plan_file"].as_str().unwrap().ends_with("plan.json"),
+        "{doc}"
+    );
     // The stack CloudFormation makes for a new stack's change set, and nothing else.
     assert_eq!(
         env.emu.stack_status(&stack).as_deref(),
@@ -307,4 +318,50 @@ fn a_plan_whose_local_image_changed_is_refused_before_anything_changes() {
         "{line}"
     );
     assert_eq!(account_state(&env, &stack), before, "no repository made");
+}
+
+#[test]
+fn an_apply_stopped_by_a_failed_push_goes_on_when_run_again() {
+    let mut env = TestEnv::new("plan-resume");
+    let stack = env.name("app");
+    project(&env);
+    deploy(&env, &stack, &[]).assert_success();
+    env.write_file("template.yaml", &v2());
+    plan_out(&env, &stack, "plan.json");
+
+    // The registry cannot be reached: companion phase 1 is done, no push, no change set executed.
+    let registry = env.emu.registry_url();
+    env.set_env("SAMRS_REGISTRY_ENDPOINT", "http://127.0.0.1:9");
+    env.set_env("AWS_MAX_ATTEMPTS", "1");
+    let out = env.samrs(&["apply", "plan.json"]);
+    assert_eq!(out.status.code(), Some(1), "{out}");
+    let companion = CompanionStack::new(&stack);
+    let second = EcrRepo::for_function(&companion, "Second")
+        .repository_name()
+        .to_string();
+    assert!(
+        env.emu.repositories().contains(&second),
+        "phase 1 ran: {out}"
+    );
+    assert_eq!(
+        env.emu.stack_status(&stack).as_deref(),
+        Some("CREATE_COMPLETE")
+    );
+
+    env.set_env("SAMRS_REGISTRY_ENDPOINT", &registry);
+    let out = env.samrs(&["apply", "plan.json", "--output", "json"]);
+    out.assert_success();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["command"], "apply");
+    assert_eq!(doc["status"], "success");
+    assert_eq!(doc["stack_status"], "UPDATE_COMPLETE");
+    let digest = plan(&env, "plan.json")["plan"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["function"] == "Second")
+        .and_then(|i| i["digest"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(deployed_image(&env, &stack, "Second").ends_with(&format!("{second}@{digest}")));
 }
