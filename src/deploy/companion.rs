@@ -18,10 +18,18 @@ use crate::stackops::{DeployError, Placement};
 /// ones. The plan in force afterwards (made again if the stack had to be waited for) replaces
 /// the executor's, with the pushes its mapping gives.
 pub(super) async fn phase1(executor: &mut Executor<'_>) -> anyhow::Result<()> {
-    let Some(step) = executor.plan.companion.clone() else {
+    let Some(mut step) = executor.plan.companion.clone() else {
         return Ok(());
     };
     let report = executor.ops.report;
+    // `--plan-out` saves the plan of the stack at rest, whose fingerprint the apply compares.
+    if executor.plan.saves() {
+        let planned_mapping = step.plan.mapping.clone();
+        while step.plan.phase1 == Some(CompanionAction::Wait) {
+            step = settle(executor, &step).await?;
+        }
+        adopt(executor, step.clone(), &planned_mapping)?;
+    }
     report.record(Fact::CompanionPlan(serde_json::to_value(&step.plan)?));
     // A dry run shows the plan; `--plan-out` saves it for the apply.
     if executor.plan.preview || executor.plan.saves() {
@@ -41,6 +49,15 @@ pub(super) async fn phase1(executor: &mut Executor<'_>) -> anyhow::Result<()> {
     }
     let planned_mapping = step.plan.mapping.clone();
     let step = apply_phase1(executor, step).await?;
+    adopt(executor, step, &planned_mapping)
+}
+
+/// The companion plan in force from now on, with the pushes its mapping gives.
+fn adopt(
+    executor: &mut Executor<'_>,
+    step: CompanionStep,
+    planned_mapping: &indexmap::IndexMap<String, String>,
+) -> anyhow::Result<()> {
     match executor.source {
         Source::Template(prepared) => {
             executor.plan.images = plan::images::pushes(
@@ -50,7 +67,7 @@ pub(super) async fn phase1(executor: &mut Executor<'_>) -> anyhow::Result<()> {
             )?;
         }
         // A saved plan's change set names its repositories: they cannot change.
-        Source::Saved { .. } if step.plan.mapping != planned_mapping => bail!(
+        Source::Saved { .. } if step.plan.mapping != *planned_mapping => bail!(
             "the companion stack {} was made again with other repositories than the plan's; make a new plan with `samrs deploy --plan-out FILE`",
             step.plan.companion_stack_name
         ),
@@ -72,11 +89,7 @@ async fn apply_phase1(
             return Ok(step);
         };
         match action {
-            CompanionAction::Wait => {
-                let status = step.plan.companion_status.clone().unwrap_or_default();
-                ops.settle(&name, &status, StackRole::Companion).await?;
-                step = replan(executor, &step, &ops.observe_companion(&name).await?)?;
-            }
+            CompanionAction::Wait => step = settle(executor, &step).await?,
             CompanionAction::Recreate => {
                 ops.report.event(Event::StackRecreating {
                     stack: name.clone(),
@@ -109,6 +122,15 @@ async fn apply_phase1(
             }
         }
     }
+}
+
+/// Waits out the operation running on the companion stack, then plans again.
+async fn settle(executor: &Executor<'_>, step: &CompanionStep) -> anyhow::Result<CompanionStep> {
+    let ops = executor.ops;
+    let name = &step.plan.companion_stack_name;
+    let status = step.plan.companion_status.clone().unwrap_or_default();
+    ops.settle(name, &status, StackRole::Companion).await?;
+    replan(executor, step, &ops.observe_companion(name).await?)
 }
 
 /// The plan again, from the companion stack as found now.
