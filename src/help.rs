@@ -147,7 +147,7 @@ const DEPLOY_GROUPS: &[OptionGroup] = &[
             "--use-json",
         ],
     ),
-    own(SAMRS_ONLY, &["--dry-run"]),
+    own(SAMRS_ONLY, &["--dry-run", "--plan-out"]),
     sam("Beta Options", &["--beta-features", "--no-beta-features"]),
     sam(OTHER, &["--debug", "--help", "--version"]),
 ];
@@ -195,6 +195,10 @@ const DEPLOY_EXAMPLES: &[Example] = &[
     Example {
         what: "Show what a deploy would change, as one JSON document for a script, changing nothing:",
         command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --dry-run --output json",
+    },
+    Example {
+        what: "Make the change set and save the plan for review (nothing is deployed); `samrs apply plan.json` carries it out as reviewed:",
+        command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --resolve-image-repos --plan-out plan.json",
     },
 ];
 

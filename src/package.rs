@@ -39,6 +39,8 @@ pub struct Packaged {
     pub template: Value,
     /// Every nested template packaged on the way (at any depth), with the URL its parent names.
     pub nested: Vec<NestedTemplate>,
+    /// The S3 keys the packaged templates name, each once, sorted.
+    pub artifacts: Vec<String>,
 }
 
 /// The packaged template: every local artifact uploaded and referenced by its S3 location.
@@ -65,9 +67,13 @@ pub async fn package_template(
         nested: Vec::new(),
     };
     let packaged = packager.package(&template.value, &template.path, 0).await?;
+    let mut artifacts: Vec<String> = packager.done.into_values().collect();
+    artifacts.sort();
+    artifacts.dedup();
     Ok(Packaged {
         template: packaged,
         nested: packager.nested,
+        artifacts,
     })
 }
 
