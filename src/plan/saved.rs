@@ -98,6 +98,12 @@ pub enum Refusal {
     OtherAccount { planned: String, now: String },
     #[error("The plan was applied already (change set {change_set} of stack {stack} was executed); make a new one with `samrs deploy --plan-out FILE`")]
     AppliedAlready { stack: String, change_set: String },
+    #[error("The plan is being applied: change set {change_set} of stack {stack} was executed and the stack is {status}; follow it with `aws cloudformation describe-stack-events --stack-name {stack}`")]
+    BeingApplied {
+        stack: String,
+        change_set: String,
+        status: String,
+    },
     #[error("The plan's change set {change_set} of stack {stack} is gone (deleted); make a new plan with `samrs deploy --plan-out FILE`")]
     ChangeSetGone { stack: String, change_set: String },
     #[error("The plan's change set {change_set} of stack {stack} cannot be executed ({reason}); make a new plan with `samrs deploy --plan-out FILE`")]
@@ -176,7 +182,17 @@ pub fn check(saved: &SavedPlan, found: &Found) -> Result<(), Refusal> {
     }
     let moved = differences(saved.fingerprint.stack.as_ref(), found.stack.as_ref());
     match &found.change_set {
-        ChangeSetState::Executed => return Err(Refusal::AppliedAlready { stack, change_set }),
+        ChangeSetState::Executed => {
+            // An apply stopped by Ctrl-C leaves CloudFormation executing the change set.
+            return Err(match found.stack.as_ref() {
+                Some(now) if now.status.ends_with("_IN_PROGRESS") => Refusal::BeingApplied {
+                    stack,
+                    change_set,
+                    status: now.status.clone(),
+                },
+                _ => Refusal::AppliedAlready { stack, change_set },
+            });
+        }
         ChangeSetState::Gone => {
             let has_planned_template = found.stack.as_ref().is_some_and(|s| {
                 s.template_sha256.as_deref() == Some(&saved.change_set.template_sha256)

@@ -138,6 +138,19 @@ fn a_plan_reads_back_as_it_was_written_and_other_files_are_refused() {
 }
 
 #[test]
+fn an_executed_change_set_still_running_says_it_is_being_applied() {
+    let found = Found {
+        change_set: ChangeSetState::Executed,
+        stack: Some(fingerprint("UPDATE_IN_PROGRESS", "Resources: {new: 1}\n")),
+        ..unchanged()
+    };
+    assert_eq!(
+        check(&saved(), &found).unwrap_err().to_string(),
+        "The plan is being applied: change set samrs-deploy1 of stack app was executed and the stack is UPDATE_IN_PROGRESS; follow it with `aws cloudformation describe-stack-events --stack-name app`"
+    );
+}
+
+#[test]
 fn an_executed_change_set_means_the_plan_was_applied() {
     let found = Found {
         change_set: ChangeSetState::Executed,
