@@ -8,7 +8,8 @@
 //!   image-function discovery), [`artifacts`] (what `sam package` uploads), [`companion`] (the ECR
 //!   companion stack's names, template and plan), [`stack_state`] (stacks as data), [`plan`] (the
 //!   whole deploy as a [`plan::DeployPlan`]), [`events`] (what acting code reports).
-//! - Acting: [`aws`], [`network`], [`calls`], [`cloudformation`], [`s3`], [`ecr`] (thin calls);
+//! - Acting: [`aws`], [`network`], [`calls`], [`cloudformation`], [`s3`], [`ecr`], [`lambda`]
+//!   (thin calls);
 //!   [`stackops`] (stack operations every command shares), [`managed_bucket`], [`package`],
 //!   [`signing`], [`push`] (registry v2 pushes without a Docker daemon).
 //! - Commands: [`deploy`] (observe, plan, execute), [`delete`]; [`guided`] asks sam's questions.
@@ -30,6 +31,7 @@ pub mod events;
 pub mod guided;
 pub mod help;
 pub mod interrupt;
+pub mod lambda;
 pub mod managed_bucket;
 pub mod network;
 pub mod output;

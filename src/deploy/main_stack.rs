@@ -10,7 +10,7 @@ use super::execute::{Executor, Flow};
 use super::Finish;
 use crate::cloudformation as cfn;
 use crate::events::{self, Action, Event, Fact, Phase, Question, StackRole};
-use crate::plan::{checks, shortcut, AfterChangeSet};
+use crate::plan::{changes, checks, shortcut, AfterChangeSet};
 use crate::stack_state::{
     self, failure_summary, ChangeSetRequest, EventRow, StackAction, StackInfo,
 };
@@ -25,7 +25,8 @@ pub(super) async fn change_set(executor: &mut Executor<'_>) -> anyhow::Result<Fl
     match made {
         None => Ok(Flow::Stop(Finish::Stopped)),
         Some(Made::Empty) => nothing_to_deploy(executor),
-        Some(Made::Ready(ready)) => {
+        Some(Made::Ready(mut ready)) => {
+            ready.changes = super::review::complete(executor, &ready).await?;
             report.record(Fact::Changes(ready.changes.clone()));
             report.event(Event::ChangeSetReady(ready.id.clone()));
             executor.set_change_set(ready);
@@ -102,6 +103,7 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
             chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
         ),
         express: executor.plan.main.failure.express,
+        include_nested_stacks: changes::has_nested_stacks(&packaged.template),
     };
     ops.report.event(Event::ChangeSetWaiting);
     let preview = executor.plan.main.then == AfterChangeSet::Remove;
