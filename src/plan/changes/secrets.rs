@@ -82,7 +82,7 @@ impl Secrets {
 }
 
 /// The template's parameters declared `NoEcho: true`.
-fn no_echo_parameters(template: &Value) -> Vec<String> {
+pub fn no_echo_parameters(template: &Value) -> Vec<String> {
     let Some(parameters) = template.get("Parameters").and_then(Value::as_object) else {
         return Vec::new();
     };
