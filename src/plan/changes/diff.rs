@@ -59,12 +59,10 @@ pub fn resource(resource_type: &str, before: &Value, after: &Value) -> Vec<Prope
     changes
 }
 
-fn leaves(
-    before: &Value,
-    after: &Value,
-    path: &str,
-    found: &mut dyn FnMut(&str, Option<&Value>, Option<&Value>),
-) {
+/// Called with a leaf's path and its values before and after (None: absent).
+type Leaf<'f> = dyn FnMut(&str, Option<&Value>, Option<&Value>) + 'f;
+
+fn leaves(before: &Value, after: &Value, path: &str, found: &mut Leaf<'_>) {
     if before == after {
         return;
     }

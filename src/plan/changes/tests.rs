@@ -61,7 +61,8 @@ fn the_diff_names_each_leaf_with_old_and_new_values_and_what_replaces() {
         "Environment": {"Variables": {"STAGE": "prod", "NEW": "y"}}},
         "Metadata": {"Dockerfile": "Dockerfile"}});
     let changes = diff::resource("AWS::Lambda::Function", &before, &after);
-    let shown: Vec<(&str, &str, Option<&str>, Option<&str>, &str)> = changes
+    type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, &'a str);
+    let shown: Vec<Row> = changes
         .iter()
         .map(|c| {
             (
