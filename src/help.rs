@@ -196,6 +196,10 @@ const DEPLOY_EXAMPLES: &[Example] = &[
         what: "Show what a deploy would change, as one JSON document for a script, changing nothing:",
         command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --dry-run --output json",
     },
+    Example {
+        what: "Post what a deploy would change, property by property, as a Markdown table in a pull request:",
+        command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --dry-run --output markdown > plan.md",
+    },
 ];
 
 const DELETE_EXAMPLES: &[Example] = &[

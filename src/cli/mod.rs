@@ -547,7 +547,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             parse_error(&["samrs", "deploy", "--output", "xml"]),
-            "invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json]; see 'samrs deploy --help'"
+            "invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json, markdown]; see 'samrs deploy --help'"
         );
         assert_eq!(
             parse_error(&["samrs", "deploy", "--stack-name"]),
