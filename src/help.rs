@@ -198,7 +198,7 @@ const DEPLOY_EXAMPLES: &[Example] = &[
     },
     Example {
         what: "Post what a deploy would change, property by property, as a Markdown table in a pull request:",
-        command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --dry-run --output markdown > plan.md",
+        command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --dry-run --output markdown",
     },
 ];
 

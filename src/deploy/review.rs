@@ -19,13 +19,16 @@ pub(super) async fn complete(
     let aws = executor.ops.aws;
     let packaged = executor.packaged()?;
     let stack = executor.settings.stack_name.as_str();
-    let deployed_template = if ready.create {
-        None
-    } else {
+    let deployed_template = async {
+        if ready.create {
+            return Ok(None);
+        }
         let text = cfn::processed_template(&aws.cfn, stack, None).await?;
-        template::parse_str(&text, "the deployed processed template").ok()
+        Ok::<_, anyhow::Error>(template::parse_str(&text, "the deployed processed template").ok())
     };
-    let deployed_code = deployed_code(executor, &ready.changes).await;
+    let (deployed_template, deployed_code) =
+        tokio::join!(deployed_template, deployed_code(executor, &ready.changes));
+    let deployed_template = deployed_template?;
     let new_code = changes::new_code(&packaged.template, &packaged.zips);
     let mut templates: Vec<&Value> = vec![&executor.prepared.original.value, &packaged.template];
     templates.extend(packaged.nested.iter().map(|n| &n.template));
@@ -41,29 +44,34 @@ pub(super) async fn complete(
     Ok(changes::complete(ready.changes.clone(), &inputs))
 }
 
-/// The code the main stack's modified functions run. Reading it is not needed to deploy, so a
-/// refusal (a role without `lambda:GetFunction`) only leaves the code comparison out.
+/// The code the main stack's modified functions run, read at once. Reading it is not needed to
+/// deploy, so a refusal (a role without `lambda:GetFunction`) only leaves the code comparison out.
 async fn deployed_code(
     executor: &Executor<'_>,
     changes: &[ResourceChange],
 ) -> HashMap<String, DeployedCode> {
-    let mut code = HashMap::new();
-    let functions = changes
-        .iter()
-        .filter(|c| c.action == "Modify" && c.resource_type == "AWS::Lambda::Function");
-    for change in functions {
-        let Some(name) = change.physical_id.as_deref() else {
+    let mut reads = tokio::task::JoinSet::new();
+    for change in changes {
+        let Some(name) = change.physical_id.clone() else {
             continue;
         };
-        match lambda::deployed_code(&executor.ops.aws.lambda, name).await {
-            Ok(Some(deployed)) => {
-                code.insert(change.logical_id.clone(), deployed);
+        if change.action != "Modify" || change.resource_type != "AWS::Lambda::Function" {
+            continue;
+        }
+        let (client, id) = (executor.ops.aws.lambda.clone(), change.logical_id.clone());
+        reads.spawn(async move { (id, lambda::deployed_code(&client, &name).await) });
+    }
+    let mut code = HashMap::new();
+    while let Some(read) = reads.join_next().await {
+        match read {
+            Ok((id, Ok(Some(deployed)))) => {
+                code.insert(id, deployed);
             }
-            Ok(None) => {}
-            Err(err) => debug::log(&format!(
-                "The code of {} is not compared: {err}",
-                change.logical_id
-            )),
+            Ok((_, Ok(None))) => {}
+            Ok((id, Err(err))) => {
+                debug::log(&format!("The code of {id} is not compared: {err}"));
+            }
+            Err(err) => debug::log(&format!("Reading a function's code stopped: {err}")),
         }
     }
     code
