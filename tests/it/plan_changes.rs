@@ -194,3 +194,49 @@ fn a_nested_stack_s_changes_are_listed_under_it() {
     assert_eq!(topic["properties"][0]["path"], "/Properties/DisplayName");
     assert_eq!(topic["properties"][0]["after"], "after");
 }
+
+const IMAGE_APP: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Img:
+    Type: AWS::Serverless::Function
+    Properties:
+      PackageType: Image
+      ImageUri: docker-archive:img.tar
+    Metadata:
+      DockerContext: ./img
+"#;
+
+/// A new image: the function names the digest it runs and the one it gets.
+#[test]
+fn an_image_function_names_its_old_and_new_digest() {
+    let env = TestEnv::new("plan-image");
+    let stack = env.name("app");
+    env.write_file("template.yaml", IMAGE_APP);
+    let deploy = |env: &TestEnv| {
+        let out = deploy(
+            env,
+            &stack,
+            &["--resolve-s3", "--resolve-image-repos", "--output", "json"],
+        );
+        out.assert_success();
+        document(&out)
+    };
+    env.write_tiny_image("img.tar", "img:v1", "one", 0);
+    let first = deploy(&env);
+    let first_digest = first["done"]["images"][0]["digest"].clone();
+    env.write_tiny_image("img.tar", "img:v1", "two", 0);
+    let second = deploy(&env);
+    let code = second["changes"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["logical_id"] == "Img"))
+        .map(|c| &c["code"])
+        .unwrap_or_else(|| panic!("no change of Img in {second}"));
+    assert_eq!(code["kind"], "image", "{second}");
+    assert_eq!(code["deployed"], first_digest, "{second}");
+    assert_eq!(
+        code["new"], second["done"]["images"][0]["digest"],
+        "{second}"
+    );
+    assert_ne!(code["new"], code["deployed"]);
+}
