@@ -88,6 +88,14 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
     let source = ops
         .place_template(body, executor.destination(), Placement::S3WhenBucket)
         .await?;
+    // CloudFormation reads a nested stack's template to make its change set; a dry run uploaded
+    // none of those samrs packaged.
+    let nested_unread = executor.plan.preview && !packaged.nested.is_empty();
+    if nested_unread {
+        ops.report.event(Event::Warning(
+            "Dry run: the changes inside nested stacks are not listed (their templates are not uploaded); --no-execute-changeset lists them".into(),
+        ));
+    }
     let request = ChangeSetRequest {
         stack_name: stack_name.to_string(),
         change_set_name: format!("samrs-deploy{}", chrono::Utc::now().timestamp()),
@@ -103,7 +111,7 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
             chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
         ),
         express: executor.plan.main.failure.express,
-        include_nested_stacks: changes::has_nested_stacks(&packaged.template),
+        include_nested_stacks: changes::has_nested_stacks(&packaged.template) && !nested_unread,
     };
     ops.report.event(Event::ChangeSetWaiting);
     let preview = executor.plan.main.then == AfterChangeSet::Remove;

@@ -167,9 +167,22 @@ fn a_nested_stack_s_changes_are_listed_under_it() {
     env.write_file("child.yaml", &child("before"));
     deploy(&env, &stack, &["--resolve-s3"]).assert_success();
 
-    // The changed nested template must be in S3 for CloudFormation to read (a dry run uploads
-    // nothing): the change set is made and kept.
+    // CloudFormation reads the changed nested template from S3, where a dry run puts nothing: it
+    // lists the nested stack and says why not its changes; a kept change set lists them.
     env.write_file("child.yaml", &child("after"));
+    let dry = deploy(&env, &stack, &["--resolve-s3", "--dry-run"]);
+    dry.assert_success();
+    assert!(
+        dry.stdout
+            .contains("~ Modify PlanKid (AWS::CloudFormation::Stack)"),
+        "{dry}"
+    );
+    assert!(!dry.stdout.contains("PlanKid/Topic"), "{dry}");
+    assert!(
+        dry.stderr
+            .contains("Dry run: the changes inside nested stacks are not listed"),
+        "{dry}"
+    );
     let out = deploy(&env, &stack, &["--resolve-s3", "--no-execute-changeset"]);
     out.assert_success();
     for line in [
