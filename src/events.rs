@@ -157,6 +157,8 @@ pub enum Fact {
     LeftBehind(String),
     /// The user answered no: nothing more was done.
     Declined,
+    /// `--plan-out`: the plan was saved to this file; `samrs apply` carries it out.
+    PlanSaved(String),
 }
 
 /// Something a command did or found, as it happens.
@@ -267,6 +269,23 @@ pub enum Event {
         fix: String,
     },
     DryRunFinished,
+    /// `--plan-out`: an image read for its digest, not pushed.
+    ImageDigest {
+        function: String,
+        uri: String,
+    },
+    /// `--plan-out`: the plan was saved (its file, its change set, the stack).
+    PlanSaved {
+        file: String,
+        change_set: String,
+        stack: String,
+    },
+    /// `samrs apply`: the plan's checks passed; its change set of the stack is carried out.
+    ApplyingPlan {
+        file: String,
+        change_set: String,
+        stack: String,
+    },
     /// `--no-fail-on-empty-changeset` and nothing to deploy.
     NothingToDeploy(String),
     /// The change set is executing; the stack's events follow (`refresh`: how often).

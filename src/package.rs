@@ -42,6 +42,8 @@ pub struct Packaged {
     /// The main template's resources whose code is a zip uploaded unsigned: the base64 SHA-256
     /// of the zip (what Lambda reports as `CodeSha256`), by logical id.
     pub zips: HashMap<String, String>,
+    /// The S3 keys the packaged templates name, each once, sorted.
+    pub artifacts: Vec<String>,
 }
 
 /// The packaged template: every local artifact uploaded and referenced by its S3 location.
@@ -70,10 +72,14 @@ pub async fn package_template(
         zips: HashMap::new(),
     };
     let packaged = packager.package(&template.value, &template.path, 0).await?;
+    let mut artifacts: Vec<String> = packager.done.into_values().collect();
+    artifacts.sort();
+    artifacts.dedup();
     Ok(Packaged {
         template: packaged,
         nested: packager.nested,
         zips: packager.zips,
+        artifacts,
     })
 }
 

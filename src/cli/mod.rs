@@ -36,6 +36,8 @@ pub enum Command {
     Deploy(Box<DeployArgs>),
     /// Delete a deployed application, its companion stack and its artifacts (like `sam delete`).
     Delete(DeleteArgs),
+    /// Carry out a plan saved by `samrs deploy --plan-out FILE`, exactly as it was reviewed.
+    Apply(ApplyArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     ///
     /// E.g. `samrs completions bash > ~/.local/share/bash-completion/completions/samrs`.
@@ -244,6 +246,11 @@ pub struct DeployArgs {
     /// Print what would be done and change nothing (the change set is created, shown and deleted).
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Upload the artifacts and create the change set, push no image and execute nothing, and
+    /// save the plan to FILE for `samrs apply FILE`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dry_run", "guided"])]
+    pub plan_out: Option<PathBuf>,
 
     /// Output format: text (default), one JSON document on stdout for scripts, or the changes as
     /// a Markdown table on stdout for a pull-request comment (any case).
@@ -498,6 +505,40 @@ pub struct DeleteArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `samrs apply`: a saved plan's file, and the options that make sense for carrying it out (its
+/// other settings are the plan's).
+#[derive(Debug, Args, Default)]
+pub struct ApplyArgs {
+    /// The plan file written by `samrs deploy --plan-out FILE`.
+    #[arg(value_name = "FILE")]
+    pub plan_file: PathBuf,
+
+    /// AWS region: must be the plan's.
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// AWS credentials profile: must be for the plan's account.
+    #[arg(long)]
+    pub profile: Option<String>,
+
+    /// Stop waiting for a stack operation after this many minutes (CloudFormation goes on)
+    /// [default: the plan's].
+    #[arg(long, value_name = "MINUTES", allow_negative_numbers = true)]
+    pub max_wait_duration: Option<i64>,
+
+    /// Output format: text (default), or one JSON document on stdout for scripts (any case).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub output: Option<OutputFormat>,
+
+    /// Draw no progress bars for image pushes.
+    #[arg(long)]
+    pub no_progressbar: bool,
+
+    /// Print how the settings were resolved and every AWS call made, on stderr (also SAM_DEBUG=1).
+    #[arg(long)]
+    pub debug: bool,
 }
 
 #[cfg(test)]

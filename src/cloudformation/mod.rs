@@ -106,6 +106,7 @@ pub async fn describe_stack(cfn: &Client, name: &str) -> Result<Option<StackInfo
             .stack_status()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
+        last_updated: stack.last_updated_time().map(|t| t.to_string()),
         outputs: stack
             .outputs()
             .iter()
@@ -428,6 +429,36 @@ pub async fn execute_change_set(
         .await
         .aws("CloudFormation ExecuteChangeSet")?;
     Ok(())
+}
+
+/// Where the change set with this ARN stands; one call, none of its changes read.
+pub async fn change_set_state(
+    cfn: &Client,
+    change_set_arn: &str,
+) -> Result<state::ChangeSetState, AwsError> {
+    let result = cfn
+        .describe_change_set()
+        .change_set_name(change_set_arn)
+        .send()
+        .await
+        .aws("CloudFormation DescribeChangeSet");
+    let output = match result {
+        Ok(output) => output,
+        Err(e) if e.code == "ChangeSetNotFound" || e.code == "ChangeSetNotFoundException" => {
+            return Ok(state::ChangeSetState::Gone)
+        }
+        // The ARN of a change set whose stack was deleted.
+        Err(e) if e.is_stack_missing() => return Ok(state::ChangeSetState::Gone),
+        Err(e) => return Err(e),
+    };
+    Ok(state::ChangeSetState::of(
+        output.status().map(|s| s.as_str()).unwrap_or_default(),
+        output
+            .execution_status()
+            .map(|s| s.as_str())
+            .unwrap_or_default(),
+        output.status_reason().unwrap_or_default(),
+    ))
 }
 
 pub async fn delete_change_set(

@@ -38,6 +38,8 @@ pub struct Ready {
     pub new_template: Option<Value>,
     /// A CREATE change set (the stack is new or was never created).
     pub create: bool,
+    /// SHA-256 (hex) of the template it was made with, as sent.
+    pub template_sha256: String,
 }
 
 /// Creates the change set of `request` and waits for it; `new_stack` says the stack did not exist
@@ -130,6 +132,7 @@ pub async fn make(
                 changes,
                 new_template,
                 create: request.create,
+                template_sha256: String::new(),
             }))
         }
         ChangeSetOutcome::Empty => Ok(Made::Empty),

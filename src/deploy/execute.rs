@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use super::{change_set, companion, images, main_stack, Finish, Prepared};
 use crate::events::{self, DeploySummary, Event, Phase};
 use crate::package::{self, Packaged};
-use crate::plan::{BucketPlan, DeployPlan, StepId};
+use crate::plan::{AfterChangeSet, BucketPlan, DeployPlan, StepId};
+use crate::push;
 use crate::s3::Destination;
 use crate::settings::DeploySettings;
 use crate::stackops::StackOps;
@@ -37,16 +38,27 @@ pub(super) enum Flow {
     Stop(Finish),
 }
 
+/// What the executor works from.
+#[derive(Clone, Copy)]
+pub(super) enum Source<'a> {
+    /// The template (a deploy, a dry run, `--plan-out`).
+    Template(&'a Prepared),
+    /// A saved plan (`samrs apply`): its image functions' full paths.
+    Saved { functions: &'a [String] },
+}
+
 pub(super) struct Executor<'a> {
     pub ops: StackOps<'a>,
     pub settings: &'a DeploySettings,
-    pub prepared: &'a Prepared,
+    pub source: Source<'a>,
     pub plan: DeployPlan,
     /// The steps carried out so far.
     done: Vec<StepId>,
     destination: Option<Destination>,
-    /// The pushed images' digest-pinned URIs, by template and logical id.
-    pushed: HashMap<ImageLocation, String>,
+    /// The images read (and checked) before the run, to push in its image step.
+    read: Option<push::ReadImages>,
+    /// The pushed (or, for a saved plan, to be pushed) images' digest-pinned URIs, by function.
+    pushed: HashMap<String, String>,
     packaged: Option<Packaged>,
     change_set: Option<change_set::Ready>,
 }
@@ -61,13 +73,58 @@ impl<'a> Executor<'a> {
         Executor {
             ops,
             settings,
-            prepared,
+            source: Source::Template(prepared),
             plan,
             done: Vec::new(),
             destination: None,
+            read: None,
             pushed: HashMap::new(),
             packaged: None,
             change_set: None,
+        }
+    }
+
+    /// The executor of a saved plan, resumed after its change set step: the bucket was found
+    /// and the artifacts uploaded when it was made, `ready` is its change set, and `read` its
+    /// images, read and checked against the plan's digests. What follows the change set is
+    /// executing it.
+    pub fn resume(
+        ops: StackOps<'a>,
+        settings: &'a DeploySettings,
+        functions: &'a [String],
+        mut plan: DeployPlan,
+        ready: change_set::Ready,
+        read: push::ReadImages,
+        destination: Option<Destination>,
+    ) -> Self {
+        plan.main.then = AfterChangeSet::Execute;
+        Executor {
+            ops,
+            settings,
+            source: Source::Saved { functions },
+            plan,
+            done: vec![StepId::Bucket, StepId::Package, StepId::ChangeSet],
+            destination,
+            read: Some(read),
+            pushed: HashMap::new(),
+            packaged: None,
+            change_set: Some(ready),
+        }
+    }
+
+    /// The template the deploy packages (a saved plan has none: it was packaged).
+    pub fn prepared(&self) -> anyhow::Result<&'a Prepared> {
+        match self.source {
+            Source::Template(prepared) => Ok(prepared),
+            Source::Saved { .. } => anyhow::bail!("a saved plan's template was packaged already"),
+        }
+    }
+
+    /// The image functions' full paths.
+    pub fn function_paths(&self) -> Vec<String> {
+        match self.source {
+            Source::Template(prepared) => crate::plan::paths(&prepared.functions),
+            Source::Saved { functions } => functions.to_vec(),
         }
     }
 
@@ -137,14 +194,27 @@ impl<'a> Executor<'a> {
         events::phase(report, Phase::Companion, companion::phase1(self)).await
     }
 
+    /// The images pushed (a dry run lists them; `--plan-out` reads them for their digests).
     async fn images(&mut self) -> anyhow::Result<()> {
         let report = self.ops.report;
-        let pushes = self.plan.images.clone();
-        let preview = self.plan.preview;
-        let (aws, functions) = (self.ops.aws, &self.prepared.functions);
-        let env = &self.settings.environment;
+        let (aws, env) = (self.ops.aws, &self.settings.environment);
+        let (preview, saves) = (self.plan.preview, self.plan.saves());
+        let read = self.read.take();
+        let pushes = &mut self.plan.images;
         self.pushed = events::phase(report, Phase::Images, async {
-            images::push(aws, functions, &pushes, preview, env, report).await
+            if preview {
+                images::list(pushes, report);
+                return Ok(HashMap::new());
+            }
+            let read = match read {
+                Some(read) => read,
+                None => images::read(env, pushes).await?,
+            };
+            if saves {
+                Ok(images::digests(pushes, &read, report))
+            } else {
+                images::push(aws, env, read, pushes, report).await
+            }
         })
         .await?;
         Ok(())
@@ -153,7 +223,12 @@ impl<'a> Executor<'a> {
     /// The local artifacts uploaded and the template rewritten to point at them and at the
     /// pushed images; with language extensions, merged back into the original template.
     async fn package(&mut self) -> anyhow::Result<()> {
-        let (ops, settings, prepared) = (self.ops, self.settings, self.prepared);
+        let (ops, settings, prepared) = (self.ops, self.settings, self.prepared()?);
+        let images: HashMap<ImageLocation, String> = prepared
+            .functions
+            .iter()
+            .filter_map(|f| Some((f.location(), self.pushed.get(&f.full_path)?.clone())))
+            .collect();
         let signing = package::Signing {
             profiles: &settings.signing_profiles,
             poller: ops.poller,
@@ -165,7 +240,7 @@ impl<'a> Executor<'a> {
                 ops.aws,
                 &prepared.template,
                 self.destination.as_ref(),
-                &self.pushed,
+                &images,
                 &signing,
                 settings.language_extensions,
                 ops.report,

@@ -1,51 +1,88 @@
-//! The image step of a deploy: the plan's pushes carried out (a dry run only lists them), giving
+//! The image step of a deploy: the plan's pushes carried out (a dry run only lists them;
+//! `--plan-out` reads each image for the digest its push will give and pushes nothing), giving
 //! the digest-pinned URIs the deployed template uses.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use anyhow::bail;
+
 use crate::aws::Aws;
 use crate::events::{Event, Fact, PushProgress, Reporter};
 use crate::plan::images::ImagePush;
-use crate::push::{self, PushJob};
+use crate::push::{self, PushJob, ReadImages};
 use crate::settings::Environment;
-use crate::template::{ImageFunction, ImageLocation};
 
-/// Pushes the images (a preview only lists them) and returns each function's new `ImageUri`.
+/// A dry run's image step: what would be pushed where.
+pub(super) fn list(pushes: &[ImagePush], report: &dyn Reporter) {
+    for image in pushes {
+        report.event(Event::PushPlanned {
+            function: image.function.clone(),
+            repository: image.repository_uri.clone(),
+        });
+    }
+}
+
+/// Reads the images of `pushes` from where their `ImageUri` says, as a push would.
+pub(super) async fn read(env: &Environment, pushes: &[ImagePush]) -> anyhow::Result<ReadImages> {
+    push::read_images(env, pushes.iter().filter_map(job).collect()).await
+}
+
+/// `--plan-out`: each image's digest goes into the plan, and its function will be deployed as
+/// `repository@digest`, which the apply pushes.
+pub(super) fn digests(
+    pushes: &mut [ImagePush],
+    read: &ReadImages,
+    report: &dyn Reporter,
+) -> HashMap<String, String> {
+    let digests = read.digests();
+    let mut uris = HashMap::new();
+    for image in pushes.iter_mut() {
+        let Some((_, digest)) = digests.iter().find(|(f, _)| *f == image.function) else {
+            continue;
+        };
+        let uri = format!("{}@{digest}", image.repository_uri);
+        report.event(Event::ImageDigest {
+            function: image.function.clone(),
+            uri: uri.clone(),
+        });
+        image.digest = Some(digest.clone());
+        uris.insert(image.function.clone(), uri);
+    }
+    uris
+}
+
+/// Pushes the images read and returns each function's new `ImageUri`; an image the plan knew
+/// the digest of must get that digest.
 pub(super) async fn push(
     aws: &Aws,
-    functions: &[ImageFunction],
-    pushes: &[ImagePush],
-    preview: bool,
     env: &Environment,
+    read: ReadImages,
+    pushes: &[ImagePush],
     report: &dyn Reporter,
-) -> anyhow::Result<HashMap<ImageLocation, String>> {
-    if pushes.is_empty() {
-        return Ok(HashMap::new());
-    }
-    if preview {
-        for image in pushes {
-            report.event(Event::PushPlanned {
-                function: image.function.clone(),
-                repository: image.repository_uri.clone(),
-            });
-        }
-        return Ok(HashMap::new());
-    }
-    let jobs = pushes.iter().filter_map(job).collect();
-    let pushed = push::push_all(&aws.ecr, &aws.network, env, jobs, &PushEvents(report)).await?;
-    let mut locations = HashMap::new();
+) -> anyhow::Result<HashMap<String, String>> {
+    let pushed = push::push_read(&aws.ecr, &aws.network, env, read, &PushEvents(report)).await?;
+    let mut uris = HashMap::new();
     for image in pushed {
-        if let Some(function) = functions.iter().find(|f| f.full_path == image.function) {
-            report.record(Fact::Image {
-                function: function.full_path.clone(),
-                uri: image.uri_with_digest.clone(),
-                digest: image.digest.clone(),
-            });
-            locations.insert(function.location(), image.uri_with_digest);
+        let planned = pushes
+            .iter()
+            .find(|p| p.function == image.function)
+            .and_then(|p| p.digest.as_deref());
+        if let Some(planned) = planned.filter(|d| *d != image.digest) {
+            bail!(
+                "the image of {} was pushed as {}, not as the planned {planned}",
+                image.function,
+                image.digest
+            );
         }
+        report.record(Fact::Image {
+            function: image.function.clone(),
+            uri: image.uri_with_digest.clone(),
+            digest: image.digest.clone(),
+        });
+        uris.insert(image.function, image.uri_with_digest);
     }
-    Ok(locations)
+    Ok(uris)
 }
 
 /// The push of a planned image, read from where its `ImageUri` says.
@@ -113,6 +150,7 @@ mod tests {
             repository_uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app/fn".into(),
             tag: "python3.12-v1".into(),
             architecture: "arm64".into(),
+            digest: None,
         };
         let archive = job(&planned("docker-archive:./other.tar")).unwrap();
         assert!(matches!(

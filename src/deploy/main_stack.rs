@@ -10,7 +10,7 @@ use super::execute::{Executor, Flow};
 use super::Finish;
 use crate::cloudformation as cfn;
 use crate::events::{self, Action, Event, Fact, Phase, Question, StackRole};
-use crate::plan::{changes, checks, shortcut, AfterChangeSet};
+use crate::plan::{changes, checks, saved, shortcut, AfterChangeSet};
 use crate::stack_state::{
     self, failure_summary, ChangeSetRequest, EventRow, StackAction, StackInfo,
 };
@@ -52,7 +52,7 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
     let create = existing
         .as_ref()
         .is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
-    let template = &executor.prepared.original;
+    let template = &executor.prepared()?.original;
     let packaged = executor.packaged()?;
     let parameters =
         checks::parameter_values(template, settings, existing.as_ref().filter(|_| !create));
@@ -86,7 +86,11 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
         }
     }
     let source = ops
-        .place_template(body, executor.destination(), Placement::S3WhenBucket)
+        .place_template(
+            body.clone(),
+            executor.destination(),
+            Placement::S3WhenBucket,
+        )
         .await?;
     // CloudFormation reads a nested stack's template to make its change set; a dry run uploaded
     // none of those samrs packaged.
@@ -115,9 +119,14 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
     };
     ops.report.event(Event::ChangeSetWaiting);
     let preview = executor.plan.main.then == AfterChangeSet::Remove;
-    change_set::make(&ops, &request, existing.is_none(), preview)
-        .await
-        .map(Some)
+    let made = change_set::make(&ops, &request, existing.is_none(), preview).await?;
+    Ok(Some(match made {
+        Made::Ready(ready) => Made::Ready(change_set::Ready {
+            template_sha256: saved::template_sha256(&body),
+            ..ready
+        }),
+        Made::Empty => Made::Empty,
+    }))
 }
 
 /// What follows the change set, as planned; executed, the stack is followed to the end of the
@@ -128,6 +137,10 @@ pub(super) async fn execute(executor: &mut Executor<'_>) -> anyhow::Result<Flow>
         bail!("the deploy plan executes a change set it did not make");
     };
     match executor.plan.main.then {
+        AfterChangeSet::Save => {
+            super::saved::write(executor, &ready).await?;
+            return Ok(Flow::Stop(Finish::Stopped));
+        }
         AfterChangeSet::Remove => {
             report.event(Event::DryRunFinished);
             return Ok(Flow::Stop(Finish::Stopped));
@@ -231,6 +244,12 @@ async fn after_failure(
 /// sam's answer to an empty change set: an error unless `--no-fail-on-empty-changeset`.
 fn nothing_to_deploy(executor: &Executor<'_>) -> anyhow::Result<Flow> {
     let stack_name = &executor.settings.stack_name;
+    if let Some(file) = executor.settings.plan_out.as_deref() {
+        executor.ops.report.event(Event::Warning(format!(
+            "No plan was written to {}: there is nothing to apply",
+            file.display()
+        )));
+    }
     if executor.plan.main.fail_on_empty {
         return Err(DeployError::NoChanges(stack_name.clone()).into());
     }
@@ -265,6 +284,10 @@ async fn ready_stack(executor: &Executor<'_>) -> anyhow::Result<Ready> {
             }
             StackAction::DeleteThenCreate if executor.plan.preview => {
                 return Ok(Ready::WouldRecreate(status.unwrap_or_default()))
+            }
+            StackAction::DeleteThenCreate if executor.plan.saves() => {
+                let status = status.unwrap_or_default();
+                bail!("Stack {stack_name} is in {status}: it must be deleted and created again, which a plan does not do; run `samrs deploy` once (it does), then make the plan")
             }
             StackAction::DeleteThenCreate => {
                 ops.report.event(Event::StackRecreating {

@@ -30,7 +30,7 @@ pub(super) async fn complete(
         tokio::join!(deployed_template, deployed_code(executor, &ready.changes));
     let deployed_template = deployed_template?;
     let new_code = changes::new_code(&packaged.template, &packaged.zips);
-    let mut templates: Vec<&Value> = vec![&executor.prepared.original.value, &packaged.template];
+    let mut templates: Vec<&Value> = vec![&executor.prepared()?.original.value, &packaged.template];
     templates.extend(packaged.nested.iter().map(|n| &n.template));
     templates.extend(deployed_template.as_ref());
     let secrets = Secrets::of(&templates, &executor.settings.parameter_overrides);

@@ -26,6 +26,7 @@ pub const SCHEMA: u32 = 1;
 pub enum Command {
     Deploy,
     Delete,
+    Apply,
 }
 
 /// How the run ended, as the caller of the command saw it.
@@ -111,6 +112,8 @@ pub struct Journal {
     done: Done,
     left_behind: Vec<String>,
     declined: bool,
+    /// `--plan-out`: the plan file written.
+    plan_file: Option<String>,
     phases: Vec<PhaseRecord>,
 }
 
@@ -130,6 +133,7 @@ impl Default for Journal {
             done: Done::default(),
             left_behind: Vec::new(),
             declined: false,
+            plan_file: None,
             phases: Vec::new(),
         }
     }
@@ -204,6 +208,7 @@ impl Journal {
             Fact::CompanionPlan(plan) => self.companion = Some(plan),
             Fact::LeftBehind(what) => self.left_behind.push(what),
             Fact::Declined => self.declined = true,
+            Fact::PlanSaved(file) => self.plan_file = Some(file),
         }
     }
 
@@ -244,6 +249,7 @@ impl Journal {
             Ending::NoChanges => ("no_changes", 0, Value::Null),
             Ending::Stopped if self.dry_run => ("dry_run", 0, Value::Null),
             Ending::Stopped if self.declined => ("cancelled", 0, Value::Null),
+            Ending::Stopped if self.plan_file.is_some() => ("planned", 0, Value::Null),
             Ending::Stopped => ("changeset_created", 0, Value::Null),
             Ending::Failed(report) => {
                 let mut error = json!(report);
@@ -278,7 +284,8 @@ impl Journal {
             "region": self.region,
             "express": self.express,
         });
-        if command == Command::Deploy {
+        if command != Command::Delete {
+            doc["plan_file"] = json!(self.plan_file);
             doc["dry_run"] = json!(self.dry_run);
             doc["on_failure"] = json!(self.on_failure.unwrap_or_default());
             doc["changeset_id"] = json!(self.change_set);
@@ -334,6 +341,11 @@ pub fn error_report(err: &anyhow::Error, message: String, exit_code: u8) -> Erro
     let deploy_error = err.chain().find_map(|e| e.downcast_ref::<DeployError>());
     let kind = if err.downcast_ref::<crate::settings::UsageError>().is_some() {
         "usage"
+    } else if err
+        .chain()
+        .any(|e| e.downcast_ref::<crate::plan::saved::Refusal>().is_some())
+    {
+        "refused"
     } else if let Some(e) = deploy_error {
         e.kind()
     } else if timed_out {

@@ -111,6 +111,23 @@ impl Ui {
             Event::DryRunFinished => {
                 self.line("Dry run: the change set was deleted and nothing was deployed.");
             }
+            Event::ImageDigest { function, uri } => {
+                self.line(&format!("\tImage of {function} (to push on apply): {uri}"));
+            }
+            Event::PlanSaved {
+                file,
+                change_set,
+                stack,
+            } => self.line(&format!(
+                "\nPlan saved to {file} (change set {change_set} of stack {stack}); nothing was deployed and no image was pushed.\nReview it, then carry it out exactly with:\n\n\tsamrs apply {file}\n"
+            )),
+            Event::ApplyingPlan {
+                file,
+                change_set,
+                stack,
+            } => self.line(&format!(
+                "\nApplying the plan {file}: change set {change_set} of stack {stack}"
+            )),
             Event::NothingToDeploy(stack) => {
                 self.line(&format!(
                     "\nNo changes to deploy. Stack {stack} is up to date"

@@ -110,7 +110,14 @@ pub async fn push_all(
     jobs: Vec<PushJob>,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Vec<PushedImage>> {
-    let options = Options {
+    let options = options(env);
+    let transport = transport::from_network(network, options.patience.connect)?;
+    push_with(ecr, &transport, jobs, reporter, options).await
+}
+
+/// The push knobs `env` sets.
+fn options(env: &Environment) -> Options {
+    Options {
         endpoint: env.var(ENDPOINT_VARIABLE).map(str::to_string),
         retry: Retry::from_config(&crate::aws::retry_config(
             env.var(MAX_ATTEMPTS_VARIABLE),
@@ -123,9 +130,46 @@ pub async fn push_all(
         ),
         engine: discovery::EngineEnv::from(env),
         ..Options::default()
-    };
+    }
+}
+
+/// The images of `jobs`, read from where they are and made ready to push, but not pushed: what
+/// each will be in the registry is known by its manifest digest ([`ReadImages::digests`]).
+pub struct ReadImages {
+    jobs: Vec<PushJob>,
+    images: Vec<PreparedImage>,
+}
+
+impl ReadImages {
+    /// Each job's function and the digest its image will have in the registry, in job order.
+    pub fn digests(&self) -> Vec<(String, String)> {
+        self.jobs
+            .iter()
+            .zip(&self.images)
+            .map(|(job, image)| (job.function.clone(), image.manifest_digest.clone()))
+            .collect()
+    }
+}
+
+/// Reads every job's image (the engine's, an archive, an OCI layout) as a push would, without
+/// pushing: the digests a push of them will give.
+pub async fn read_images(env: &Environment, jobs: Vec<PushJob>) -> anyhow::Result<ReadImages> {
+    let options = options(env);
+    let images = prepare_all(&jobs, options.parallel_reads, &options.engine).await?;
+    Ok(ReadImages { jobs, images })
+}
+
+/// Pushes images read by [`read_images`], as [`push_all`] does.
+pub async fn push_read(
+    ecr: &aws_sdk_ecr::Client,
+    network: &crate::network::Network,
+    env: &Environment,
+    read: ReadImages,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Vec<PushedImage>> {
+    let options = options(env);
     let transport = transport::from_network(network, options.patience.connect)?;
-    push_with(ecr, &transport, jobs, reporter, options).await
+    push_prepared(ecr, &transport, read, reporter, options).await
 }
 
 async fn push_with(
@@ -135,14 +179,39 @@ async fn push_with(
     reporter: &dyn Reporter,
     options: Options,
 ) -> anyhow::Result<Vec<PushedImage>> {
-    if jobs.is_empty() {
-        return Ok(Vec::new());
-    }
-    for job in &jobs {
+    check_registries(&jobs, &options)?;
+    let images = prepare_all(&jobs, options.parallel_reads, &options.engine).await?;
+    push_prepared(
+        ecr,
+        transport,
+        ReadImages { jobs, images },
+        reporter,
+        options,
+    )
+    .await
+}
+
+/// Every repository's registry can be pushed to (a plain-HTTP override only to loopback).
+fn check_registries(jobs: &[PushJob], options: &Options) -> anyhow::Result<()> {
+    for job in jobs {
         let (host, _) = login::split_repository_uri(&job.repository_uri)?;
         login::registry_base(&host, options.endpoint.as_deref())?;
     }
-    let images = prepare_all(&jobs, options.parallel_reads, &options.engine).await?;
+    Ok(())
+}
+
+async fn push_prepared(
+    ecr: &aws_sdk_ecr::Client,
+    transport: &Transport,
+    read: ReadImages,
+    reporter: &dyn Reporter,
+    options: Options,
+) -> anyhow::Result<Vec<PushedImage>> {
+    let ReadImages { jobs, images } = read;
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    check_registries(&jobs, &options)?;
     let (events, mut received) = Events::channel();
     let shared = Arc::new(Shared {
         ecr: ecr.clone(),

@@ -9,6 +9,7 @@ mod guided;
 pub mod keys;
 mod overrides;
 pub mod save;
+mod saved;
 mod signing;
 pub mod values;
 
@@ -24,6 +25,9 @@ use crate::config::{self, ConfigValue};
 pub use environment::*;
 pub use failure::OnFailure;
 pub use guided::{Answers, GuidedStart};
+#[cfg(test)]
+pub(crate) use saved::tests::saved as example_saved_settings;
+pub use saved::{apply_debug_lines, resolve_apply, SavedSettings};
 pub use signing::{
     format_signing_profiles, parse_signing_profiles, SigningProfile, SigningProfiles,
 };
@@ -85,6 +89,8 @@ pub struct DeploySettings {
     /// AWS Signer profiles of the functions and layers whose zips are signed.
     pub signing_profiles: SigningProfiles,
     pub dry_run: bool,
+    /// `--plan-out`: make the change set, save the plan here, deploy nothing.
+    pub plan_out: Option<PathBuf>,
     #[serde(skip)]
     pub output: OutputFormat,
     /// The samconfig file the values came from, if any.
@@ -704,6 +710,7 @@ fn merge_with(
         express: express(args.express, args.no_express, cfg)?,
         signing_profiles: signing_profiles(args, cfg)?,
         dry_run: args.dry_run,
+        plan_out: args.plan_out.as_ref().map(|path| cwd.join(path)),
         output,
         config_file,
         metadata: match args
