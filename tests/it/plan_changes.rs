@@ -147,6 +147,27 @@ fn a_plan_shows_old_and_new_values_code_changes_and_never_a_secret() {
         new.is_some_and(|n| n.ends_with('=')) && deployed != new,
         "{doc}"
     );
+
+    // A saved plan carries the same changes, for its reviewers and `samrs apply`, secrets masked.
+    app(&env, "qa", "3");
+    run(&env, &stack, FIRST_SECRET, &["--plan-out", "plan.json"]);
+    let saved = std::fs::read_to_string(env.work_dir().join("plan.json")).expect("the plan file");
+    assert!(
+        !saved.contains(FIRST_SECRET) && !saved.contains(SECOND_SECRET),
+        "{saved}"
+    );
+    let saved: Value = serde_json::from_str(&saved).expect("a JSON plan file");
+    let plan = serde_json::json!({"changes": saved["change_set"]["changes"].clone()});
+    let stage = property(&plan, "Fn", "/Properties/Environment/Variables/STAGE");
+    assert_eq!(
+        (&stage["before"], &stage["after"]),
+        (&"prod".into(), &"qa".into())
+    );
+    let pw = property(&plan, "Fn", "/Properties/Environment/Variables/PW");
+    assert_eq!(
+        (&pw["before"], &pw["after"]),
+        (&"****".into(), &"****".into())
+    );
 }
 
 const PARENT: &str = r#"Resources:
