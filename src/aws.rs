@@ -31,6 +31,8 @@ pub struct Aws {
     pub ecr: aws_sdk_ecr::Client,
     pub sts: aws_sdk_sts::Client,
     pub signer: aws_sdk_signer::Client,
+    /// GetFunction: the code a deployed function runs, which a change set is compared with.
+    pub lambda: aws_sdk_lambda::Client,
     /// Base URL for path-style S3 object URLs handed to CloudFormation (`TemplateURL`).
     pub s3_url_base: String,
     /// Whom connections trust (the CA bundle), for the registry client too.
@@ -98,6 +100,9 @@ pub async fn connect(
         ),
         signer: aws_sdk_signer::Client::from_conf(
             instrumented(aws_sdk_signer::config::Builder::from(&sdk)).build(),
+        ),
+        lambda: aws_sdk_lambda::Client::from_conf(
+            instrumented(aws_sdk_lambda::config::Builder::from(&sdk)).build(),
         ),
         region,
         s3_url_base,
@@ -333,7 +338,8 @@ instrument_for!(
     aws_sdk_cloudformation::config::Builder,
     aws_sdk_ecr::config::Builder,
     aws_sdk_sts::config::Builder,
-    aws_sdk_signer::config::Builder
+    aws_sdk_signer::config::Builder,
+    aws_sdk_lambda::config::Builder
 );
 
 /// Logs each attempt of each AWS call (service, operation, method, URL) and its HTTP status.

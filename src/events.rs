@@ -12,8 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::companion::CompanionPlan;
+use crate::plan::changes::ResourceChange;
 use crate::settings::{OnFailure, SigningProfiles};
-use crate::stack_state::{ChangeRow, EventRow, StackOutput};
+use crate::stack_state::{EventRow, StackOutput};
 
 /// Whoever runs the command: hears its events and answers its questions.
 pub trait Reporter {
@@ -115,8 +116,8 @@ pub enum Fact {
         stack: String,
         action: Action,
     },
-    /// The main stack's change set as CloudFormation described it.
-    Changes(Vec<ChangeRow>),
+    /// What the main stack's change set changes (its nested stacks' changes under them).
+    Changes(Vec<ResourceChange>),
     Repository {
         name: String,
         action: Action,

@@ -197,6 +197,10 @@ const DEPLOY_EXAMPLES: &[Example] = &[
         command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --dry-run --output json",
     },
     Example {
+        what: "Post what a deploy would change, property by property, as a Markdown table in a pull request:",
+        command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --dry-run --output markdown",
+    },
+    Example {
         what: "Make the change set and save the plan for review (nothing is deployed); `samrs apply plan.json` carries it out as reviewed:",
         command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --resolve-image-repos --plan-out plan.json",
     },

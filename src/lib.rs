@@ -8,7 +8,8 @@
 //!   image-function discovery), [`artifacts`] (what `sam package` uploads), [`companion`] (the ECR
 //!   companion stack's names, template and plan), [`stack_state`] (stacks as data), [`plan`] (the
 //!   whole deploy as a [`plan::DeployPlan`]), [`events`] (what acting code reports).
-//! - Acting: [`aws`], [`network`], [`calls`], [`cloudformation`], [`s3`], [`ecr`] (thin calls);
+//! - Acting: [`aws`], [`network`], [`calls`], [`cloudformation`], [`s3`], [`ecr`], [`lambda`]
+//!   (thin calls);
 //!   [`stackops`] (stack operations every command shares), [`managed_bucket`], [`package`],
 //!   [`signing`], [`push`] (registry v2 pushes without a Docker daemon).
 //! - Commands: [`deploy`] (observe, plan, execute; `--plan-out` saves the plan, `apply` resumes
@@ -31,6 +32,7 @@ pub mod events;
 pub mod guided;
 pub mod help;
 pub mod interrupt;
+pub mod lambda;
 pub mod managed_bucket;
 pub mod network;
 pub mod output;
@@ -59,7 +61,10 @@ pub fn run(cli: Cli) -> ExitCode {
     let (command, format) = match &cli.command {
         Command::Deploy(args) => (journal::Command::Deploy, OutputFormat::of_flag(args.output)),
         Command::Delete(args) => (journal::Command::Delete, args.output.into()),
-        Command::Apply(args) => (journal::Command::Apply, OutputFormat::of_flag(args.output)),
+        Command::Apply(args) => (
+            journal::Command::Apply,
+            args.output.map(OutputFormat::from).unwrap_or_default(),
+        ),
         Command::Completions { shell } => {
             return docs_exit(output::print_bytes(&cli::docs::completions(*shell)))
         }

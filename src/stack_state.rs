@@ -77,15 +77,8 @@ pub struct ChangeSetRequest {
     pub description: String,
     /// Express mode for the change set (CreateChangeSet only).
     pub express: Option<Express>,
-}
-
-/// One row of the change set table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChangeRow {
-    pub action: String,
-    pub logical_id: String,
-    pub resource_type: String,
-    pub replacement: Option<String>,
+    /// Change sets for the nested stacks too (CreateChangeSet only): their changes are shown.
+    pub include_nested_stacks: bool,
 }
 
 /// Where a change set stands, as DescribeChangeSet by its ARN says.
@@ -121,15 +114,6 @@ impl ChangeSetState {
             }
         }
     }
-}
-
-/// How a change set ended up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChangeSetOutcome {
-    Ready(Vec<ChangeRow>),
-    /// CloudFormation found nothing to change.
-    Empty,
-    Failed(String),
 }
 
 /// One stack event, as the events table shows it.

@@ -62,6 +62,18 @@ pub enum OutputFormat {
     Json,
 }
 
+/// How a deploy's results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DeployOutputFormat {
+    /// Tables and messages for people (plain text when not on a terminal).
+    #[default]
+    Text,
+    /// One JSON document on stdout, for scripts.
+    Json,
+    /// The change set as a Markdown table on stdout, for a pull-request comment.
+    Markdown,
+}
+
 /// Where and as whom AWS is called, shared by every command.
 #[derive(Debug, Args, Default)]
 pub struct AwsArgs {
@@ -240,9 +252,10 @@ pub struct DeployArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["dry_run", "guided"])]
     pub plan_out: Option<PathBuf>,
 
-    /// Output format: text (default), or one JSON document on stdout for scripts (any case).
+    /// Output format: text (default), one JSON document on stdout for scripts, or the changes as
+    /// a Markdown table on stdout for a pull-request comment (any case).
     #[arg(long, value_enum, ignore_case = true)]
-    pub output: Option<OutputFormat>,
+    pub output: Option<DeployOutputFormat>,
 
     /// Map of metadata attached to every artifact uploaded to S3: Key=Value,Key2=Value2 or a
     /// JSON object.
@@ -575,7 +588,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             parse_error(&["samrs", "deploy", "--output", "xml"]),
-            "invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json]; see 'samrs deploy --help'"
+            "invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json, markdown]; see 'samrs deploy --help'"
         );
         assert_eq!(
             parse_error(&["samrs", "deploy", "--stack-name"]),
@@ -724,7 +737,7 @@ pub(crate) mod tests {
         assert_eq!(args.stack_name.as_deref(), Some("app"));
         assert_eq!(args.capabilities, ["CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND"]);
         assert_eq!(args.tags, ["a=b", "c=d"]);
-        assert_eq!(args.output, Some(OutputFormat::Json));
+        assert_eq!(args.output, Some(DeployOutputFormat::Json));
         assert_eq!(args.metadata.as_deref(), Some("{\"k\": \"v\"}"));
         assert_eq!(args.common.extra, ["stray"]);
         assert_eq!(

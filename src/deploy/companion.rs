@@ -234,6 +234,7 @@ async fn apply(
         // Repositories must exist before images are pushed to them, and a failure rolls back
         // whatever --express or --on-failure say for the main stack.
         express: None,
+        include_nested_stacks: false,
     };
     // The companion stack is samrs's alone: no change set to review, so one call applies it.
     let Some(outcome) = ops.apply(&request).await? else {

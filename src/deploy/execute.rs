@@ -15,6 +15,22 @@ use crate::settings::DeploySettings;
 use crate::stackops::StackOps;
 use crate::template::ImageLocation;
 
+/// The parameter overrides as the summary shows them: NoEcho parameters' values as sam hides
+/// them (`*****`).
+fn hide_no_echo(
+    template: &serde_json::Value,
+    overrides: &[(String, String)],
+) -> Vec<(String, String)> {
+    let hidden = crate::plan::changes::secrets::no_echo_parameters(template);
+    overrides
+        .iter()
+        .map(|(key, value)| {
+            let shown = if hidden.contains(key) { "*****" } else { value };
+            (key.clone(), shown.to_string())
+        })
+        .collect()
+}
+
 /// Whether the deploy goes on after a step.
 pub(super) enum Flow {
     Next,
@@ -254,7 +270,10 @@ impl<'a> Executor<'a> {
                 image_repositories: self.plan.image_repositories(settings).clone(),
                 bucket: self.bucket_name().map(str::to_string),
                 capabilities: settings.capabilities.clone(),
-                parameter_overrides: settings.parameter_overrides.clone(),
+                parameter_overrides: hide_no_echo(
+                    &prepared.original.value,
+                    &settings.parameter_overrides,
+                ),
                 signing_profiles: settings.signing_profiles.clone(),
             })));
         self.packaged = Some(packaged);

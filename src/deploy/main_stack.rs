@@ -10,7 +10,7 @@ use super::execute::{Executor, Flow};
 use super::Finish;
 use crate::cloudformation as cfn;
 use crate::events::{self, Action, Event, Fact, Phase, Question, StackRole};
-use crate::plan::{checks, saved, shortcut, AfterChangeSet};
+use crate::plan::{changes, checks, saved, shortcut, AfterChangeSet};
 use crate::stack_state::{
     self, failure_summary, ChangeSetRequest, EventRow, StackAction, StackInfo,
 };
@@ -25,7 +25,8 @@ pub(super) async fn change_set(executor: &mut Executor<'_>) -> anyhow::Result<Fl
     match made {
         None => Ok(Flow::Stop(Finish::Stopped)),
         Some(Made::Empty) => nothing_to_deploy(executor),
-        Some(Made::Ready(ready)) => {
+        Some(Made::Ready(mut ready)) => {
+            ready.changes = super::review::complete(executor, &ready).await?;
             report.record(Fact::Changes(ready.changes.clone()));
             report.event(Event::ChangeSetReady(ready.id.clone()));
             executor.set_change_set(ready);
@@ -91,6 +92,14 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
             Placement::S3WhenBucket,
         )
         .await?;
+    // CloudFormation reads a nested stack's template to make its change set; a dry run uploaded
+    // none of those samrs packaged.
+    let nested_unread = executor.plan.preview && !packaged.nested.is_empty();
+    if nested_unread {
+        ops.report.event(Event::Warning(
+            "Dry run: the changes inside nested stacks are not listed (their templates are not uploaded); --no-execute-changeset lists them".into(),
+        ));
+    }
     let request = ChangeSetRequest {
         stack_name: stack_name.to_string(),
         change_set_name: format!("samrs-deploy{}", chrono::Utc::now().timestamp()),
@@ -106,6 +115,7 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
             chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
         ),
         express: executor.plan.main.failure.express,
+        include_nested_stacks: changes::has_nested_stacks(&packaged.template) && !nested_unread,
     };
     ops.report.event(Event::ChangeSetWaiting);
     let preview = executor.plan.main.then == AfterChangeSet::Remove;

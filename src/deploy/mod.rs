@@ -8,6 +8,7 @@ mod companion;
 mod execute;
 mod images;
 mod main_stack;
+mod review;
 mod saved;
 
 use crate::aws::{self, Aws};

@@ -136,6 +136,7 @@ pub async fn apply(
     let ready = Ready {
         id: saved.change_set.arn.clone(),
         changes: saved.change_set.changes.clone(),
+        new_template: None,
         create: saved.change_set.create,
         template_sha256: saved.change_set.template_sha256.clone(),
     };

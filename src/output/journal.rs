@@ -13,8 +13,9 @@ use serde_json::{json, Value};
 
 use crate::aws::AwsError;
 pub use crate::events::{Action, Fact, Phase, StackRole};
+use crate::plan::changes::ResourceChange;
 use crate::settings::OnFailure;
-use crate::stack_state::{ChangeRow, EventRow, StackOutput};
+use crate::stack_state::{EventRow, StackOutput};
 
 /// The version of the document's shape: it changes only when a field changes meaning or goes.
 pub const SCHEMA: u32 = 1;
@@ -105,7 +106,7 @@ pub struct Journal {
     express: bool,
     on_failure: Option<OnFailure>,
     change_set: Option<String>,
-    changes: Option<Vec<ChangeRow>>,
+    changes: Option<Vec<ResourceChange>>,
     deployed: Option<(String, Vec<StackOutput>)>,
     companion: Option<Value>,
     done: Done,

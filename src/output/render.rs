@@ -8,7 +8,8 @@ use serde_json::Value;
 use super::{Table, Tone, Ui};
 use crate::companion::{CompanionAction, CompanionPlan, RepoAction};
 use crate::events::{DeploySummary, Event, Fact, Orphan, StackRole};
-use crate::stack_state::{ChangeRow, EventRow, StackOutput};
+use crate::plan::changes::ResourceChange;
+use crate::stack_state::{EventRow, StackOutput};
 
 impl Ui {
     /// Shows an event (most events are a line or two; facts mostly go to the document only).
@@ -127,9 +128,12 @@ impl Ui {
             } => self.line(&format!(
                 "\nApplying the plan {file}: change set {change_set} of stack {stack}"
             )),
-            Event::NothingToDeploy(stack) => self.line(&format!(
-                "\nNo changes to deploy. Stack {stack} is up to date"
-            )),
+            Event::NothingToDeploy(stack) => {
+                self.line(&format!(
+                    "\nNo changes to deploy. Stack {stack} is up to date"
+                ));
+                self.markdown(&format!("No changes to deploy. Stack `{stack}` is up to date."));
+            }
             Event::StackOperationStarted { refresh } => self.stack_operation_started(refresh),
             Event::StackEvent(row) => self.stack_event(row),
             Event::StackEventsEnd => self.stack_events_end(),
@@ -314,7 +318,7 @@ impl Ui {
         }
     }
 
-    fn changes(&self, changes: &[ChangeRow]) {
+    fn changes(&self, changes: &[ResourceChange]) {
         let mut table = Table::new(
             "CloudFormation stack changeset",
             &[
@@ -349,6 +353,8 @@ impl Ui {
             }
         }
         self.table(&table);
+        self.print_lines(super::plan::lines(changes));
+        self.markdown(&super::plan::markdown(changes));
     }
 
     /// The events table of a stack operation starts when its first event arrives.

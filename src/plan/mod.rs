@@ -10,6 +10,7 @@
 //! and applied later. Everything here is pure.
 
 pub mod bucket;
+pub mod changes;
 pub mod checks;
 pub mod failure;
 pub mod images;

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::DeployPlan;
+use crate::plan::changes::ResourceChange;
 use crate::settings::SavedSettings;
-use crate::stack_state::{ChangeRow, ChangeSetState};
+use crate::stack_state::ChangeSetState;
 
 /// What the file says it is.
 pub const FORMAT: &str = "samrs-plan";
@@ -53,8 +54,9 @@ pub struct SavedChangeSet {
     pub create: bool,
     /// SHA-256 (hex) of the template the change set was made with, as sent.
     pub template_sha256: String,
-    /// The resource changes, as DescribeChangeSet gave them.
-    pub changes: Vec<ChangeRow>,
+    /// The resource changes as the plan showed them: property by property, code changes named,
+    /// nested stacks' changes under them, secrets masked ([`crate::plan::changes`]).
+    pub changes: Vec<ResourceChange>,
 }
 
 /// The artifacts the plan uploaded (content-addressed: the same key is the same content).

@@ -148,6 +148,18 @@ pub enum OutputFormat {
     #[default]
     Text,
     Json,
+    /// The changes as a Markdown table on stdout (deploy only); people's lines on stderr.
+    Markdown,
+}
+
+impl From<cli::DeployOutputFormat> for OutputFormat {
+    fn from(format: cli::DeployOutputFormat) -> Self {
+        match format {
+            cli::DeployOutputFormat::Text => OutputFormat::Text,
+            cli::DeployOutputFormat::Json => OutputFormat::Json,
+            cli::DeployOutputFormat::Markdown => OutputFormat::Markdown,
+        }
+    }
 }
 
 impl From<cli::OutputFormat> for OutputFormat {
@@ -162,7 +174,7 @@ impl From<cli::OutputFormat> for OutputFormat {
 impl OutputFormat {
     /// The format a command line asks for before anything is resolved (samconfig may choose
     /// another for a deploy).
-    pub fn of_flag(flag: Option<cli::OutputFormat>) -> OutputFormat {
+    pub fn of_flag(flag: Option<cli::DeployOutputFormat>) -> OutputFormat {
         flag.map(OutputFormat::from).unwrap_or_default()
     }
 
@@ -171,6 +183,7 @@ impl OutputFormat {
         match text.to_ascii_lowercase().as_str() {
             "text" => Some(OutputFormat::Text),
             "json" => Some(OutputFormat::Json),
+            "markdown" => Some(OutputFormat::Markdown),
             _ => None,
         }
     }
@@ -599,7 +612,7 @@ fn merge_with(
             None => OutputFormat::default(),
             Some(text) => OutputFormat::parse(&text).ok_or_else(|| {
                 UsageError(format!(
-                    "output in samconfig must be text or json, not {text:?}"
+                    "output in samconfig must be text, json or markdown, not {text:?}"
                 ))
             })?,
         },

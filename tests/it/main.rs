@@ -28,6 +28,7 @@ mod network;
 mod on_failure;
 mod parser_properties;
 mod plan_apply;
+mod plan_changes;
 mod push;
 mod security;
 mod shortcut;
