@@ -77,7 +77,8 @@ fn a_plan_shows_old_and_new_values_code_changes_and_never_a_secret() {
     for line in [
         "~ Modify Fn (AWS::Lambda::Function)",
         "    ~ Environment/Variables/STAGE: dev → prod",
-        "    ~ Environment/Variables/PW: **** → ****",
+        // The cause of each property is the parameter its own value references.
+        "    ~ Environment/Variables/PW: **** → **** [ParameterReference Pw]",
         "    ~ code (zip SHA-256): ",
     ] {
         assert!(text.stdout.contains(line), "{line:?} missing\n{text}");
