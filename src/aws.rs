@@ -10,6 +10,10 @@ use std::fmt;
 
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
 use std::time::Duration;
 
 use crate::calls::CallRecorder;
@@ -27,6 +31,8 @@ pub struct Aws {
     pub ecr: aws_sdk_ecr::Client,
     pub sts: aws_sdk_sts::Client,
     pub signer: aws_sdk_signer::Client,
+    /// GetFunction: the code a deployed function runs, which a change set is compared with.
+    pub lambda: aws_sdk_lambda::Client,
     /// Base URL for path-style S3 object URLs handed to CloudFormation (`TemplateURL`).
     pub s3_url_base: String,
     /// Whom connections trust (the CA bundle), for the registry client too.
@@ -57,8 +63,12 @@ pub async fn connect(
                 .profile_name(profile)
                 .build(),
         );
+    } else if let Some(profile) = &env.profile {
+        // The SDK reads AWS_PROFILE only; named here, AWS_DEFAULT_PROFILE counts as sam counts it,
+        // behind environment credentials as the default chain puts them.
+        loader = loader.profile_name(profile);
     }
-    let network = crate::network::Network::load(profile, env).await?;
+    let network = crate::network::Network::load(profile.or(env.profile.as_deref()), env).await?;
     loader = network.configure_sdk(loader)?;
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
@@ -71,34 +81,28 @@ pub async fn connect(
     })?;
     check_credentials(&sdk, profile, env).await?;
     let s3_override = s3_endpoint_override(&sdk, env);
-    let s3_conf = with_debug_log(aws_sdk_s3::config::Builder::from(&sdk))
+    let s3_conf = instrumented(aws_sdk_s3::config::Builder::from(&sdk))
         // Hostname endpoints (localhost, proxies) only work with path-style addressing.
         .force_path_style(s3_override.is_some())
-        .interceptor(CallRecorder)
         .build();
     let s3_url_base = s3_override.unwrap_or_else(|| default_s3_url(&region));
     crate::debug::log(&format!("AWS region: {region}"));
     Ok(Aws {
         cfn: aws_sdk_cloudformation::Client::from_conf(
-            with_debug_log(aws_sdk_cloudformation::config::Builder::from(&sdk))
-                .interceptor(CallRecorder)
-                .build(),
+            instrumented(aws_sdk_cloudformation::config::Builder::from(&sdk)).build(),
         ),
         s3: aws_sdk_s3::Client::from_conf(s3_conf),
         ecr: aws_sdk_ecr::Client::from_conf(
-            with_debug_log(aws_sdk_ecr::config::Builder::from(&sdk))
-                .interceptor(CallRecorder)
-                .build(),
+            instrumented(aws_sdk_ecr::config::Builder::from(&sdk)).build(),
         ),
         sts: aws_sdk_sts::Client::from_conf(
-            with_debug_log(aws_sdk_sts::config::Builder::from(&sdk))
-                .interceptor(CallRecorder)
-                .build(),
+            instrumented(aws_sdk_sts::config::Builder::from(&sdk)).build(),
         ),
         signer: aws_sdk_signer::Client::from_conf(
-            with_debug_log(aws_sdk_signer::config::Builder::from(&sdk))
-                .interceptor(CallRecorder)
-                .build(),
+            instrumented(aws_sdk_signer::config::Builder::from(&sdk)).build(),
+        ),
+        lambda: aws_sdk_lambda::Client::from_conf(
+            instrumented(aws_sdk_lambda::config::Builder::from(&sdk)).build(),
         ),
         region,
         s3_url_base,
@@ -147,9 +151,7 @@ async fn check_credentials(
 ) -> anyhow::Result<()> {
     use aws_sdk_sts::config::ProvideCredentials;
     let source = || {
-        let name = profile
-            .or_else(|| env.var("AWS_PROFILE"))
-            .unwrap_or("default");
+        let name = profile.or(env.profile.as_deref()).unwrap_or("default");
         let has_env = |name: &str| env.var(name).is_some();
         CredentialSource::configured(&profile_keys(name, env), &has_env)
     };
@@ -301,8 +303,10 @@ pub fn section_keys(text: &str, profile: &str) -> Vec<String> {
     keys
 }
 
-/// A client configuration that logs every AWS call when `--debug` is on.
-fn with_debug_log<B: DebugLog>(builder: B) -> B {
+/// A client configuration whose calls are recorded for the UI's "still waiting" lines, logged
+/// when `--debug` is on, and not retried when the server's certificate is not trusted.
+fn instrumented<B: Instrument>(builder: B) -> B {
+    let builder = builder.instrument();
     if crate::debug::enabled() {
         builder.debug_log()
     } else {
@@ -310,26 +314,32 @@ fn with_debug_log<B: DebugLog>(builder: B) -> B {
     }
 }
 
-/// The one setter every SDK's config builder has, named so [`with_debug_log`] serves them all.
-trait DebugLog {
+/// The setters every SDK's config builder has, named so [`instrumented`] serves them all.
+trait Instrument {
+    fn instrument(self) -> Self;
     fn debug_log(self) -> Self;
 }
 
-macro_rules! debug_log_for {
+macro_rules! instrument_for {
     ($($builder:ty),*) => {$(
-        impl DebugLog for $builder {
+        impl Instrument for $builder {
+            fn instrument(self) -> Self {
+                self.interceptor(CallRecorder)
+                    .retry_classifier(NoRetryForUntrustedCertificate)
+            }
             fn debug_log(self) -> Self {
                 self.interceptor(CallLog)
             }
         }
     )*};
 }
-debug_log_for!(
+instrument_for!(
     aws_sdk_s3::config::Builder,
     aws_sdk_cloudformation::config::Builder,
     aws_sdk_ecr::config::Builder,
     aws_sdk_sts::config::Builder,
-    aws_sdk_signer::config::Builder
+    aws_sdk_signer::config::Builder,
+    aws_sdk_lambda::config::Builder
 );
 
 /// Logs each attempt of each AWS call (service, operation, method, URL) and its HTTP status.
@@ -383,6 +393,51 @@ impl aws_sdk_sts::config::Intercept for CallLog {
         ));
         Ok(())
     }
+}
+
+/// An untrusted certificate fails every attempt the same way: the SDK would retry it as a broken
+/// connection (five times, with back-off) before the one line that names `AWS_CA_BUNDLE`.
+#[derive(Debug)]
+struct NoRetryForUntrustedCertificate;
+
+impl ClassifyRetry for NoRetryForUntrustedCertificate {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let Some(Err(error)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let Some(connector) = error.as_connector_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        if untrusted_certificate(connector) {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "samrs: no retry for an untrusted certificate"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        // After the transient-error classifier, whose "retry" this overrides.
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// Whether an error, or any of its causes, is rustls refusing the server's certificate.
+fn untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error
+            .to_string()
+            .contains(crate::network::UNTRUSTED_CERTIFICATE)
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 const DEFAULT_MAX_ATTEMPTS: u32 = 5;

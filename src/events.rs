@@ -12,8 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::companion::{CompanionPlan, EarlierFailure};
+use crate::plan::changes::ResourceChange;
 use crate::settings::{OnFailure, SigningProfiles};
-use crate::stack_state::{ChangeRow, EventRow, StackOutput};
+use crate::stack_state::{EventRow, StackOutput};
 
 /// Whoever runs the command: hears its events and answers its questions.
 pub trait Reporter {
@@ -118,8 +119,8 @@ pub enum Fact {
         stack: String,
         action: Action,
     },
-    /// The main stack's change set as CloudFormation described it.
-    Changes(Vec<ChangeRow>),
+    /// What the main stack's change set changes (its nested stacks' changes under them).
+    Changes(Vec<ResourceChange>),
     Repository {
         name: String,
         action: Action,
@@ -167,6 +168,8 @@ pub enum Fact {
     EarlierFailure(EarlierFailure),
     /// The user answered no: nothing more was done.
     Declined,
+    /// `--plan-out`: the plan was saved to this file; `samrs apply` carries it out.
+    PlanSaved(String),
 }
 
 /// Something a command did or found, as it happens.
@@ -285,6 +288,23 @@ pub enum Event {
         fix: String,
     },
     DryRunFinished,
+    /// `--plan-out`: an image read for its digest, not pushed.
+    ImageDigest {
+        function: String,
+        uri: String,
+    },
+    /// `--plan-out`: the plan was saved (its file, its change set, the stack).
+    PlanSaved {
+        file: String,
+        change_set: String,
+        stack: String,
+    },
+    /// `samrs apply`: the plan's checks passed; its change set of the stack is carried out.
+    ApplyingPlan {
+        file: String,
+        change_set: String,
+        stack: String,
+    },
     /// `--no-fail-on-empty-changeset` and nothing to deploy.
     NothingToDeploy(String),
     /// The change set is executing; the stack's events follow (`refresh`: how often).

@@ -147,7 +147,10 @@ const DEPLOY_GROUPS: &[OptionGroup] = &[
             "--use-json",
         ],
     ),
-    own(SAMRS_ONLY, &["--dry-run", "--wait-for-cleanup"]),
+    own(
+        SAMRS_ONLY,
+        &["--dry-run", "--plan-out", "--wait-for-cleanup"],
+    ),
     sam("Beta Options", &["--beta-features", "--no-beta-features"]),
     sam(OTHER, &["--debug", "--help", "--version"]),
 ];
@@ -195,6 +198,14 @@ const DEPLOY_EXAMPLES: &[Example] = &[
     Example {
         what: "Show what a deploy would change, as one JSON document for a script, changing nothing:",
         command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --dry-run --output json",
+    },
+    Example {
+        what: "Post what a deploy would change, property by property, as a Markdown table in a pull request:",
+        command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --dry-run --output markdown",
+    },
+    Example {
+        what: "Make the change set and save the plan for review (nothing is deployed); `samrs apply plan.json` carries it out as reviewed:",
+        command: "samrs deploy --stack-name my-app --capabilities CAPABILITY_IAM --resolve-s3 --resolve-image-repos --plan-out plan.json",
     },
 ];
 
@@ -260,12 +271,8 @@ pub const ENVIRONMENT: &[Variable] = &[
         "Credentials; a profile named by --profile or samconfig wins over them",
     ),
     both(
-        &["AWS_PROFILE"],
-        "The profile when neither --profile nor samconfig names one",
-    ),
-    both(
-        &["AWS_DEFAULT_PROFILE"],
-        "Shown by --debug but not used (sam uses it): set AWS_PROFILE",
+        &["AWS_DEFAULT_PROFILE", "AWS_PROFILE"],
+        "The profile when neither --profile nor samconfig names one (AWS_DEFAULT_PROFILE first, as sam)",
     ),
     both(
         &["AWS_REGION", "AWS_DEFAULT_REGION"],

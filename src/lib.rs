@@ -8,10 +8,12 @@
 //!   image-function discovery), [`artifacts`] (what `sam package` uploads), [`companion`] (the ECR
 //!   companion stack's names, template and plan), [`stack_state`] (stacks as data), [`plan`] (the
 //!   whole deploy as a [`plan::DeployPlan`]), [`events`] (what acting code reports).
-//! - Acting: [`aws`], [`network`], [`calls`], [`cloudformation`], [`s3`], [`ecr`] (thin calls);
+//! - Acting: [`aws`], [`network`], [`calls`], [`cloudformation`], [`s3`], [`ecr`], [`lambda`]
+//!   (thin calls);
 //!   [`stackops`] (stack operations every command shares), [`managed_bucket`], [`package`],
 //!   [`signing`], [`push`] (registry v2 pushes without a Docker daemon).
-//! - Commands: [`deploy`] (observe, plan, execute), [`delete`]; [`guided`] asks sam's questions.
+//! - Commands: [`deploy`] (observe, plan, execute; `--plan-out` saves the plan, `apply` resumes
+//!   it), [`delete`]; [`guided`] asks sam's questions.
 //! - UI: [`output`] (text, tables, the JSON document, "still waiting" lines) and [`prompt`];
 //!   [`debug`] (the `--debug` log) and [`interrupt`] (Ctrl-C) write through sinks the UI installs.
 
@@ -30,6 +32,7 @@ pub mod events;
 pub mod guided;
 pub mod help;
 pub mod interrupt;
+pub mod lambda;
 pub mod managed_bucket;
 pub mod network;
 pub mod output;
@@ -58,6 +61,10 @@ pub fn run(cli: Cli) -> ExitCode {
     let (command, format) = match &cli.command {
         Command::Deploy(args) => (journal::Command::Deploy, OutputFormat::of_flag(args.output)),
         Command::Delete(args) => (journal::Command::Delete, args.output.into()),
+        Command::Apply(args) => (
+            journal::Command::Apply,
+            args.output.map(OutputFormat::from).unwrap_or_default(),
+        ),
         Command::Completions { shell } => {
             return docs_exit(output::print_bytes(&cli::docs::completions(*shell)))
         }
@@ -71,6 +78,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match &cli.command {
         Command::Deploy(args) => run_deploy(args, &mut ui).map(Some),
         Command::Delete(args) => run_delete(args, &ui).map(|()| None),
+        Command::Apply(args) => run_apply(args, &mut ui).map(Some),
         Command::Completions { .. } | Command::Man => unreachable!("answered above"),
     };
     let ending = match result {
@@ -119,6 +127,7 @@ pub fn usage_failure(line: &str, args: &[String]) -> ExitCode {
     output::error(&format!("Error: {line}"));
     let command = match args.get(1).map(String::as_str) {
         Some("delete") => journal::Command::Delete,
+        Some("apply") => journal::Command::Apply,
         _ => journal::Command::Deploy,
     };
     if wants_json(args) {
@@ -251,6 +260,37 @@ fn run_deploy(args: &cli::DeployArgs, ui: &mut output::Ui) -> anyhow::Result<Fin
         }
         deploy::run(&settings, ui).await
     })
+}
+
+/// `samrs apply FILE`: the plan file read, its settings resolved with the command line's, the
+/// plan checked and carried out.
+fn run_apply(args: &cli::ApplyArgs, ui: &mut output::Ui) -> anyhow::Result<Finish> {
+    let file = args.plan_file.display().to_string();
+    let text = std::fs::read_to_string(&args.plan_file)
+        .map_err(|e| settings::Refused(format!("Cannot read the plan file {file}: {e}")))?;
+    let saved = plan::saved::SavedPlan::from_json(&file, &text)?;
+    let settings = settings::resolve_apply(
+        args,
+        &saved.settings,
+        &saved.plan.region,
+        settings::Environment::from_process(),
+    )?;
+    if settings.no_progressbar {
+        *ui = ui.clone().without_progress_bars();
+    }
+    let ui = &*ui;
+    install_interrupt(None, ui, journal::Command::Apply)?;
+    let _watch = watch_calls(ui);
+    announce(
+        ui,
+        settings.debug,
+        &[],
+        &settings::apply_debug_lines(&args.plan_file, &settings),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(deploy::apply(&settings, &file, saved, ui))
 }
 
 fn run_delete(args: &cli::DeleteArgs, ui: &output::Ui) -> anyhow::Result<()> {

@@ -5,9 +5,10 @@
 use anyhow::bail;
 
 use crate::cloudformation as cfn;
+use crate::cloudformation::ChangeSetOutcome;
 use crate::events::{Action, Event, Fact, StackRole};
 use crate::plan::bucket::{self, BucketAction, NOT_YET_CREATED, SOURCE_TAG, STACK_NAME};
-use crate::stack_state::{failure_summary, ChangeSetOutcome, ChangeSetRequest, StackInfo};
+use crate::stack_state::{failure_summary, ChangeSetRequest, StackInfo};
 use crate::stackops::{Events, StackOps};
 
 /// The managed stack as it is now (None: there is none).
@@ -93,6 +94,7 @@ async fn create(ops: &StackOps<'_>, in_review: bool) -> anyhow::Result<StackInfo
         notification_arns: Vec::new(),
         description: "Managed Stack for AWS SAM CLI".into(),
         express: None,
+        include_nested_stacks: false,
     };
     let cfn = &ops.aws.cfn;
     let id = cfn::create_change_set(cfn, &request).await?;

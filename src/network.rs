@@ -92,8 +92,8 @@ pub struct Network {
 }
 
 impl Network {
-    /// Reads the CA bundle that the environment or the profile (`profile`, else `AWS_PROFILE`,
-    /// else `default`) names.
+    /// Reads the CA bundle that the environment or the profile (`profile`, the one `--profile` or
+    /// the environment names, else `default`) names.
     pub async fn load(profile: Option<&str>, env: &Environment) -> anyhow::Result<Network> {
         let variable = env.var(CA_BUNDLE_VARIABLE);
         let profile_value = if variable.is_some_and(|v| !v.trim().is_empty()) {

@@ -39,6 +39,11 @@ pub struct Packaged {
     pub template: Value,
     /// Every nested template packaged on the way (at any depth), with the URL its parent names.
     pub nested: Vec<NestedTemplate>,
+    /// The main template's resources whose code is a zip uploaded unsigned: the base64 SHA-256
+    /// of the zip (what Lambda reports as `CodeSha256`), by logical id.
+    pub zips: HashMap<String, String>,
+    /// The S3 keys the packaged templates name, each once, sorted.
+    pub artifacts: Vec<String>,
 }
 
 /// The packaged template: every local artifact uploaded and referenced by its S3 location.
@@ -63,11 +68,18 @@ pub async fn package_template(
         language_extensions,
         done: HashMap::new(),
         nested: Vec::new(),
+        sha256: HashMap::new(),
+        zips: HashMap::new(),
     };
     let packaged = packager.package(&template.value, &template.path, 0).await?;
+    let mut artifacts: Vec<String> = packager.done.into_values().collect();
+    artifacts.sort();
+    artifacts.dedup();
     Ok(Packaged {
         template: packaged,
         nested: packager.nested,
+        zips: packager.zips,
+        artifacts,
     })
 }
 
@@ -82,6 +94,9 @@ struct Packager<'a> {
     /// path, whether it is a template, and the resource whose signature it carries.
     done: HashMap<(PathBuf, bool, Option<String>), String>,
     nested: Vec<NestedTemplate>,
+    /// The base64 SHA-256 of each zip uploaded, by key.
+    sha256: HashMap<String, String>,
+    zips: HashMap<String, String>,
 }
 
 type PackagedFuture<'f> = Pin<Box<dyn Future<Output = anyhow::Result<Value>> + 'f>>;
@@ -157,8 +172,13 @@ impl Packager<'_> {
             nested,
             profile.map(|_| resource.clone()),
         );
-        if let Some(key) = self.done.get(&cache_key) {
-            return Ok(key.clone());
+        let zip = matches!(
+            artifact.kind,
+            ArtifactKind::ZipDirectory | ArtifactKind::ZipFile
+        ) && profile.is_none();
+        if let Some(key) = self.done.get(&cache_key).cloned() {
+            self.note_zip(zip && depth == 0, resource, &key);
+            return Ok(key);
         }
         // A nested template is kept, packaged, for the no-op check.
         let (body, nested_template) = match artifact.kind {
@@ -204,6 +224,11 @@ impl Packager<'_> {
                 template,
             });
         }
+        if zip {
+            self.sha256
+                .insert(key.clone(), artifacts::sha256_base64(&body));
+        }
+        self.note_zip(zip && depth == 0, resource, &key);
         let size = body.len();
         match s3::upload_with_dedup(&self.aws.s3, dest, &key, body).await? {
             Upload::Sent => self.report.record(Fact::Upload {
@@ -222,6 +247,13 @@ impl Packager<'_> {
         };
         self.done.insert(cache_key, key.clone());
         Ok(key)
+    }
+
+    /// Notes the zip `key` as the code of `resource` of the main template.
+    fn note_zip(&mut self, main_zip: bool, resource: &str, key: &str) {
+        if let Some(sha256) = self.sha256.get(key).filter(|_| main_zip) {
+            self.zips.insert(resource.to_string(), sha256.clone());
+        }
     }
 
     /// Signs an uploaded zip; returns the key of the signed copy (a dry run signs nothing).

@@ -29,6 +29,8 @@ pub struct Express {
 pub struct StackInfo {
     pub stack_id: String,
     pub status: String,
+    /// `LastUpdatedTime` (RFC 3339), None for a stack never updated.
+    pub last_updated: Option<String>,
     pub outputs: Vec<StackOutput>,
     pub tags: Vec<(String, String)>,
     /// Parameter keys and values (NoEcho values come back as `****`).
@@ -75,24 +77,43 @@ pub struct ChangeSetRequest {
     pub description: String,
     /// Express mode for the change set (CreateChangeSet only).
     pub express: Option<Express>,
+    /// Change sets for the nested stacks too (CreateChangeSet only): their changes are shown.
+    pub include_nested_stacks: bool,
 }
 
-/// One row of the change set table.
+/// Where a change set stands, as DescribeChangeSet by its ARN says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChangeRow {
-    pub action: String,
-    pub logical_id: String,
-    pub resource_type: String,
-    pub replacement: Option<String>,
+#[serde(rename_all = "snake_case", tag = "state", content = "reason")]
+pub enum ChangeSetState {
+    /// Created and not executed: it can be executed.
+    Available,
+    /// Executed (or being executed).
+    Executed,
+    /// It failed, or cannot be executed any more (`OBSOLETE`, `EXECUTE_FAILED`): CloudFormation's
+    /// status and reason.
+    Unusable(String),
+    /// CloudFormation does not know it (deleted, or removed when another change set of the
+    /// stack was executed).
+    Gone,
 }
 
-/// How a change set ended up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChangeSetOutcome {
-    Ready(Vec<ChangeRow>),
-    /// CloudFormation found nothing to change.
-    Empty,
-    Failed(String),
+impl ChangeSetState {
+    /// From DescribeChangeSet's `Status`, `ExecutionStatus` and `StatusReason`.
+    pub fn of(status: &str, execution_status: &str, reason: &str) -> ChangeSetState {
+        match (status, execution_status) {
+            (_, "EXECUTE_COMPLETE" | "EXECUTE_IN_PROGRESS") => ChangeSetState::Executed,
+            ("CREATE_COMPLETE", "AVAILABLE") => ChangeSetState::Available,
+            ("DELETE_COMPLETE" | "DELETE_IN_PROGRESS", _) => ChangeSetState::Gone,
+            _ => {
+                let mut detail = format!("{status}/{execution_status}");
+                if !reason.is_empty() {
+                    detail.push_str(": ");
+                    detail.push_str(reason);
+                }
+                ChangeSetState::Unusable(detail)
+            }
+        }
+    }
 }
 
 /// One stack event, as the events table shows it.

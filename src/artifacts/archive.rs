@@ -59,6 +59,12 @@ pub fn md5_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The base64 SHA-256 of a zip: what Lambda reports as a function's `CodeSha256`.
+pub fn sha256_base64(bytes: &[u8]) -> String {
+    use base64::prelude::{Engine as _, BASE64_STANDARD};
+    BASE64_STANDARD.encode(sha2::Sha256::digest(bytes))
+}
+
 /// Python's `zipfile.is_zipfile` (sam uploads such files as they are, even for Lambda).
 pub(super) fn is_zip_file(path: &Path) -> bool {
     fs::File::open(path).is_ok_and(|file| ZipArchive::new(file).is_ok())

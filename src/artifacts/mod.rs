@@ -16,7 +16,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub use apply::{apply_uploads, path_style_url, s3_key};
-pub use archive::{md5_hex, zip_directory, zip_file};
+pub use archive::{md5_hex, sha256_base64, zip_directory, zip_file};
 pub use find::find_artifacts;
 
 /// What must be done to a local path before it can be uploaded.

@@ -36,6 +36,8 @@ pub enum Command {
     Deploy(Box<DeployArgs>),
     /// Delete a deployed application, its companion stack and its artifacts (like `sam delete`).
     Delete(DeleteArgs),
+    /// Carry out a plan saved by `samrs deploy --plan-out FILE`, exactly as it was reviewed.
+    Apply(ApplyArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     ///
     /// E.g. `samrs completions bash > ~/.local/share/bash-completion/completions/samrs`.
@@ -58,6 +60,18 @@ pub enum OutputFormat {
     Text,
     /// One JSON document on stdout, for scripts.
     Json,
+}
+
+/// How a deploy's results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DeployOutputFormat {
+    /// Tables and messages for people (plain text when not on a terminal).
+    #[default]
+    Text,
+    /// One JSON document on stdout, for scripts.
+    Json,
+    /// The change set as a Markdown table on stdout, for a pull-request comment.
+    Markdown,
 }
 
 /// Where and as whom AWS is called, shared by every command.
@@ -238,9 +252,15 @@ pub struct DeployArgs {
     #[arg(long)]
     pub wait_for_cleanup: bool,
 
-    /// Output format: text (default), or one JSON document on stdout for scripts (any case).
+    /// Upload the artifacts and create the change set, push no image and execute nothing, and
+    /// save the plan to FILE for `samrs apply FILE`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dry_run", "guided"])]
+    pub plan_out: Option<PathBuf>,
+
+    /// Output format: text (default), one JSON document on stdout for scripts, or the changes as
+    /// a Markdown table on stdout for a pull-request comment (any case).
     #[arg(long, value_enum, ignore_case = true)]
-    pub output: Option<OutputFormat>,
+    pub output: Option<DeployOutputFormat>,
 
     /// Map of metadata attached to every artifact uploaded to S3: Key=Value,Key2=Value2 or a
     /// JSON object.
@@ -492,6 +512,40 @@ pub struct DeleteArgs {
     pub common: CommonArgs,
 }
 
+/// `samrs apply`: a saved plan's file, and the options that make sense for carrying it out (its
+/// other settings are the plan's).
+#[derive(Debug, Args, Default)]
+pub struct ApplyArgs {
+    /// The plan file written by `samrs deploy --plan-out FILE`.
+    #[arg(value_name = "FILE")]
+    pub plan_file: PathBuf,
+
+    /// AWS region: must be the plan's.
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// AWS credentials profile: must be for the plan's account.
+    #[arg(long)]
+    pub profile: Option<String>,
+
+    /// Stop waiting for a stack operation after this many minutes (CloudFormation goes on)
+    /// [default: the plan's].
+    #[arg(long, value_name = "MINUTES", allow_negative_numbers = true)]
+    pub max_wait_duration: Option<i64>,
+
+    /// Output format: text (default), or one JSON document on stdout for scripts (any case).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub output: Option<OutputFormat>,
+
+    /// Draw no progress bars for image pushes.
+    #[arg(long)]
+    pub no_progressbar: bool,
+
+    /// Print how the settings were resolved and every AWS call made, on stderr (also SAM_DEBUG=1).
+    #[arg(long)]
+    pub debug: bool,
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -539,7 +593,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             parse_error(&["samrs", "deploy", "--output", "xml"]),
-            "invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json]; see 'samrs deploy --help'"
+            "invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json, markdown]; see 'samrs deploy --help'"
         );
         assert_eq!(
             parse_error(&["samrs", "deploy", "--stack-name"]),
@@ -688,7 +742,7 @@ pub(crate) mod tests {
         assert_eq!(args.stack_name.as_deref(), Some("app"));
         assert_eq!(args.capabilities, ["CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND"]);
         assert_eq!(args.tags, ["a=b", "c=d"]);
-        assert_eq!(args.output, Some(OutputFormat::Json));
+        assert_eq!(args.output, Some(DeployOutputFormat::Json));
         assert_eq!(args.metadata.as_deref(), Some("{\"k\": \"v\"}"));
         assert_eq!(args.common.extra, ["stray"]);
         assert_eq!(

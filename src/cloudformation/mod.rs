@@ -17,11 +17,22 @@ use aws_sdk_cloudformation::types::{
 use aws_sdk_cloudformation::Client;
 
 use crate::aws::{AwsError, AwsResultExt};
+use crate::plan::changes::{PropertyChange, ResourceChange, ValueSource};
 use crate::stack_state::{
-    self as state, ChangeRow, ChangeSetOutcome, ChangeSetRequest, EventRow, Express,
-    ParameterValue, StackInfo, StackOutcome, StackOutput, StackResource, TemplateSource,
+    self as state, ChangeSetRequest, EventRow, Express, ParameterValue, StackInfo, StackOutcome,
+    StackOutput, StackResource, TemplateSource,
 };
 use poll::Poller;
+
+/// How a change set ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeSetOutcome {
+    /// Created: its changes (without its nested stacks' ones, which [`change_set_changes`] reads).
+    Ready(Vec<ResourceChange>),
+    /// CloudFormation found nothing to change.
+    Empty,
+    Failed(String),
+}
 
 /// Why a wait for a stack operation or a change set ended without its outcome.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +110,7 @@ pub async fn describe_stack(cfn: &Client, name: &str) -> Result<Option<StackInfo
             .stack_status()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
+        last_updated: stack.last_updated_time().map(|t| t.to_string()),
         outputs: stack
             .outputs()
             .iter()
@@ -200,6 +212,7 @@ pub async fn create_change_set(cfn: &Client, req: &ChangeSetRequest) -> Result<S
             ChangeSetType::Update
         })
         .description(&req.description)
+        .set_include_nested_stacks(req.include_nested_stacks.then_some(true))
         .set_deployment_config(req.express.map(deployment_config));
     let output = with_fields!(call, f, req)
         .send()
@@ -267,6 +280,7 @@ pub async fn wait_for_change_set(
             .describe_change_set()
             .change_set_name(change_set_id)
             .stack_name(stack_name)
+            .include_property_values(true)
             .into_paginator()
             .send();
         let Some(first) = pages
@@ -313,11 +327,52 @@ pub fn is_empty_change_set_reason(reason: &str) -> bool {
     reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
 }
 
-fn change_rows(changes: &[aws_sdk_cloudformation::types::Change]) -> Vec<ChangeRow> {
+/// The changes of a created change set, with their property values (a nested stack's change
+/// set, named by its ARN).
+pub async fn change_set_changes(
+    cfn: &Client,
+    change_set_id: &str,
+) -> Result<Vec<ResourceChange>, AwsError> {
+    let mut pages = cfn
+        .describe_change_set()
+        .change_set_name(change_set_id)
+        .include_property_values(true)
+        .into_paginator()
+        .send();
+    let mut changes = Vec::new();
+    while let Some(page) = pages
+        .try_next()
+        .await
+        .aws("CloudFormation DescribeChangeSet")?
+    {
+        changes.extend(change_rows(page.changes()));
+    }
+    Ok(changes)
+}
+
+/// Reads the change sets CloudFormation made for nested stacks (IncludeNestedStacks) into the
+/// changes of the resources that are those stacks, at any depth.
+pub fn read_nested<'a>(
+    cfn: &'a Client,
+    changes: &'a mut [ResourceChange],
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AwsError>> + Send + 'a>> {
+    Box::pin(async move {
+        for change in changes.iter_mut() {
+            if let Some(id) = change.change_set_id.clone() {
+                let mut nested = change_set_changes(cfn, &id).await?;
+                read_nested(cfn, &mut nested).await?;
+                change.nested = nested;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn change_rows(changes: &[aws_sdk_cloudformation::types::Change]) -> Vec<ResourceChange> {
     changes
         .iter()
         .filter_map(|c| c.resource_change())
-        .map(|rc| ChangeRow {
+        .map(|rc| ResourceChange {
             action: rc
                 .action()
                 .map(|a| a.as_str().to_string())
@@ -325,8 +380,48 @@ fn change_rows(changes: &[aws_sdk_cloudformation::types::Change]) -> Vec<ChangeR
             logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
             resource_type: rc.resource_type().unwrap_or_default().to_string(),
             replacement: rc.replacement().map(|r| r.as_str().to_string()),
+            physical_id: rc.physical_resource_id().map(str::to_string),
+            properties: rc.details().iter().filter_map(property_change).collect(),
+            code: None,
+            change_set_id: rc.change_set_id().map(str::to_string),
+            nested: Vec::new(),
         })
         .collect()
+}
+
+/// One of a resource change's Details: the path and values of what changes and whether it
+/// replaces the resource (with IncludePropertyValues; without, the attribute and name only).
+fn property_change(
+    detail: &aws_sdk_cloudformation::types::ResourceChangeDetail,
+) -> Option<PropertyChange> {
+    let target = detail.target()?;
+    let attribute = target.attribute().map(|a| a.as_str()).unwrap_or_default();
+    let path = match (target.path(), target.name()) {
+        (Some(path), _) => path.to_string(),
+        (None, Some(name)) => format!("/{attribute}/{name}"),
+        (None, None) => format!("/{attribute}"),
+    };
+    let source = detail.change_source().map(|s| s.as_str());
+    let cause = match (source, detail.causing_entity()) {
+        (Some("DirectModification") | None, _) => None,
+        (Some(source), Some(entity)) => Some(format!("{source} {entity}")),
+        (Some(source), None) => Some(source.to_string()),
+    };
+    Some(PropertyChange {
+        path,
+        change: target
+            .attribute_change_type()
+            .map_or("Modify", |t| t.as_str())
+            .to_string(),
+        before: target.before_value().map(str::to_string),
+        after: target.after_value().map(str::to_string),
+        recreation: target
+            .requires_recreation()
+            .map_or("Never", |r| r.as_str())
+            .to_string(),
+        cause,
+        source: ValueSource::Cloudformation,
+    })
 }
 
 /// Executes a change set; `disable_rollback` None leaves the choice to the change set (express
@@ -345,6 +440,36 @@ pub async fn execute_change_set(
         .await
         .aws("CloudFormation ExecuteChangeSet")?;
     Ok(())
+}
+
+/// Where the change set with this ARN stands; one call, none of its changes read.
+pub async fn change_set_state(
+    cfn: &Client,
+    change_set_arn: &str,
+) -> Result<state::ChangeSetState, AwsError> {
+    let result = cfn
+        .describe_change_set()
+        .change_set_name(change_set_arn)
+        .send()
+        .await
+        .aws("CloudFormation DescribeChangeSet");
+    let output = match result {
+        Ok(output) => output,
+        Err(e) if e.code == "ChangeSetNotFound" || e.code == "ChangeSetNotFoundException" => {
+            return Ok(state::ChangeSetState::Gone)
+        }
+        // The ARN of a change set whose stack was deleted.
+        Err(e) if e.is_stack_missing() => return Ok(state::ChangeSetState::Gone),
+        Err(e) => return Err(e),
+    };
+    Ok(state::ChangeSetState::of(
+        output.status().map(|s| s.as_str()).unwrap_or_default(),
+        output
+            .execution_status()
+            .map(|s| s.as_str())
+            .unwrap_or_default(),
+        output.status_reason().unwrap_or_default(),
+    ))
 }
 
 pub async fn delete_change_set(
@@ -666,6 +791,23 @@ pub async fn list_stack_names(cfn: &Client) -> Result<Vec<String>, AwsError> {
 }
 
 /// The template a stack was deployed with, as submitted.
+/// A stack's processed template (transforms applied), or a change set's when one is named.
+pub async fn processed_template(
+    cfn: &Client,
+    stack: &str,
+    change_set: Option<&str>,
+) -> Result<String, AwsError> {
+    let output = cfn
+        .get_template()
+        .stack_name(stack)
+        .set_change_set_name(change_set.map(str::to_string))
+        .template_stage(TemplateStage::Processed)
+        .send()
+        .await
+        .aws("CloudFormation GetTemplate")?;
+    Ok(output.template_body().unwrap_or_default().to_string())
+}
+
 pub async fn original_template(cfn: &Client, name: &str) -> Result<String, AwsError> {
     let output = cfn
         .get_template()

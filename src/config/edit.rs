@@ -10,7 +10,7 @@ use std::io;
 use std::path::Path;
 
 use super::{ConfigError, ConfigValue, Format, GLOBAL, SECTION};
-use atomic::write_atomically;
+pub use atomic::write_atomically;
 use toml::TomlDocument;
 use yaml::YamlDocument;
 

@@ -13,7 +13,9 @@ mod read;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use edit::{format_parameter_overrides, save_command_parameters, save_deploy_parameters};
+pub use edit::{
+    format_parameter_overrides, save_command_parameters, save_deploy_parameters, write_atomically,
+};
 pub use read::{find_config_file, load, load_tree, parse_str, Node, SamConfig};
 
 /// The samconfig value sam writes when the file has none (`SAM_CONFIG_VERSION`).

@@ -8,28 +8,38 @@
 //! reuse or refuse them).
 
 use anyhow::Context;
+use serde_json::Value;
 
 use super::main_stack::delete_main_stack;
 use crate::cloudformation as cfn;
+use crate::cloudformation::ChangeSetOutcome;
 use crate::events::{Action, Event, Fact};
 use crate::interrupt::{Deferral, Interrupted};
-use crate::stack_state::{ChangeRow, ChangeSetOutcome, ChangeSetRequest};
+use crate::plan::changes::{self, ResourceChange};
+use crate::stack_state::ChangeSetRequest;
 use crate::stackops::{DeployError, StackOps};
+use crate::template;
 
 /// A change set that can be shown and executed, or none because nothing would change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Made {
     Ready(Ready),
     Empty,
 }
 
 /// A change set ready to be executed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ready {
     pub id: String,
-    pub changes: Vec<ChangeRow>,
+    /// As CloudFormation describes them, nested stacks' changes under them.
+    pub changes: Vec<ResourceChange>,
+    /// The change set's processed template, read when CloudFormation gave no property values
+    /// for a modification (they are then computed from it).
+    pub new_template: Option<Value>,
     /// A CREATE change set (the stack is new or was never created).
     pub create: bool,
+    /// SHA-256 (hex) of the template it was made with, as sent.
+    pub template_sha256: String,
 }
 
 /// Creates the change set of `request` and waits for it; `new_stack` says the stack did not exist
@@ -63,7 +73,7 @@ pub async fn make(
         .as_ref()
         .ok()
         .and_then(Option::as_ref)
-        .map(|(_, o)| o);
+        .map(|(_, o, _)| o);
     let usable = matches!(
         reached,
         Some(ChangeSetOutcome::Ready(_) | ChangeSetOutcome::Empty)
@@ -76,7 +86,7 @@ pub async fn make(
     };
     drop(deferral);
     let stack = &request.stack_name;
-    let (id, outcome) = match outcome? {
+    let (id, outcome, new_template) = match outcome? {
         Some(made) => made,
         None => {
             return Err(Interrupted(match removed {
@@ -98,7 +108,9 @@ pub async fn make(
             Ok(Made::Ready(Ready {
                 id,
                 changes,
+                new_template,
                 create: request.create,
+                template_sha256: String::new(),
             }))
         }
         ChangeSetOutcome::Empty => Ok(Made::Empty),
@@ -145,7 +157,7 @@ async fn create_and_wait(
     request: &ChangeSetRequest,
     deferral: Option<&Deferral>,
     made: &mut Option<String>,
-) -> anyhow::Result<Option<(String, ChangeSetOutcome)>> {
+) -> anyhow::Result<Option<(String, ChangeSetOutcome, Option<Value>)>> {
     let stopped = || deferral.is_some_and(Deferral::stop_asked);
     if stopped() {
         return Ok(None);
@@ -160,8 +172,8 @@ async fn create_and_wait(
     if stopped() {
         return Ok(None);
     }
-    let wait = cfn::wait_for_change_set(&ops.aws.cfn, &request.stack_name, &id, ops.poller);
-    let outcome = match deferral {
+    let wait = describe(ops, &request.stack_name, &id);
+    let (outcome, new_template) = match deferral {
         None => wait.await?,
         // Reading the change set is all a stop cuts short.
         Some(deferral) => tokio::select! {
@@ -169,7 +181,28 @@ async fn create_and_wait(
             () = deferral.interrupted() => return Ok(None),
         },
     };
-    Ok(Some((id, outcome)))
+    Ok(Some((id, outcome, new_template)))
+}
+
+/// Waits for the change set and reads, before anything removes it, what its changes are shown
+/// with: its nested stacks' change sets and, when CloudFormation gave no property values for a
+/// modification, its processed template.
+async fn describe(
+    ops: &StackOps<'_>,
+    stack: &str,
+    id: &str,
+) -> anyhow::Result<(ChangeSetOutcome, Option<Value>)> {
+    let cfn = &ops.aws.cfn;
+    let mut outcome = cfn::wait_for_change_set(cfn, stack, id, ops.poller).await?;
+    let mut new_template = None;
+    if let ChangeSetOutcome::Ready(changes) = &mut outcome {
+        cfn::read_nested(cfn, changes).await?;
+        if changes::needs_templates(changes) {
+            let text = cfn::processed_template(cfn, stack, Some(id)).await?;
+            new_template = template::parse_str(&text, "the change set's processed template").ok();
+        }
+    }
+    Ok((outcome, new_template))
 }
 
 /// What a change set that will not be executed leaves in the account.

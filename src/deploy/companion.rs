@@ -5,9 +5,9 @@
 //! What to do is the plan's ([`crate::plan::CompanionStep`]); a busy stack is waited for and a
 //! never-created one cleared, then the plan is made again from what is found.
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
-use super::execute::Executor;
+use super::execute::{Executor, Source};
 use crate::cloudformation::Want;
 use crate::companion::{self, CompanionAction, CompanionPlan, RepoAction};
 use crate::events::{Action, Event, Fact, Reporter, StackRole};
@@ -19,12 +19,21 @@ use crate::stackops::{DeployError, Placement};
 /// ones. The plan in force afterwards (made again if the stack had to be waited for) replaces
 /// the executor's, with the pushes its mapping gives.
 pub(super) async fn phase1(executor: &Executor<'_>) -> anyhow::Result<()> {
-    let Some(step) = executor.plan.companion.clone() else {
+    let Some(mut step) = executor.plan.companion.clone() else {
         return Ok(());
     };
     let report = executor.ops.report;
+    // `--plan-out` saves the plan of the stack at rest, whose fingerprint the apply compares.
+    if executor.plan.saves() {
+        let planned_mapping = step.plan.mapping.clone();
+        while step.plan.phase1 == Some(CompanionAction::Wait) {
+            step = settle(executor, &step).await?;
+        }
+        adopt(executor, step.clone(), &planned_mapping)?;
+    }
     report.record(Fact::CompanionPlan(serde_json::to_value(&step.plan)?));
-    if executor.plan.preview {
+    // A dry run shows the plan; `--plan-out` saves it for the apply.
+    if executor.plan.preview || executor.plan.saves() {
         report.event(Event::CompanionPreview(Box::new(step.plan)));
         return Ok(());
     }
@@ -39,12 +48,30 @@ pub(super) async fn phase1(executor: &Executor<'_>) -> anyhow::Result<()> {
             repository: repo.repository_name.clone(),
         });
     }
+    let planned_mapping = step.plan.mapping.clone();
     let step = apply_phase1(executor, step).await?;
-    let images = plan::images::pushes(
-        &executor.prepared.functions,
-        &step.plan.mapping,
-        executor.settings.image_repository.as_deref(),
-    )?;
+    adopt(executor, step, &planned_mapping)
+}
+
+/// The companion plan in force from now on, with the pushes its mapping gives.
+fn adopt(
+    executor: &Executor<'_>,
+    step: CompanionStep,
+    planned_mapping: &indexmap::IndexMap<String, String>,
+) -> anyhow::Result<()> {
+    let images = match executor.source {
+        Source::Template(prepared) => Some(plan::images::pushes(
+            &prepared.functions,
+            &step.plan.mapping,
+            executor.settings.image_repository.as_deref(),
+        )?),
+        // A saved plan's change set names its repositories: they cannot change.
+        Source::Saved { .. } if step.plan.mapping != *planned_mapping => bail!(
+            "the companion stack {} was made again with other repositories than the plan's; make a new plan with `samrs deploy --plan-out FILE`",
+            step.plan.companion_stack_name
+        ),
+        Source::Saved { .. } => None,
+    };
     executor.set_companion_step(step, images);
     Ok(())
 }
@@ -61,12 +88,7 @@ async fn apply_phase1(
             return Ok(step);
         };
         match action {
-            CompanionAction::Wait => {
-                let status = step.plan.companion_status.clone().unwrap_or_default();
-                ops.settle(&name, &status, StackRole::Companion, Want::Status)
-                    .await?;
-                step = replan(executor, &step, &ops.observe_companion(&name).await?)?;
-            }
+            CompanionAction::Wait => step = settle(executor, &step).await?,
             CompanionAction::Recreate => {
                 ops.report.event(Event::StackRecreating {
                     stack: name.clone(),
@@ -101,6 +123,16 @@ async fn apply_phase1(
     }
 }
 
+/// Waits out the operation running on the companion stack, then plans again.
+async fn settle(executor: &Executor<'_>, step: &CompanionStep) -> anyhow::Result<CompanionStep> {
+    let ops = executor.ops;
+    let name = &step.plan.companion_stack_name;
+    let status = step.plan.companion_status.clone().unwrap_or_default();
+    ops.settle(name, &status, StackRole::Companion, Want::Status)
+        .await?;
+    replan(executor, step, &ops.observe_companion(name).await?)
+}
+
 /// The plan again, from the companion stack as found now.
 fn replan(
     executor: &Executor<'_>,
@@ -109,7 +141,7 @@ fn replan(
 ) -> anyhow::Result<CompanionStep> {
     let plan = plan::companion_plan(
         executor.settings,
-        &executor.prepared.functions,
+        &executor.function_paths(),
         &step.account,
         &executor.plan.region,
         observed,
@@ -279,6 +311,7 @@ async fn request(
         // Repositories must exist before images are pushed to them, and a failure rolls back
         // whatever --express or --on-failure say for the main stack.
         express: None,
+        include_nested_stacks: false,
     };
     Ok(request)
 }

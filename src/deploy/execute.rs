@@ -6,7 +6,11 @@
 //!
 //! When a step fails, no step starts any more, those running finish, and a change set made
 //! beside the failed step is removed (with the empty stack CloudFormation made for it), so
-//! nothing is left that a rerun would trip over.
+//! nothing is left that a rerun would trip over; a saved plan's change set stays, for the apply
+//! run again.
+//!
+//! `--plan-out` takes the steps up to the change set (images read, not pushed) and saves the
+//! plan; `samrs apply` resumes a saved plan's executor after its change set ([`Executor::resume`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -20,11 +24,27 @@ use crate::events::{self, DeploySummary, Event, Phase};
 use crate::interrupt::Interrupted;
 use crate::package::{self, Packaged};
 use crate::plan::images::ImagePush;
-use crate::plan::{BucketPlan, CompanionStep, DeployPlan, StepId};
+use crate::plan::{AfterChangeSet, BucketPlan, CompanionStep, DeployPlan, StepId};
 use crate::push::ReadImage;
 use crate::s3::Destination;
 use crate::settings::DeploySettings;
 use crate::stackops::StackOps;
+
+/// The parameter overrides as the summary shows them: NoEcho parameters' values as sam hides
+/// them (`*****`).
+fn hide_no_echo(
+    template: &serde_json::Value,
+    overrides: &[(String, String)],
+) -> Vec<(String, String)> {
+    let hidden = crate::plan::changes::secrets::no_echo_parameters(template);
+    overrides
+        .iter()
+        .map(|(key, value)| {
+            let shown = if hidden.contains(key) { "*****" } else { value };
+            (key.clone(), shown.to_string())
+        })
+        .collect()
+}
 
 /// Whether the deploy goes on after a step.
 pub(super) enum Flow {
@@ -33,10 +53,19 @@ pub(super) enum Flow {
     Stop(Finish),
 }
 
+/// What the executor works from.
+#[derive(Clone, Copy)]
+pub(super) enum Source<'a> {
+    /// The template (a deploy, a dry run, `--plan-out`).
+    Template(&'a Prepared),
+    /// A saved plan (`samrs apply`): its image functions' full paths.
+    Saved { functions: &'a [String] },
+}
+
 pub(super) struct Executor<'a> {
     pub ops: StackOps<'a>,
     pub settings: &'a DeploySettings,
-    pub prepared: &'a Prepared,
+    pub source: Source<'a>,
     pub plan: DeployPlan,
     /// What the steps produced so far. Steps run side by side on one task: each borrows it
     /// only between its awaits.
@@ -53,7 +82,7 @@ struct Produced {
     images: Vec<ImagePush>,
     /// The images read, until they are pushed.
     read: Vec<ReadImage>,
-    /// The digest of each read image, by function.
+    /// The digest of each read image (or a saved plan's), by function.
     digests: HashMap<String, String>,
     packaged: Option<Packaged>,
     change_set: Option<change_set::Ready>,
@@ -85,10 +114,86 @@ impl<'a> Executor<'a> {
         Executor {
             ops,
             settings,
-            prepared,
+            source: Source::Template(prepared),
             plan,
             produced: RefCell::new(produced),
         }
+    }
+
+    /// The executor of a saved plan, resumed after its change set step: the bucket was found
+    /// and the artifacts uploaded when it was made, `ready` is its change set, and `read` its
+    /// images, read and checked against the plan's digests. What follows the change set is
+    /// executing it.
+    pub fn resume(
+        ops: StackOps<'a>,
+        settings: &'a DeploySettings,
+        functions: &'a [String],
+        mut plan: DeployPlan,
+        ready: change_set::Ready,
+        read: Vec<ReadImage>,
+        destination: Option<Destination>,
+    ) -> Self {
+        plan.main.then = AfterChangeSet::Execute;
+        let produced = Produced {
+            done: vec![
+                StepId::Bucket,
+                StepId::ReadImages,
+                StepId::Package,
+                StepId::ChangeSet,
+            ],
+            destination,
+            companion: plan.companion.clone(),
+            images: plan.images.clone(),
+            read,
+            digests: plan
+                .images
+                .iter()
+                .filter_map(|i| Some((i.function.clone(), i.digest.clone()?)))
+                .collect(),
+            packaged: None,
+            change_set: Some(ready),
+        };
+        Executor {
+            ops,
+            settings,
+            source: Source::Saved { functions },
+            plan,
+            produced: RefCell::new(produced),
+        }
+    }
+
+    /// The template the deploy packages (a saved plan has none: it was packaged).
+    pub fn prepared(&self) -> anyhow::Result<&'a Prepared> {
+        match self.source {
+            Source::Template(prepared) => Ok(prepared),
+            Source::Saved { .. } => anyhow::bail!("a saved plan's template was packaged already"),
+        }
+    }
+
+    /// The image functions' full paths.
+    pub fn function_paths(&self) -> Vec<String> {
+        match self.source {
+            Source::Template(prepared) => crate::plan::paths(&prepared.functions),
+            Source::Saved { functions } => functions.to_vec(),
+        }
+    }
+
+    /// The plan as the steps so far made it: the companion plan in force and its pushes, each
+    /// with the digest its image was read with (what `--plan-out` saves).
+    pub fn plan_in_force(&self) -> DeployPlan {
+        let produced = self.produced.borrow();
+        let mut plan = self.plan.clone();
+        plan.companion = produced.companion.clone();
+        plan.images = produced
+            .images
+            .iter()
+            .map(|image| {
+                let mut image = image.clone();
+                image.digest = produced.digests.get(&image.function).cloned();
+                image
+            })
+            .collect();
+        plan
     }
 
     /// The artifacts bucket, once the bucket step is done.
@@ -133,7 +238,10 @@ impl<'a> Executor<'a> {
         drop(running);
         match ending {
             Some(Err(err)) => {
-                self.remove_unused_change_set(goes_on(&err)).await;
+                // A saved plan's change set is the plan: it stays for the apply run again.
+                if matches!(self.source, Source::Template(_)) {
+                    self.remove_unused_change_set(goes_on(&err)).await;
+                }
                 Err(err)
             }
             Some(Ok(finish)) => Ok(finish),
@@ -213,17 +321,29 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
+    /// The images pushed (a dry run lists them; `--plan-out` names the digests it will push).
     async fn images(&self) -> anyhow::Result<()> {
         let report = self.ops.report;
-        let (pushes, read) = {
+        let (pushes, read, digests) = {
             let mut produced = self.produced.borrow_mut();
-            (produced.images.clone(), std::mem::take(&mut produced.read))
+            (
+                produced.images.clone(),
+                std::mem::take(&mut produced.read),
+                produced.digests.clone(),
+            )
         };
         let preview = self.plan.preview;
-        let (aws, functions) = (self.ops.aws, &self.prepared.functions);
+        if self.plan.saves() {
+            return images::digests(&pushes, &digests, report);
+        }
+        let (aws, functions) = (self.ops.aws, self.function_paths());
         let env = &self.settings.environment;
         events::phase(report, Phase::Images, async {
-            images::push(aws, functions, &pushes, read, preview, env, report).await
+            let pushed = images::Pushed {
+                functions: &functions,
+                digests: &digests,
+            };
+            images::push(aws, &pushes, read, preview, env, &pushed, report).await
         })
         .await
     }
@@ -231,7 +351,7 @@ impl<'a> Executor<'a> {
     /// The local artifacts uploaded and the template rewritten to point at them and at the
     /// images' digests; with language extensions, merged back into the original template.
     async fn package(&self) -> anyhow::Result<()> {
-        let (ops, settings, prepared) = (self.ops, self.settings, self.prepared);
+        let (ops, settings, prepared) = (self.ops, self.settings, self.prepared()?);
         let signing = package::Signing {
             profiles: &settings.signing_profiles,
             poller: ops.poller,
@@ -283,7 +403,10 @@ impl<'a> Executor<'a> {
                 image_repositories,
                 bucket: self.bucket_name(),
                 capabilities: settings.capabilities.clone(),
-                parameter_overrides: settings.parameter_overrides.clone(),
+                parameter_overrides: hide_no_echo(
+                    &prepared.original.value,
+                    &settings.parameter_overrides,
+                ),
                 signing_profiles: settings.signing_profiles.clone(),
             })));
         self.produced.borrow_mut().packaged = Some(packaged);
@@ -327,11 +450,13 @@ impl<'a> Executor<'a> {
         self.produced.borrow().companion.clone()
     }
 
-    /// Phase 1's plan in force, with the pushes its repositories give.
-    pub fn set_companion_step(&self, step: CompanionStep, images: Vec<ImagePush>) {
+    /// Phase 1's plan in force, with the pushes its repositories give (`None`: those planned).
+    pub fn set_companion_step(&self, step: CompanionStep, images: Option<Vec<ImagePush>>) {
         let mut produced = self.produced.borrow_mut();
         produced.companion = Some(step);
-        produced.images = images;
+        if let Some(images) = images {
+            produced.images = images;
+        }
     }
 
     pub fn set_change_set(&self, ready: change_set::Ready) {

@@ -1,10 +1,11 @@
 //! The image steps of a deploy: the plan's images read on this machine (their digests, which the
-//! packaged template pins, known before any push), then pushed (a dry run only lists them).
+//! packaged template pins, known before any push), then pushed (a dry run only lists them;
+//! `--plan-out` names the digests and pushes nothing: `samrs apply` pushes them).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
 use crate::aws::Aws;
 use crate::events::{Event, Fact, PushProgress, Reporter};
@@ -12,6 +13,13 @@ use crate::plan::images::ImagePush;
 use crate::push::{self, PushJob, ReadImage};
 use crate::settings::Environment;
 use crate::template::{ImageFunction, ImageLocation};
+
+/// What a push must give: images of these functions, with the digests they were read (or
+/// planned) with.
+pub(super) struct Pushed<'a> {
+    pub functions: &'a [String],
+    pub digests: &'a HashMap<String, String>,
+}
 
 /// Reads the planned images and checks them for their functions' platforms.
 pub(super) async fn read(
@@ -44,14 +52,32 @@ pub(super) fn pinned(
     Ok(locations)
 }
 
-/// Pushes the read images to the repositories of `pushes` (a preview only lists them).
+/// `--plan-out`: each function will be deployed as `repository@digest`, which the apply pushes.
+pub(super) fn digests(
+    pushes: &[ImagePush],
+    digests: &HashMap<String, String>,
+    report: &dyn Reporter,
+) -> anyhow::Result<()> {
+    for image in pushes {
+        if let Some(digest) = digests.get(&image.function) {
+            report.event(Event::ImageDigest {
+                function: image.function.clone(),
+                uri: push::pinned_uri(&image.repository_uri, digest)?,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Pushes the read images to the repositories of `pushes` (a preview only lists them); each
+/// must land with the digest it was read with.
 pub(super) async fn push(
     aws: &Aws,
-    functions: &[ImageFunction],
     pushes: &[ImagePush],
     read: Vec<ReadImage>,
     preview: bool,
     env: &Environment,
+    expected: &Pushed<'_>,
     report: &dyn Reporter,
 ) -> anyhow::Result<()> {
     if pushes.is_empty() {
@@ -70,14 +96,25 @@ pub(super) async fn push(
     let pushed =
         push::push_read(&aws.ecr, &aws.network, env, jobs, read, &PushEvents(report)).await?;
     for image in pushed {
-        let function = functions
+        let function = expected
+            .functions
             .iter()
-            .find(|f| f.full_path == image.function)
+            .find(|f| **f == image.function)
             .with_context(|| {
                 format!("pushed an image for an unknown function {}", image.function)
             })?;
+        if let Some(planned) = expected
+            .digests
+            .get(function)
+            .filter(|d| **d != image.digest)
+        {
+            bail!(
+                "the image of {function} was pushed as {}, not as the planned {planned}",
+                image.digest
+            );
+        }
         report.record(Fact::Image {
-            function: function.full_path.clone(),
+            function: function.clone(),
             uri: image.uri_with_digest,
             digest: image.digest,
         });
@@ -150,6 +187,7 @@ mod tests {
             repository_uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app/fn".into(),
             tag: "python3.12-v1".into(),
             architecture: "arm64".into(),
+            digest: None,
         };
         let archive = job(&planned("docker-archive:./other.tar")).unwrap();
         assert!(matches!(

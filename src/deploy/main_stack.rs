@@ -10,7 +10,7 @@ use super::execute::{Executor, Flow};
 use super::Finish;
 use crate::cloudformation as cfn;
 use crate::events::{self, Action, Event, Fact, Phase, Question, StackRole};
-use crate::plan::{checks, shortcut, AfterChangeSet};
+use crate::plan::{changes, checks, saved, shortcut, AfterChangeSet};
 use crate::stack_state::{
     self, failure_summary, ChangeSetRequest, EventRow, StackAction, StackInfo,
 };
@@ -25,7 +25,8 @@ pub(super) async fn change_set(executor: &Executor<'_>) -> anyhow::Result<Flow> 
     match made {
         None => Ok(Flow::Stop(Finish::Stopped)),
         Some(Made::Empty) => nothing_to_deploy(executor),
-        Some(Made::Ready(ready)) => {
+        Some(Made::Ready(mut ready)) => {
+            ready.changes = super::review::complete(executor, &ready).await?;
             report.record(Fact::Changes(ready.changes.clone()));
             report.event(Event::ChangeSetReady(ready.id.clone()));
             executor.set_change_set(ready);
@@ -51,7 +52,7 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
     let create = existing
         .as_ref()
         .is_none_or(|s| s.status == "REVIEW_IN_PROGRESS");
-    let template = &executor.prepared.original;
+    let template = &executor.prepared()?.original;
     let packaged = executor.packaged()?;
     let parameters =
         checks::parameter_values(template, settings, existing.as_ref().filter(|_| !create));
@@ -86,11 +87,19 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
     }
     let source = ops
         .place_template(
-            body,
+            body.clone(),
             executor.destination().as_ref(),
             Placement::S3WhenBucket,
         )
         .await?;
+    // CloudFormation reads a nested stack's template to make its change set; a dry run uploaded
+    // none of those samrs packaged.
+    let nested_unread = executor.plan.preview && !packaged.nested.is_empty();
+    if nested_unread {
+        ops.report.event(Event::Warning(
+            "Dry run: the changes inside nested stacks are not listed (their templates are not uploaded); --no-execute-changeset lists them".into(),
+        ));
+    }
     let request = ChangeSetRequest {
         stack_name: stack_name.to_string(),
         change_set_name: format!("samrs-deploy{}", chrono::Utc::now().timestamp()),
@@ -106,12 +115,18 @@ async fn make(executor: &Executor<'_>) -> anyhow::Result<Option<Made>> {
             chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f")
         ),
         express: executor.plan.main.failure.express,
+        include_nested_stacks: changes::has_nested_stacks(&packaged.template) && !nested_unread,
     };
     ops.report.event(Event::ChangeSetWaiting);
     let preview = executor.plan.main.then == AfterChangeSet::Remove;
-    change_set::make(&ops, &request, existing.is_none(), preview)
-        .await
-        .map(Some)
+    let made = change_set::make(&ops, &request, existing.is_none(), preview).await?;
+    Ok(Some(match made {
+        Made::Ready(ready) => Made::Ready(change_set::Ready {
+            template_sha256: saved::template_sha256(&body),
+            ..ready
+        }),
+        Made::Empty => Made::Empty,
+    }))
 }
 
 /// What follows the change set, as planned; executed, the stack is followed to the end of the
@@ -122,6 +137,10 @@ pub(super) async fn execute(executor: &Executor<'_>) -> anyhow::Result<Flow> {
         bail!("the deploy plan executes a change set it did not make");
     };
     match executor.plan.main.then {
+        AfterChangeSet::Save => {
+            super::saved::write(executor, &ready).await?;
+            return Ok(Flow::Stop(Finish::Stopped));
+        }
         AfterChangeSet::Remove => {
             report.event(Event::DryRunFinished);
             return Ok(Flow::Stop(Finish::Stopped));
@@ -231,6 +250,12 @@ async fn after_failure(
 /// sam's answer to an empty change set: an error unless `--no-fail-on-empty-changeset`.
 fn nothing_to_deploy(executor: &Executor<'_>) -> anyhow::Result<Flow> {
     let stack_name = &executor.settings.stack_name;
+    if let Some(file) = executor.settings.plan_out.as_deref() {
+        executor.ops.report.event(Event::Warning(format!(
+            "No plan was written to {}: there is nothing to apply",
+            file.display()
+        )));
+    }
     if executor.plan.main.fail_on_empty {
         return Err(DeployError::NoChanges(stack_name.clone()).into());
     }
@@ -270,6 +295,10 @@ async fn ready_stack(executor: &Executor<'_>) -> anyhow::Result<Ready> {
             }
             StackAction::DeleteThenCreate if executor.plan.preview => {
                 return Ok(Ready::WouldRecreate(status.unwrap_or_default()))
+            }
+            StackAction::DeleteThenCreate if executor.plan.saves() => {
+                let status = status.unwrap_or_default();
+                bail!("Stack {stack_name} is in {status}: it must be deleted and created again, which a plan does not do; run `samrs deploy` once (it does), then make the plan")
             }
             StackAction::DeleteThenCreate => {
                 ops.report.event(Event::StackRecreating {

@@ -8,6 +8,8 @@ mod companion;
 mod execute;
 mod images;
 mod main_stack;
+mod review;
+mod saved;
 
 use crate::aws::{self, Aws};
 use crate::cloudformation::poll::Poller;
@@ -18,6 +20,7 @@ use crate::settings::{DeploySettings, Refused, POLL_DELAY_VARIABLE};
 use crate::stackops::StackOps;
 use crate::template::{self, language_extensions, ImageFunction, Template};
 use execute::Executor;
+pub use saved::apply;
 
 /// How a deploy ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +28,7 @@ pub enum Finish {
     Deployed,
     /// The change set was empty and `--no-fail-on-empty-changeset` was given.
     NothingToDeploy,
-    /// `--no-execute-changeset`, `--dry-run`, or "no" at the confirmation prompt.
+    /// `--no-execute-changeset`, `--dry-run`, `--plan-out`, or "no" at the confirmation prompt.
     Stopped,
 }
 
@@ -56,8 +59,7 @@ pub async fn run(settings: &DeploySettings, report: &dyn Reporter) -> anyhow::Re
         region: Some(aws.region.clone()),
         dry_run: settings.dry_run,
     });
-    let poller =
-        Poller::new(settings.environment.var(POLL_DELAY_VARIABLE)).with_max_wait(settings.max_wait);
+    let poller = poller(settings);
     let ops = StackOps {
         aws: &aws,
         poller: &poller,
@@ -80,6 +82,11 @@ pub async fn run(settings: &DeploySettings, report: &dyn Reporter) -> anyhow::Re
     executor.run().await
 }
 
+/// How stack operations are polled: `SAM_CLI_POLL_DELAY`, up to `--max-wait-duration`.
+fn poller(settings: &DeploySettings) -> Poller {
+    Poller::new(settings.environment.var(POLL_DELAY_VARIABLE)).with_max_wait(settings.max_wait)
+}
+
 /// Checks the settings that need nothing from AWS, loads the template, connects.
 async fn prepare(
     settings: &DeploySettings,
@@ -89,6 +96,7 @@ async fn prepare(
     if settings.confirm_changeset
         && !settings.dry_run
         && !settings.no_execute_changeset
+        && settings.plan_out.is_none()
         && !report.can_ask()
     {
         // sam asks anyway, reads the end of its input and aborts: exit 1.

@@ -13,8 +13,9 @@ use serde_json::{json, Value};
 
 use crate::aws::AwsError;
 pub use crate::events::{Action, Fact, Phase, StackRole};
+use crate::plan::changes::ResourceChange;
 use crate::settings::OnFailure;
-use crate::stack_state::{ChangeRow, EventRow, StackOutput};
+use crate::stack_state::{EventRow, StackOutput};
 
 /// The version of the document's shape: it changes only when a field changes meaning or goes.
 pub const SCHEMA: u32 = 1;
@@ -25,6 +26,7 @@ pub const SCHEMA: u32 = 1;
 pub enum Command {
     Deploy,
     Delete,
+    Apply,
 }
 
 /// How the run ended, as the caller of the command saw it.
@@ -104,7 +106,7 @@ pub struct Journal {
     express: bool,
     on_failure: Option<OnFailure>,
     change_set: Option<String>,
-    changes: Option<Vec<ChangeRow>>,
+    changes: Option<Vec<ResourceChange>>,
     deployed: Option<(String, Vec<StackOutput>)>,
     companion: Option<Value>,
     done: Done,
@@ -112,6 +114,8 @@ pub struct Journal {
     cleanup: Option<(bool, String)>,
     earlier_failure: Option<Value>,
     declined: bool,
+    /// `--plan-out`: the plan file written.
+    plan_file: Option<String>,
     phases: Vec<PhaseRecord>,
 }
 
@@ -133,6 +137,7 @@ impl Default for Journal {
             cleanup: None,
             earlier_failure: None,
             declined: false,
+            plan_file: None,
             phases: Vec::new(),
         }
     }
@@ -209,6 +214,7 @@ impl Journal {
             Fact::Cleanup { waited, status } => self.cleanup = Some((waited, status)),
             Fact::EarlierFailure(failure) => self.earlier_failure = Some(json!(failure)),
             Fact::Declined => self.declined = true,
+            Fact::PlanSaved(file) => self.plan_file = Some(file),
         }
     }
 
@@ -249,6 +255,7 @@ impl Journal {
             Ending::NoChanges => ("no_changes", 0, Value::Null),
             Ending::Stopped if self.dry_run => ("dry_run", 0, Value::Null),
             Ending::Stopped if self.declined => ("cancelled", 0, Value::Null),
+            Ending::Stopped if self.plan_file.is_some() => ("planned", 0, Value::Null),
             Ending::Stopped => ("changeset_created", 0, Value::Null),
             Ending::Failed(report) => {
                 let mut error = json!(report);
@@ -283,7 +290,8 @@ impl Journal {
             "region": self.region,
             "express": self.express,
         });
-        if command == Command::Deploy {
+        if command != Command::Delete {
+            doc["plan_file"] = json!(self.plan_file);
             doc["dry_run"] = json!(self.dry_run);
             doc["on_failure"] = json!(self.on_failure.unwrap_or_default());
             doc["changeset_id"] = json!(self.change_set);
@@ -344,6 +352,11 @@ pub fn error_report(err: &anyhow::Error, message: String, exit_code: u8) -> Erro
     let deploy_error = err.chain().find_map(|e| e.downcast_ref::<DeployError>());
     let kind = if err.downcast_ref::<crate::settings::UsageError>().is_some() {
         "usage"
+    } else if err
+        .chain()
+        .any(|e| e.downcast_ref::<crate::plan::saved::Refusal>().is_some())
+    {
+        "refused"
     } else if let Some(e) = deploy_error {
         e.kind()
     } else if timed_out {

@@ -2,7 +2,8 @@
 //! without `NO_COLOR`), sam-shaped tables, and JSON for scripts.
 //!
 //! In text mode the human output goes to stdout, as the SAM CLI's does (people grep it); with
-//! `--output json` stdout carries only the JSON document and the human progress moves to stderr.
+//! `--output json` stdout carries only the JSON document (with `--output markdown` only the
+//! changes as Markdown) and the human progress moves to stderr.
 //! Write errors (a closed pipe) are ignored rather than panicking.
 //!
 //! The commands tell the [`Ui`] what they do as [`Event`]s (it is their [`Reporter`]): it words
@@ -13,6 +14,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod journal;
+pub mod plan;
 mod push;
 mod render;
 mod table;
@@ -115,7 +117,7 @@ impl Ui {
     fn drawing_for(format: OutputFormat, terminal: Terminal) -> Self {
         let human_is_tty = match format {
             OutputFormat::Text => std::io::stdout().is_terminal(),
-            OutputFormat::Json => std::io::stderr().is_terminal(),
+            OutputFormat::Json | OutputFormat::Markdown => std::io::stderr().is_terminal(),
         };
         let width = if human_is_tty {
             console::Term::stdout()
@@ -201,7 +203,9 @@ impl Ui {
     fn write_human(&self, text: &str) {
         let result = match self.format {
             OutputFormat::Text => writeln!(std::io::stdout().lock(), "{text}"),
-            OutputFormat::Json => writeln!(std::io::stderr().lock(), "{text}"),
+            OutputFormat::Json | OutputFormat::Markdown => {
+                writeln!(std::io::stderr().lock(), "{text}")
+            }
         };
         // A closed pipe (`samrs deploy | head`) is not an error of the deploy.
         let _ = result;
@@ -215,6 +219,13 @@ impl Ui {
     /// One line in a tone (colour on a terminal only).
     pub fn say(&self, text: &str, tone: Tone) {
         self.write_human(&self.paint(text, tone));
+    }
+
+    /// With `--output markdown`: Markdown for a pull-request comment, on stdout.
+    fn markdown(&self, text: &str) {
+        if self.format == OutputFormat::Markdown {
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        }
     }
 
     /// A warning that must be seen even in JSON mode: always on stderr.

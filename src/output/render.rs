@@ -8,7 +8,8 @@ use serde_json::Value;
 use super::{Table, Tone, Ui};
 use crate::companion::{CompanionAction, CompanionPlan, RepoAction};
 use crate::events::{DeploySummary, Event, Fact, Orphan, StackRole};
-use crate::stack_state::{ChangeRow, EventRow, StackOutput};
+use crate::plan::changes::ResourceChange;
+use crate::stack_state::{EventRow, StackOutput};
 
 impl Ui {
     /// Shows an event (most events are a line or two; facts mostly go to the document only).
@@ -119,9 +120,29 @@ impl Ui {
             Event::DryRunFinished => {
                 self.line("Dry run: the change set was deleted and nothing was deployed.");
             }
-            Event::NothingToDeploy(stack) => self.line(&format!(
-                "\nNo changes to deploy. Stack {stack} is up to date"
+            Event::ImageDigest { function, uri } => {
+                self.line(&format!("\tImage of {function} (to push on apply): {uri}"));
+            }
+            Event::PlanSaved {
+                file,
+                change_set,
+                stack,
+            } => self.line(&format!(
+                "\nPlan saved to {file} (change set {change_set} of stack {stack}); nothing was deployed and no image was pushed.\nReview it, then carry it out exactly with:\n\n\tsamrs apply {file}\n"
             )),
+            Event::ApplyingPlan {
+                file,
+                change_set,
+                stack,
+            } => self.line(&format!(
+                "\nApplying the plan {file}: change set {change_set} of stack {stack}"
+            )),
+            Event::NothingToDeploy(stack) => {
+                self.line(&format!(
+                    "\nNo changes to deploy. Stack {stack} is up to date"
+                ));
+                self.markdown(&format!("No changes to deploy. Stack `{stack}` is up to date."));
+            }
             Event::StackOperationStarted { refresh } => self.stack_operation_started(refresh),
             Event::StackEvent(row) => self.stack_event(row),
             Event::StackEventsEnd => self.stack_events_end(),
@@ -306,7 +327,7 @@ impl Ui {
         }
     }
 
-    fn changes(&self, changes: &[ChangeRow]) {
+    fn changes(&self, changes: &[ResourceChange]) {
         let mut table = Table::new(
             "CloudFormation stack changeset",
             &[
@@ -341,6 +362,8 @@ impl Ui {
             }
         }
         self.table(&table);
+        self.print_lines(super::plan::lines(changes));
+        self.markdown(&super::plan::markdown(changes));
     }
 
     /// The events table of a stack operation starts when its first event arrives.

@@ -21,6 +21,10 @@ pub struct ImagePush {
     pub tag: String,
     /// The function's architecture: `x86_64` or `arm64`.
     pub architecture: String,
+    /// The manifest digest the push gives, when known before it (a saved plan's, computed from
+    /// the local image): the image is deployed as `repository_uri@digest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// The pushes of a deploy.
@@ -57,6 +61,7 @@ pub fn pushes(
                 .first()
                 .cloned()
                 .unwrap_or_else(|| "x86_64".into()),
+            digest: None,
         });
     }
     Ok(pushes)

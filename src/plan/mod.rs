@@ -10,9 +10,11 @@
 //! and applied later. Everything here is pure.
 
 pub mod bucket;
+pub mod changes;
 pub mod checks;
 pub mod failure;
 pub mod images;
+pub mod saved;
 pub mod shortcut;
 
 use indexmap::IndexMap;
@@ -98,6 +100,8 @@ pub enum AfterChangeSet {
     Keep,
     /// A dry run: it was only shown, and is removed.
     Remove,
+    /// `--plan-out`: kept, and saved with the plan for `samrs apply`.
+    Save,
 }
 
 /// What was read from AWS before planning.
@@ -210,7 +214,7 @@ pub fn deploy(
     let companion = match &observed.companion {
         Some((account, deployed)) => Some(CompanionStep::new(
             account.clone(),
-            companion_plan(settings, functions, account, region, deployed)?,
+            companion_plan(settings, &paths(functions), account, region, deployed)?,
         )),
         None => None,
     };
@@ -220,6 +224,8 @@ pub fn deploy(
     let images = images::pushes(functions, mapping, settings.image_repository.as_deref())?;
     let then = if settings.dry_run {
         AfterChangeSet::Remove
+    } else if settings.plan_out.is_some() {
+        AfterChangeSet::Save
     } else if settings.no_execute_changeset {
         AfterChangeSet::Keep
     } else if settings.confirm_changeset {
@@ -242,18 +248,31 @@ pub fn deploy(
     })
 }
 
-/// The companion stack's plan for this deploy, from what was observed of it.
+impl DeployPlan {
+    /// `--plan-out`: the steps run up to the change set, which is kept; the companion stack is
+    /// planned and not applied, and images are read for their digests, not pushed.
+    pub fn saves(&self) -> bool {
+        self.main.then == AfterChangeSet::Save
+    }
+}
+
+/// The image functions' full paths.
+pub fn paths(functions: &[ImageFunction]) -> Vec<String> {
+    functions.iter().map(|f| f.full_path.clone()).collect()
+}
+
+/// The companion stack's plan for this deploy (`functions`: the image functions' full paths),
+/// from what was observed of it.
 pub fn companion_plan(
     settings: &DeploySettings,
-    functions: &[ImageFunction],
+    functions: &[String],
     account: &str,
     region: &str,
     observed: &companion::Observed,
 ) -> anyhow::Result<CompanionPlan> {
-    let paths: Vec<String> = functions.iter().map(|f| f.full_path.clone()).collect();
     Ok(companion::plan(&PlanInput {
         stack_name: &settings.stack_name,
-        functions: &paths,
+        functions,
         image_repositories: &settings.image_repositories,
         resolve_image_repos: settings.resolve_image_repos,
         account,

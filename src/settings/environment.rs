@@ -42,7 +42,6 @@ const HANDED: &[&str] = &[
     REGISTRY_ENDPOINT_VARIABLE,
     CA_BUNDLE_VARIABLE,
     "AWS_ENDPOINT_URL_S3",
-    "AWS_PROFILE",
     "AWS_CONFIG_FILE",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
@@ -87,6 +86,9 @@ pub struct Environment {
     pub language_extensions: bool,
     /// `AWS_REGION` or `AWS_DEFAULT_REGION`: the region `--save-params` saves when none is given.
     pub region: Option<String>,
+    /// The profile the environment names when no `--profile` is given: `AWS_DEFAULT_PROFILE`,
+    /// else `AWS_PROFILE`. Unlike `--profile` it does not outrank environment credentials.
+    pub profile: Option<String>,
     /// [`MAX_WAIT_SECONDS_VARIABLE`]: a wait limit in seconds, over `--max-wait-duration`.
     pub max_wait_seconds: Option<String>,
     /// `--debug`'s variables and their values, as set.
@@ -111,6 +113,8 @@ impl Environment {
                 &["1", "true", "yes"],
             ),
             region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
+            // botocore's order (configprovider.py), which sam follows: AWS_DEFAULT_PROFILE first.
+            profile: var("AWS_DEFAULT_PROFILE").or_else(|| var("AWS_PROFILE")),
             max_wait_seconds: var(MAX_WAIT_SECONDS_VARIABLE),
             shown_in_debug: SHOWN_IN_DEBUG
                 .iter()

@@ -9,6 +9,7 @@ mod guided;
 pub mod keys;
 mod overrides;
 pub mod save;
+mod saved;
 mod signing;
 pub mod values;
 
@@ -24,6 +25,9 @@ use crate::config::{self, ConfigValue};
 pub use environment::*;
 pub use failure::OnFailure;
 pub use guided::{Answers, GuidedStart};
+#[cfg(test)]
+pub(crate) use saved::tests::saved as example_saved_settings;
+pub use saved::{apply_debug_lines, resolve_apply, SavedSettings};
 pub use signing::{
     format_signing_profiles, parse_signing_profiles, SigningProfile, SigningProfiles,
 };
@@ -87,6 +91,8 @@ pub struct DeploySettings {
     pub dry_run: bool,
     /// Wait for the companion stack's clean-up to end (`--wait-for-cleanup`).
     pub wait_for_cleanup: bool,
+    /// `--plan-out`: make the change set, save the plan here, deploy nothing.
+    pub plan_out: Option<PathBuf>,
     #[serde(skip)]
     pub output: OutputFormat,
     /// The samconfig file the values came from, if any.
@@ -144,6 +150,18 @@ pub enum OutputFormat {
     #[default]
     Text,
     Json,
+    /// The changes as a Markdown table on stdout (deploy only); people's lines on stderr.
+    Markdown,
+}
+
+impl From<cli::DeployOutputFormat> for OutputFormat {
+    fn from(format: cli::DeployOutputFormat) -> Self {
+        match format {
+            cli::DeployOutputFormat::Text => OutputFormat::Text,
+            cli::DeployOutputFormat::Json => OutputFormat::Json,
+            cli::DeployOutputFormat::Markdown => OutputFormat::Markdown,
+        }
+    }
 }
 
 impl From<cli::OutputFormat> for OutputFormat {
@@ -158,7 +176,7 @@ impl From<cli::OutputFormat> for OutputFormat {
 impl OutputFormat {
     /// The format a command line asks for before anything is resolved (samconfig may choose
     /// another for a deploy).
-    pub fn of_flag(flag: Option<cli::OutputFormat>) -> OutputFormat {
+    pub fn of_flag(flag: Option<cli::DeployOutputFormat>) -> OutputFormat {
         flag.map(OutputFormat::from).unwrap_or_default()
     }
 
@@ -167,6 +185,7 @@ impl OutputFormat {
         match text.to_ascii_lowercase().as_str() {
             "text" => Some(OutputFormat::Text),
             "json" => Some(OutputFormat::Json),
+            "markdown" => Some(OutputFormat::Markdown),
             _ => None,
         }
     }
@@ -595,7 +614,7 @@ fn merge_with(
             None => OutputFormat::default(),
             Some(text) => OutputFormat::parse(&text).ok_or_else(|| {
                 UsageError(format!(
-                    "output in samconfig must be text or json, not {text:?}"
+                    "output in samconfig must be text, json or markdown, not {text:?}"
                 ))
             })?,
         },
@@ -694,6 +713,7 @@ fn merge_with(
         signing_profiles: signing_profiles(args, cfg)?,
         dry_run: args.dry_run,
         wait_for_cleanup: flag(args.wait_for_cleanup, "wait_for_cleanup")?,
+        plan_out: args.plan_out.as_ref().map(|path| cwd.join(path)),
         output,
         config_file,
         metadata: match args

@@ -14,6 +14,7 @@ use anyhow::bail;
 use crate::aws::{Aws, AwsError};
 use crate::cloudformation::{self as cfn, poll::Poller, EventCursor, Want};
 use crate::events::{Event, Reporter, StackRole};
+use crate::plan::saved::{template_sha256, StackFingerprint};
 use crate::stack_state::{failure_summary, ChangeSetRequest, EventRow, StackOutcome};
 
 pub use template::Placement;
@@ -212,5 +213,25 @@ impl StackOps<'_> {
             "Deleting stack {stack} ended in DELETE_FAILED{}",
             failure_summary(&failures)
         )
+    }
+
+    /// What changes when anything happens to a stack (None: it does not exist): its id, status,
+    /// last update and deployed template (a stack in REVIEW_IN_PROGRESS has none).
+    pub async fn fingerprint(&self, name: &str) -> anyhow::Result<Option<StackFingerprint>> {
+        let Some(stack) = cfn::describe_stack(&self.aws.cfn, name).await? else {
+            return Ok(None);
+        };
+        let template_sha256 = if stack.status == "REVIEW_IN_PROGRESS" {
+            None
+        } else {
+            let template = cfn::original_template(&self.aws.cfn, name).await?;
+            Some(template_sha256(&template))
+        };
+        Ok(Some(StackFingerprint {
+            stack_id: stack.stack_id,
+            status: stack.status,
+            last_updated: stack.last_updated,
+            template_sha256,
+        }))
     }
 }

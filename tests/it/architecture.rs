@@ -28,6 +28,7 @@ const ACTING: &[&str] = &[
     "cloudformation",
     "s3",
     "ecr",
+    "lambda",
     "push",
     "signing",
     "calls",

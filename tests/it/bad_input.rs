@@ -207,7 +207,7 @@ const FLAGS: &[Case] = &[
     case("", "deploy --stack-name {stack} --image-repos-keep-last 0", 2, "Error: --image-repos-keep-last must be at least 1: set it to 1 or more, or remove it to keep every image"),
     case("", "deploy --stack-name {stack} --image-repos-keep-last many", 2, "Error: invalid value 'many' for '--image-repos-keep-last <N>': invalid digit found in string; see 'samrs deploy --help'"),
     case("", "deploy --stack-name {stack} --image-repos-expire-untagged-days -1", 2, "Error: invalid value '-1' for '--image-repos-expire-untagged-days <DAYS>': -1 is not in 0..=4294967295; see 'samrs deploy --help'"),
-    case("", "deploy --stack-name {stack} --output xml", 2, "Error: invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json]; see 'samrs deploy --help'"),
+    case("", "deploy --stack-name {stack} --output xml", 2, "Error: invalid value 'xml' for '--output <OUTPUT>' [possible values: text, json, markdown]; see 'samrs deploy --help'"),
     case("", "deploy --stack-name {stack} --colour", 2, "Error: unexpected argument '--colour' found; see 'samrs deploy --help'"),
     case("", "deploy --stack {stack}", 2, "Error: unexpected argument '--stack' found; a similar argument exists: '--stack-name'; see 'samrs deploy --help'"),
     case("", "deploy --stack-name", 2, "Error: a value is required for '--stack-name <STACK_NAME>' but none was supplied; see 'samrs deploy --help'"),

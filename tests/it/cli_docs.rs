@@ -142,7 +142,7 @@ fn the_top_level_help_lists_each_command_in_one_line() {
             .collect();
         assert_eq!(
             names,
-            ["deploy", "delete", "completions", "man", "help"],
+            ["deploy", "delete", "apply", "completions", "man", "help"],
             "{out}"
         );
         // The install hints of completions and man are in their own --help.

@@ -333,6 +333,36 @@ fn profile_wins_over_environment_credentials() {
 }
 
 #[test]
+fn aws_default_profile_is_read_before_aws_profile_as_sam_reads_them() {
+    let mut env = TestEnv::new("default-profile");
+    app(&env, "template.yaml", TEMPLATE);
+    let (chosen_key, chosen_secret) = iam_access_key(&env, &env.name("chosen"));
+    let (other_key, other_secret) = iam_access_key(&env, &env.name("other"));
+    std::fs::create_dir_all(env.home().join(".aws")).expect("~/.aws");
+    std::fs::write(
+        env.home().join(".aws/credentials"),
+        format!(
+            "[chosen]\naws_access_key_id = {chosen_key}\naws_secret_access_key = {chosen_secret}\n\
+             [other]\naws_access_key_id = {other_key}\naws_secret_access_key = {other_secret}\n"
+        ),
+    )
+    .expect("credentials file");
+    // Empty environment credentials count as unset, so the profiles are what is left.
+    env.set_env("AWS_ACCESS_KEY_ID", "");
+    env.set_env("AWS_SECRET_ACCESS_KEY", "");
+    env.set_env("AWS_PROFILE", "other");
+    env.set_env("AWS_DEFAULT_PROFILE", "chosen");
+    let stack = env.name("app");
+    env.samrs(&deploy_args(&stack, &[])).assert_success();
+    assert_eq!(key_last_used(&env, &chosen_key), "cloudformation");
+    assert_eq!(
+        key_last_used(&env, &other_key),
+        "N/A",
+        "AWS_PROFILE's key signed a request although AWS_DEFAULT_PROFILE was set"
+    );
+}
+
+#[test]
 fn unknown_and_unused_samconfig_keys_are_named_once() {
     let env = TestEnv::new("samconfig-keys");
     app(&env, "template.yaml", TEMPLATE);

@@ -27,6 +27,8 @@ mod max_wait;
 mod network;
 mod on_failure;
 mod parser_properties;
+mod plan_apply;
+mod plan_changes;
 mod push;
 mod security;
 mod shortcut;

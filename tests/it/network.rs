@@ -71,19 +71,24 @@ fn a_private_ca_is_trusted_through_aws_ca_bundle_or_the_profile() {
         return;
     };
     let _endpoints = behind_tls(&mut env, &ca);
-    // The SDK retries a failed TLS handshake like any failed connection: keep those retries short.
-    env.set_env("SAMRS_RETRY_BACKOFF", "0.01");
     let stack = env.name("app");
     image_app(&env, "one");
 
-    // Not trusted: one line that names the problem and the fix.
-    let out = env.samrs(&TestEnv::managed_deploy_args(&stack, &[]));
+    // Not trusted: one line that names the problem and the fix, after one attempt of each of
+    // the first reads (made side by side): a retry cannot make the certificate trusted.
+    let out = env.samrs(&TestEnv::managed_deploy_args(&stack, &["--debug"]));
     assert_eq!(out.status.code(), Some(1), "{out}");
     let error = crate::dry_run::error_line(&out);
     assert!(
         error.contains("certificate") && error.contains("AWS_CA_BUNDLE"),
         "{error}"
     );
+    let attempts: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|line| line.contains("AWS call ") && line.contains(" https://"))
+        .collect();
+    assert!((1..=3).contains(&attempts.len()), "{attempts:#?}\n{out}");
 
     env.set_env("AWS_CA_BUNDLE", &ca.cert.to_string_lossy());
     let first = deploy_and_check(&env, &stack);

@@ -12,7 +12,7 @@ use crate::config::ConfigError;
 /// Replaces `path` with `contents` so that a reader sees the old file or the new one, never a
 /// mix: a private temporary file beside it is written, flushed to disk, given the original's
 /// permissions (0o644 for a new file) and renamed over it. A symlinked samconfig is followed.
-pub(super) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), ConfigError> {
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), ConfigError> {
     let target = if path.is_symlink() {
         fs::canonicalize(path).map_err(|e| ConfigError::io("resolve", path, e))?
     } else {
