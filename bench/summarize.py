@@ -233,7 +233,8 @@ def breakdown(times, work, tool, phase):
         spread = f"{median(gaps):.2f} ({max(gaps):.2f})" if gaps else ""
         out.append(f"| {i + 1} | {op['what']} | {op['start']:.2f} | {op['end']:.2f} | {noticed} | {gap} | {spread} |")
     waited = union([(op["start"], op["noticed"]) for op in ops if op["noticed"] is not None])
-    running = union([(op["start"], op["end"]) for op in ops])
+    # An operation left running (the clean-up) counts while the command ran only.
+    running = union([(op["start"], op["end"]) for op in ops if op["noticed"] is not None])
     out += ["", f"{total:.2f} s = {running:.2f} s of stack operations and change sets (overlaps counted once) "
             f"+ {waited - running:.2f} s between their ends and the tool noticing "
             f"+ {total - waited:.2f} s of the tool's own work (start-up, reads, uploads, between operations).", ""]
