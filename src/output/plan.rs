@@ -9,14 +9,20 @@ use crate::plan::changes::{self, CodeChange, CodeKind, PropertyChange, ResourceC
 const VALUE_LIMIT: usize = 120;
 
 /// The lines under the change set table: each resource, then its property and code changes,
-/// nested stacks' changes under the stack they are in.
+/// nested stacks' changes under the stack they are in. A stack's own resource added or removed
+/// with nothing below it is not repeated: its table row says it all.
 pub fn lines(changes: &[ResourceChange]) -> Vec<(String, Tone)> {
-    if changes.is_empty() {
-        return Vec::new();
-    }
-    let mut out = vec![("\nChanges by property".to_string(), Tone::Strong)];
+    let mut out = Vec::new();
     for (name, change) in changes::flatten(changes) {
         let depth = name.matches('/').count();
+        let said_by_the_table = depth == 0
+            && change.action != "Modify"
+            && change.properties.is_empty()
+            && change.code.is_none()
+            && change.nested.is_empty();
+        if said_by_the_table {
+            continue;
+        }
         let indent = "  ".repeat(depth);
         let (mark, tone) = mark(&change.action);
         let mut head = format!(
@@ -40,6 +46,9 @@ pub fn lines(changes: &[ResourceChange]) -> Vec<(String, Tone)> {
         if let Some(code) = &change.code {
             out.push((format!("{indent}    ~ {}", code_line(code)), Tone::Warn));
         }
+    }
+    if !out.is_empty() {
+        out.insert(0, ("\nChanges by property".to_string(), Tone::Strong));
     }
     out
 }
@@ -217,6 +226,27 @@ mod tests {
     }
 
     #[test]
+    fn resources_the_table_says_all_of_get_no_lines() {
+        let mut nested_add = change("Add", "Stack", Vec::new());
+        nested_add.resource_type = "AWS::CloudFormation::Stack".into();
+        nested_add.nested = vec![change("Add", "Inner", Vec::new())];
+        assert!(lines(&[
+            change("Add", "New", Vec::new()),
+            change("Remove", "Old", Vec::new())
+        ])
+        .is_empty());
+        let text: Vec<String> = lines(&[nested_add]).into_iter().map(|(l, _)| l).collect();
+        assert_eq!(
+            text,
+            [
+                "\nChanges by property",
+                "+ Add Stack (AWS::CloudFormation::Stack)",
+                "  + Add Stack/Inner (AWS::Lambda::Function)",
+            ]
+        );
+    }
+
+    #[test]
     fn lines_show_paths_old_and_new_values_and_nested_changes() {
         let mut kid = change("Modify", "Kid", Vec::new());
         kid.resource_type = "AWS::CloudFormation::Stack".into();
@@ -256,7 +286,6 @@ mod tests {
                 "~ Modify Kid (AWS::CloudFormation::Stack)",
                 "  ~ Modify Kid/Topic (AWS::Lambda::Function): replaced",
                 "      ~ TopicName: one → two (replaces the resource)",
-                "+ Add New (AWS::Lambda::Function)",
             ]
         );
     }
