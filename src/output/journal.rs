@@ -144,6 +144,11 @@ impl Default for Journal {
 }
 
 impl Journal {
+    /// The stack and region the run works on, once known.
+    pub fn target(&self) -> (Option<&str>, Option<&str>) {
+        (self.stack_name.as_deref(), self.region.as_deref())
+    }
+
     pub fn record(&mut self, fact: Fact) {
         let done = &mut self.done;
         match fact {

@@ -363,7 +363,18 @@ impl Ui {
         }
         self.table(&table);
         self.print_lines(super::plan::lines(changes));
-        self.markdown(&super::plan::markdown(changes));
+        let title = self.journal.lock().ok().and_then(|journal| {
+            let (stack, region) = journal.target();
+            Some(match region {
+                Some(region) => format!("#### Changes to stack `{}` in {region}\n\n", stack?),
+                None => format!("#### Changes to stack `{}`\n\n", stack?),
+            })
+        });
+        self.markdown(&format!(
+            "{}{}",
+            title.unwrap_or_default(),
+            super::plan::markdown(changes)
+        ));
     }
 
     /// The events table of a stack operation starts when its first event arrives.

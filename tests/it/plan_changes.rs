@@ -91,12 +91,19 @@ fn a_plan_shows_old_and_new_values_code_changes_and_never_a_secret() {
         &["--dry-run", "--output", "markdown"],
     );
     let rows: Vec<&str> = markdown.stdout.lines().collect();
+    let title = format!("#### Changes to stack `{stack}` in us-east-1");
     assert_eq!(
-        rows.first().copied(),
-        Some("| | Resource | Type | Replacement | Property | Before | After |"),
+        rows.get(..4),
+        Some(
+            &[
+                title.as_str(),
+                "",
+                "| | Resource | Type | Replacement | Property | Before | After |",
+                "|---|---|---|---|---|---|---|",
+            ][..]
+        ),
         "{markdown}"
     );
-    assert_eq!(rows.get(1).copied(), Some("|---|---|---|---|---|---|---|"));
     assert!(
         rows.contains(&"|  |  |  |  | `Environment/Variables/STAGE` | `dev` | `prod` |"),
         "{markdown}"
