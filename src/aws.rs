@@ -408,7 +408,8 @@ impl ClassifyRetry for NoRetryForUntrustedCertificate {
         let Some(connector) = error.as_connector_error() else {
             return RetryAction::NoActionIndicated;
         };
-        if untrusted_certificate(connector) {
+        // The same reading of the causes as the one line the error becomes (`classify`).
+        if source_chain_of(connector).contains(crate::network::UNTRUSTED_CERTIFICATE) {
             RetryAction::RetryForbidden
         } else {
             RetryAction::NoActionIndicated
@@ -423,21 +424,6 @@ impl ClassifyRetry for NoRetryForUntrustedCertificate {
         // After the transient-error classifier, whose "retry" this overrides.
         RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
-}
-
-/// Whether an error, or any of its causes, is rustls refusing the server's certificate.
-fn untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause = Some(error);
-    while let Some(error) = cause {
-        if error
-            .to_string()
-            .contains(crate::network::UNTRUSTED_CERTIFICATE)
-        {
-            return true;
-        }
-        cause = error.source();
-    }
-    false
 }
 
 const DEFAULT_MAX_ATTEMPTS: u32 = 5;

@@ -313,10 +313,7 @@ impl<'a> Executor<'a> {
         )
         .await?;
         let mut produced = self.produced.borrow_mut();
-        produced.digests = read
-            .iter()
-            .map(|image| (image.function.clone(), image.digest().to_string()))
-            .collect();
+        produced.digests = images::digests_of(&read);
         produced.read = read;
         Ok(())
     }

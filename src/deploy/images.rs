@@ -30,6 +30,13 @@ pub(super) async fn read(
     push::read_images(env, &jobs).await
 }
 
+/// Each read image's digest, by function.
+pub(super) fn digests_of(read: &[ReadImage]) -> HashMap<String, String> {
+    read.iter()
+        .map(|image| (image.function.clone(), image.digest().to_string()))
+        .collect()
+}
+
 /// Each pushed function's new `ImageUri`, pinned by digest, by template and logical id.
 pub(super) fn pinned(
     functions: &[ImageFunction],

@@ -124,11 +124,7 @@ pub async fn apply(
         let found = observe(&ops, &saved).await?;
         saved::check(&saved, &found)?;
         let read = images::read(&saved.plan.images, &settings.environment).await?;
-        let digests: Vec<(String, String)> = read
-            .iter()
-            .map(|image| (image.function.clone(), image.digest().to_string()))
-            .collect();
-        saved::check_images(&saved, &digests)?;
+        saved::check_images(&saved, &images::digests_of(&read))?;
         Ok::<_, anyhow::Error>(read)
     })
     .await?;

@@ -5,6 +5,8 @@
 //! from what the apply reads of AWS and of the local images. The format is documented in
 //! docs/plan-file.md.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -255,15 +257,12 @@ pub fn check(saved: &SavedPlan, found: &Found) -> Result<(), Refusal> {
 }
 
 /// Each planned image's digest against the one computed from the local image now.
-pub fn check_images(saved: &SavedPlan, computed: &[(String, String)]) -> Result<(), Refusal> {
+pub fn check_images(saved: &SavedPlan, computed: &HashMap<String, String>) -> Result<(), Refusal> {
     for image in &saved.plan.images {
         let Some(planned) = &image.digest else {
             continue;
         };
-        let now = computed
-            .iter()
-            .find(|(function, _)| *function == image.function)
-            .map_or("none", |(_, digest)| digest.as_str());
+        let now = computed.get(&image.function).map_or("none", String::as_str);
         if now != planned {
             return Err(Refusal::ImageChanged {
                 function: image.function.clone(),

@@ -316,11 +316,11 @@ fn an_image_that_is_not_the_planned_one_is_refused() {
     let planned = format!("sha256:{}", "a".repeat(64));
     let rebuilt = format!("sha256:{}", "b".repeat(64));
     assert_eq!(
-        check_images(&saved(), &[("Fn".into(), planned.clone())]),
+        check_images(&saved(), &HashMap::from([("Fn".into(), planned.clone())])),
         Ok(())
     );
     assert_eq!(
-        check_images(&saved(), &[("Fn".into(), rebuilt.clone())]),
+        check_images(&saved(), &HashMap::from([("Fn".into(), rebuilt.clone())])),
         Err(Refusal::ImageChanged {
             function: "Fn".into(),
             planned: planned.clone(),
@@ -328,7 +328,7 @@ fn an_image_that_is_not_the_planned_one_is_refused() {
         })
     );
     assert!(matches!(
-        check_images(&saved(), &[]),
+        check_images(&saved(), &HashMap::new()),
         Err(Refusal::ImageChanged { now, .. }) if now == "none"
     ));
 }
