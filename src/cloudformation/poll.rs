@@ -61,6 +61,12 @@ impl Poller {
         }
     }
 
+    /// A run's poller: `SAM_CLI_POLL_DELAY` from `env`, each wait limited to `max_wait`
+    /// (`--max-wait-duration`).
+    pub fn for_run(env: &crate::settings::Environment, max_wait: Duration) -> Self {
+        Self::new(env.var(crate::settings::POLL_DELAY_VARIABLE)).with_max_wait(max_wait)
+    }
+
     /// The same schedule, each wait ending after `limit`.
     pub fn with_max_wait(self, limit: Duration) -> Self {
         Poller {

@@ -18,7 +18,7 @@ use crate::aws::{self, Aws, AwsResultExt};
 use crate::cloudformation::{self as cfn, poll::Poller};
 use crate::companion::{md5_hex, CompanionStack};
 use crate::events::{self, Action, Event, Fact, Phase, Question, Reporter, StackRole};
-use crate::settings::{DeleteSettings, POLL_DELAY_VARIABLE};
+use crate::settings::DeleteSettings;
 use crate::stack_state::{failure_summary, EventRow};
 use crate::stackops::StackOps;
 use found::{
@@ -96,8 +96,7 @@ pub async fn run(settings: &DeleteSettings, report: &dyn Reporter) -> anyhow::Re
         region: Some(aws.region.clone()),
         dry_run: false,
     });
-    let poller =
-        Poller::new(settings.environment.var(POLL_DELAY_VARIABLE)).with_max_wait(settings.max_wait);
+    let poller = Poller::for_run(&settings.environment, settings.max_wait);
     let ops = StackOps {
         aws: &aws,
         poller: &poller,

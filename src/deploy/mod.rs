@@ -16,7 +16,7 @@ use crate::cloudformation::poll::Poller;
 use crate::companion::CompanionStack;
 use crate::events::{self, Event, Fact, Phase, Reporter};
 use crate::plan::{self, checks, Observed};
-use crate::settings::{DeploySettings, Refused, POLL_DELAY_VARIABLE};
+use crate::settings::{DeploySettings, Refused};
 use crate::stackops::StackOps;
 use crate::template::{self, language_extensions, ImageFunction, Template};
 use execute::Executor;
@@ -84,7 +84,7 @@ pub async fn run(settings: &DeploySettings, report: &dyn Reporter) -> anyhow::Re
 
 /// How stack operations are polled: `SAM_CLI_POLL_DELAY`, up to `--max-wait-duration`.
 fn poller(settings: &DeploySettings) -> Poller {
-    Poller::new(settings.environment.var(POLL_DELAY_VARIABLE)).with_max_wait(settings.max_wait)
+    Poller::for_run(&settings.environment, settings.max_wait)
 }
 
 /// Checks the settings that need nothing from AWS, loads the template, connects.

@@ -160,10 +160,8 @@ pub async fn run(start: GuidedStart, ui: &Ui) -> anyhow::Result<DeploySettings> 
         &defaults.environment,
     )
     .await?;
-    let poller = crate::cloudformation::poll::Poller::new(
-        defaults.environment.var(settings::POLL_DELAY_VARIABLE),
-    )
-    .with_max_wait(defaults.max_wait);
+    let poller =
+        crate::cloudformation::poll::Poller::for_run(&defaults.environment, defaults.max_wait);
     let ops = StackOps {
         aws: &aws,
         poller: &poller,
